@@ -1,0 +1,24 @@
+// A workload whose whole job is one MCP endpoint at /mcp (the bank's tool servers and the vendor's).
+import type { McpServer } from '@modelcontextprotocol/server';
+import { createMcpEndpoint } from './mcp-endpoint.ts';
+import { createToolServerFactory, type ServerInfo, type ToolSpec } from './mcp-tools.ts';
+import type { Workload, WorkloadContext } from './workload.ts';
+
+export const MCP_PATH = '/mcp';
+
+export function mcpToolWorkload(context: WorkloadContext, info: ServerInfo, tools: ToolSpec[], onClose?: () => void): Workload {
+  const factory: () => McpServer = createToolServerFactory(info, tools, context);
+  const endpoint = createMcpEndpoint(factory, { log: context.log });
+  return {
+    handle: async (req, res) => {
+      if (new URL(req.url ?? '/', 'http://workload').pathname !== MCP_PATH) return false;
+      await endpoint.handle(req, res);
+      return true;
+    },
+    health: () => ({ mcp_sessions: endpoint.sessionCount() }),
+    close: async () => {
+      await endpoint.close();
+      onClose?.();
+    },
+  };
+}

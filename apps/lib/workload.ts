@@ -1,0 +1,145 @@
+// The runtime every workload shares: an HTTP server with /healthz and /metrics, structured logs, a clean
+// shutdown on SIGTERM/SIGINT, and the "listening" log line a supervisor reads to learn the URL.
+// A workload is ordinary code: it knows its port and its environment, nothing of any mesh or gateway.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { resolveDataDir } from '../../src/core/data-dir.ts';
+import { UserError, errorMessage } from '../../src/core/errors.ts';
+import { closeServer, listen, sendJson } from '../../src/core/http.ts';
+import { createLogger, type Logger } from '../../src/core/log.ts';
+
+export interface WorkloadContext {
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** The registry /metrics serves; workloads add their own counters to it. */
+  metrics: Registry;
+}
+
+export interface Workload {
+  /** Answer a request; return false to let the runtime answer 404. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  /** Extra fields for GET /healthz. */
+  health?(): Record<string, unknown>;
+  close?(): void | Promise<void>;
+}
+
+export type WorkloadFactory = (context: WorkloadContext) => Workload | Promise<Workload>;
+
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  /** How the user moves the port, for the "port in use" error. */
+  portHint?: string;
+}
+
+export interface RunningWorkload {
+  name: string;
+  url: string;
+  port: number;
+  metrics: Registry;
+  close(): Promise<void>;
+}
+
+export async function startWorkload(name: string, factory: WorkloadFactory, options: StartOptions = {}): Promise<RunningWorkload> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger(name);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered by this workload, by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [metrics],
+  });
+  const workload = await factory({ dataDir: options.dataDir ?? resolveDataDir(undefined, env), env, log, metrics });
+
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://workload').pathname;
+    res.once('finish', () => {
+      // Unmatched paths share one label so that a scanner cannot blow up the metric's cardinality.
+      const route = res.statusCode === 404 ? 'unmatched' : path;
+      requests.inc({ method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) });
+    });
+    try {
+      if (req.method === 'GET' && path === '/healthz') {
+        sendJson(res, 200, { status: 'ok', workload: name, ...workload.health?.() });
+        return;
+      }
+      if (req.method === 'GET' && path === '/metrics') {
+        const body = await metrics.metrics();
+        res.writeHead(200, { 'content-type': metrics.contentType });
+        res.end(body);
+        return;
+      }
+      if (!(await workload.handle(req, res))) sendJson(res, 404, { error: 'not found', path });
+    } catch (error) {
+      log.error('request failed', { method: req.method, path, error });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    }
+  });
+
+  let bound;
+  try {
+    bound = await listen(server, {
+      host: options.host ?? env.HOST ?? '127.0.0.1',
+      port: options.port ?? parsePort(env.PORT),
+      portHint: options.portHint ?? '--port N (or PORT in the environment)',
+    });
+  } catch (error) {
+    await workload.close?.();
+    throw error;
+  }
+  log.info('listening', { url: bound.url, port: bound.port, host: bound.host });
+
+  let closing: Promise<void> | undefined;
+  return {
+    name,
+    url: bound.url,
+    port: bound.port,
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        await closeServer(server);
+        await workload.close?.();
+      })()),
+  };
+}
+
+export function parsePort(value: string | undefined, fallback = 8080): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`PORT must be a whole number from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+/** The entry point of a workload process: start, log, and stop cleanly on SIGTERM or SIGINT. */
+export async function runWorkloadMain(name: string, factory: WorkloadFactory): Promise<void> {
+  const log = createLogger(name);
+  let running: RunningWorkload;
+  try {
+    running = await startWorkload(name, factory, { log });
+  } catch (error) {
+    if (error instanceof UserError) {
+      process.stderr.write(`${name}: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    throw error;
+  }
+  const stop = (signal: string): void => {
+    log.info('shutting down', { signal });
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error: errorMessage(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

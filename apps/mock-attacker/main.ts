@@ -1,0 +1,4 @@
+import { runWorkloadMain } from '../lib/workload.ts';
+import { mockAttacker } from './server.ts';
+
+await runWorkloadMain('mock-attacker', mockAttacker);

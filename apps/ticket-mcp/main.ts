@@ -1,0 +1,4 @@
+import { runWorkloadMain } from '../lib/workload.ts';
+import { ticketMcp } from './server.ts';
+
+await runWorkloadMain('ticket-mcp', ticketMcp);
