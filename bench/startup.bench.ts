@@ -1,0 +1,51 @@
+// Time from `trustusbank up` to every workload ready, against the floor: the same number of bare Node
+// processes that each listen and print one line. The ratio is what our runtime adds on top of Node itself.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { runCli, startCli } from '../test/support/cli.ts';
+import { tempDir } from '../test/support/workloads.ts';
+import { WORKLOADS } from '../apps/catalog.ts';
+import { report, summarise } from './stats.ts';
+
+const ROUNDS = 5;
+
+async function bareProcesses(count: number): Promise<number> {
+  const started = performance.now();
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log('listening '+this.address().port)})"], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => createInterface({ input: child.stdout! }).once('line', () => resolve()))));
+  const elapsed = performance.now() - started;
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
+  return elapsed;
+}
+
+async function upToReady(dataDir: string): Promise<number> {
+  const started = performance.now();
+  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0']);
+  await up.waitForLine(/Ctrl-C/);
+  const elapsed = performance.now() - started;
+  up.child.kill('SIGINT');
+  await up.exited;
+  return elapsed;
+}
+
+export async function run(): Promise<void> {
+  const data = tempDir('tub-bench-');
+  try {
+    await runCli(['--version']); // warm the compile cache once, as every run after the first has it
+    const bare: number[] = [];
+    const up: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      bare.push(await bareProcesses(WORKLOADS.length));
+      up.push(await upToReady(data.path));
+    }
+    report(`Start-up: ${WORKLOADS.length} workloads to ready (${ROUNDS} rounds)`, summarise(`${WORKLOADS.length} bare node processes listening (baseline)`, bare), [
+      summarise('trustusbank up → all ready', up),
+    ]);
+  } finally {
+    data.remove();
+  }
+}

@@ -1,0 +1,54 @@
+// The `trustusbank` command: dispatch to a subcommand; user mistakes become messages, never stack traces.
+import { readFileSync } from 'node:fs';
+import { UsageError, UserError } from '../core/errors.ts';
+import type { Command } from './command.ts';
+import { downCommand } from './commands/down.ts';
+import { statusCommand } from './commands/status.ts';
+import { upCommand } from './commands/up.ts';
+import { workloadCommand } from './commands/workload.ts';
+
+const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, workloadCommand];
+
+const usage = `Usage: trustusbank <command> [options]
+
+TrustUsBank: a runtime-defence lab for AI agents. A fake bank, a rug-pulled third-party MCP tool, and the
+identity-aware layers below the model that stop it.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run \`trustusbank <command> --help\` for a command's options.
+Options: -h, --help (this text), --version`;
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    console.log(usage);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}"`, usage);
+  return command.run(rest);
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code !== undefined) process.exitCode = code;
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`trustusbank: ${error.message}\n\n${error.usage}\n`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof UserError) {
+    process.stderr.write(`trustusbank: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    // A bug, not a user mistake: keep the stack so it can be reported.
+    process.stderr.write(`trustusbank: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 70;
+  }
+}
