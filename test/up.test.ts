@@ -50,6 +50,21 @@ describe('trustusbank up', () => {
     expect(await up.exited).toBe(0);
   });
 
+  it('leaves no workload behind when up itself is killed with SIGKILL', async () => {
+    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
+    await up.waitForLine(/Ctrl-C/);
+    const state = JSON.parse(readFileSync(join(data.path, 'run', 'stack.json'), 'utf8')) as StackState;
+    up.child.kill('SIGKILL');
+    await up.exited;
+    // Each workload sees its stdin pipe close and shuts down; wait (bounded) for all of them to be gone.
+    const deadline = Date.now() + 15_000;
+    while (state.workloads.some((w) => isAlive(w.pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(state.workloads.filter((w) => isAlive(w.pid)).map((w) => w.name)).toEqual([]);
+    // The stale record does not make the next start refuse.
+    const status = await runCli(['status', '--data-dir', data.path]);
+    expect(status.code).toBe(3);
+  });
+
   it('names the attacker port flag when its port is taken', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);
     const { port } = JSON.parse(await blocker.waitForLine(/"msg":"listening"/)) as { port: number };

@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.ts';
 
 /** The CLI that child processes run: the tsx launcher for sources, the compiled entry for a dist/ build. */
+/**
+ * Set in a supervised child's environment: the child treats the end of its stdin (a pipe from this process)
+ * as a stop signal, so that it never outlives its supervisor, even one killed with SIGKILL.
+ */
+export const EXIT_WITH_PARENT_ENV = 'TRUSTUSBANK_EXIT_WITH_PARENT';
+
 export const CLI_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/trustusbank.js' : '../cli/main.js', import.meta.url));
 
 export interface ProcessSpec {
@@ -36,7 +42,10 @@ export interface ManagedProcess {
 export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const logStream = createWriteStream(spec.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [CLI_BIN, ...spec.args], { env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...spec.args], {
+    env: { ...(spec.env ?? process.env), [EXIT_WITH_PARENT_ENV]: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   void exited.then(() => logStream.end());
 

@@ -40,6 +40,9 @@ export const upCommand: Command = {
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     await assertPortFree(attackerPort, '--attacker-port N');
 
+    // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
+    // default action, killing this process and leaving its workloads behind.
+    const stopRequested = stopSignal();
     const fixedPorts: Record<string, number> = { 'mock-attacker': attackerPort };
     console.log(`Starting ${WORKLOADS.length} workloads (data in ${dataDir})…`);
     const started = Date.now();
@@ -59,6 +62,11 @@ export const upCommand: Command = {
       await Promise.all(processes.map((p) => p.stop()));
       throw new UserError(`could not start the bank:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
     }
+    if (stopRequested.received !== undefined) {
+      console.log(`${stopRequested.received} during start-up: stopping…`);
+      await Promise.all(processes.map((p) => p.stop()));
+      return 0;
+    }
 
     const workloads: StackWorkload[] = WORKLOADS.map((workload, i) => ({
       name: workload.name,
@@ -77,7 +85,7 @@ export const upCommand: Command = {
         '\nCtrl-C (or `trustusbank down`) stops everything.',
     );
 
-    await supervise(processes);
+    await supervise(processes, stopRequested.signal);
     removeStackState(dataDir, process.pid);
     console.log('Stopped.');
     return 0;
@@ -88,18 +96,35 @@ function endpointUrl(workload: StackWorkload): string {
   return workload.name.endsWith('-mcp') || workload.name === 'currency-converter' ? `${workload.url}/mcp` : `${workload.url}/`;
 }
 
-/** Wait for SIGINT/SIGTERM, reporting any workload that dies meanwhile; then stop them all. */
-async function supervise(processes: ManagedProcess[]): Promise<void> {
+interface StopSignal {
+  signal: Promise<string>;
+  /** The signal's name once one has arrived. */
+  received?: string;
+}
+
+function stopSignal(): StopSignal {
+  const stop: StopSignal = {
+    signal: new Promise<string>((resolve) => {
+      const on = (name: string) => () => {
+        stop.received ??= name;
+        resolve(name);
+      };
+      process.once('SIGINT', on('SIGINT'));
+      process.once('SIGTERM', on('SIGTERM'));
+    }),
+  };
+  return stop;
+}
+
+/** Wait for the stop signal, reporting any workload that dies meanwhile; then stop them all. */
+async function supervise(processes: ManagedProcess[], stopRequested: Promise<string>): Promise<void> {
   let stopping = false;
   for (const p of processes) {
     void p.exited.then((status) => {
       if (!stopping) console.error(`${p.name} stopped unexpectedly (${describeExit(status)}); its log has the reason.`);
     });
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopRequested;
   stopping = true;
   console.log(`\n${signal}: stopping ${processes.length} workloads…`);
   await Promise.all(processes.map((p) => p.stop()));
