@@ -1,0 +1,85 @@
+// The kinds TrustUsBank understands. Later work adds kinds (Gateway, HTTPRoute, kagent Agent, ...) by
+// registering them here; the loader, `get` and the error messages learn about them from this table alone.
+import type { z } from 'zod';
+import { authorizationPolicySchema } from './kinds/authorization-policy.ts';
+import { deploymentSchema } from './kinds/deployment.ts';
+import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
+import { namespaceSchema } from './kinds/namespace.ts';
+import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
+import { serviceAccountSchema } from './kinds/service-account.ts';
+import { serviceSchema } from './kinds/service.ts';
+import type { KnownKind, KnownResource } from './types.ts';
+
+export interface KindDefinition {
+  kind: KnownKind;
+  /** Every `apiVersion` accepted for the kind, preferred first. */
+  apiVersions: readonly string[];
+  /** False for cluster-scoped kinds (Namespace): they take no `metadata.namespace`. */
+  namespaced: boolean;
+  /** Validates a whole document (apiVersion, kind, metadata, spec) and yields the typed resource. */
+  schema: z.ZodType<KnownResource, unknown>;
+  /** The kubectl resource name (`deployments`); defaults to the lower-case kind plus "s". */
+  plural?: string;
+  /** kubectl short names (`deploy`, `svc`). */
+  shortNames?: readonly string[];
+}
+
+const definitions = new Map<string, KindDefinition>();
+/** kubectl-style names (singular, plural, short) in lower case → kind. */
+const names = new Map<string, KnownKind>();
+
+/** Adds a kind. A kind or a name registered twice is a programming error, so it throws a plain Error. */
+export function registerKind(definition: KindDefinition): void {
+  if (definitions.has(definition.kind)) throw new Error(`kind ${definition.kind} is already registered`);
+  if (definition.apiVersions.length === 0) throw new Error(`kind ${definition.kind} needs at least one apiVersion`);
+  const aliases = [definition.kind.toLowerCase(), pluralOf(definition), ...(definition.shortNames ?? [])].map((name) => name.toLowerCase());
+  for (const alias of aliases) {
+    const taken = names.get(alias);
+    if (taken !== undefined && taken !== definition.kind) throw new Error(`name "${alias}" of kind ${definition.kind} already names ${taken}`);
+  }
+  definitions.set(definition.kind, definition);
+  for (const alias of aliases) names.set(alias, definition.kind);
+}
+
+export function kindDefinition(kind: string): KindDefinition | undefined {
+  return definitions.get(kind);
+}
+
+/** Every registered kind, sorted by name (for messages and help). */
+export function registeredKinds(): KindDefinition[] {
+  return [...definitions.values()].sort((a, b) => a.kind.localeCompare(b.kind));
+}
+
+/**
+ * The kind a kubectl-style name means, as `kubectl get` reads it: singular, plural or short name in any case
+ * (`deploy`, `Deployments`, `svc`, `ap`), optionally qualified by API group (`deployments.apps`,
+ * `authorizationpolicies.security.istio.io`). Undefined when no registered kind has that name.
+ */
+export function kindByName(name: string): KnownKind | undefined {
+  const lower = name.trim().toLowerCase();
+  const dot = lower.indexOf('.');
+  const resource = dot === -1 ? lower : lower.slice(0, dot);
+  const kind = names.get(resource);
+  if (kind === undefined || dot === -1) return kind;
+  const qualifier = lower.slice(dot + 1);
+  const groups = definitions.get(kind)!.apiVersions.flatMap((apiVersion) => {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    return [group, `${version}.${group}`];
+  });
+  return groups.includes(qualifier) ? kind : undefined;
+}
+
+function pluralOf(definition: KindDefinition): string {
+  if (definition.plural) return definition.plural;
+  const lower = definition.kind.toLowerCase();
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
+
+registerKind({ kind: 'Namespace', apiVersions: ['v1'], namespaced: false, schema: namespaceSchema, shortNames: ['ns'] });
+registerKind({ kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true, schema: serviceAccountSchema, shortNames: ['sa'] });
+registerKind({ kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true, schema: deploymentSchema, shortNames: ['deploy'] });
+registerKind({ kind: 'Service', apiVersions: ['v1'], namespaced: true, schema: serviceSchema, shortNames: ['svc'] });
+registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: authorizationPolicySchema, shortNames: ['ap'] });
+registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
