@@ -1,0 +1,15 @@
+// HBONE: TCP connections carried as HTTP/2 CONNECT streams over mutual TLS between SPIFFE identities.
+export { AuthorityError, formatAuthority, type HostPort, parseAuthority } from './authority.ts';
+export { HboneClient, type HboneClientOptions, type HboneConnectRequest } from './client.ts';
+export { HboneConnectError, HbonePeerIdentityError, HboneTransportError } from './errors.ts';
+export {
+  type AuthorizeDecision,
+  type AuthorizeRequest,
+  HboneServer,
+  type HboneServerOptions,
+  type TunnelEvent,
+} from './server.ts';
+export { DENY_REASON_HEADER } from './protocol.ts';
+export { SniError, sniForSpiffeId, spiffeIdFromSni } from './sni.ts';
+export { type SpliceOutcome, spliceTunnel } from './splice.ts';
+export { DEFAULT_HTTP2_TUNING, type Http2Tuning } from './tuning.ts';
