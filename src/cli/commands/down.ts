@@ -16,7 +16,7 @@ const STOP_TIMEOUT_MS = 15_000;
 
 export const downCommand: Command = {
   name: 'down',
-  summary: 'stop the running stack',
+  summary: 'stop the running stack and every pod',
   usage,
   async run(argv) {
     const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);

@@ -1,13 +1,17 @@
-// `trustusbank status`: what the running stack is, and whether each workload answers its health check.
+// `trustusbank status`: the pods (identity, address, image and digest, readiness), host ports and policies.
+import type { StackStatus } from '../../control-plane/admin-routes.ts';
+import { callAdminApi } from '../../control-plane/admin-api.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
-import { readLiveStack } from '../../runtime/stack-state.ts';
+import { adminSocketPath, readLiveStack } from '../../runtime/stack-state.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
-import { formatTable } from '../table.ts';
+import { formatPodTable, formatPolicies, formatUrlTable } from '../stack-view.ts';
 
 const usage = `Usage: trustusbank status [--data-dir DIR] [--json]
 
-Show the running stack and each workload's health. Exit code 0 when running, 3 when not.
+Show the running stack: every pod with its namespace, SPIFFE identity, cluster address, image and digest
+and readiness; the host ports; the AuthorizationPolicies in force and the workloads they apply to.
+Exit code 0 when running, 3 when not.
 
 Options:
   --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
@@ -16,7 +20,7 @@ Options:
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the running stack and its health',
+  summary: 'show the pods, identities, images and policies',
   usage,
   async run(argv) {
     const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, usage);
@@ -26,29 +30,25 @@ export const statusCommand: Command = {
     }
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank status --help`, 2);
     const dataDir = resolveDataDir(values['data-dir']);
-    const stack = readLiveStack(dataDir);
-    if (!stack) {
-      if (values.json) console.log(JSON.stringify({ running: false, data_dir: dataDir }));
-      else console.log(`TrustUsBank is not running (data directory ${dataDir}). Start it with \`npm start\` or \`trustusbank up\`.`);
+    if (!readLiveStack(dataDir)) {
+      if (values.json) console.log(JSON.stringify({ running: false, dataDir }));
+      else console.log(`TrustUsBank is not running (data directory ${dataDir}). Start it with \`npm start\` or \`trustusbank up --detach\`.`);
       return 3;
     }
-    const health = await Promise.all(stack.workloads.map((w) => probe(w.url)));
+    const status = await callAdminApi<StackStatus>(adminSocketPath(dataDir), 'GET', '/status');
     if (values.json) {
-      console.log(JSON.stringify({ running: true, ...stack, workloads: stack.workloads.map((w, i) => ({ ...w, health: health[i] })) }, null, 2));
+      console.log(JSON.stringify({ running: true, ...status }, null, 2));
       return 0;
     }
-    console.log(`TrustUsBank is running (pid ${stack.pid}, since ${stack.started_at}, data in ${stack.data_dir}).\n`);
-    console.log(formatTable(['WORKLOAD', 'BUILD', 'HEALTH', 'URL'], stack.workloads.map((w, i) => [w.name, w.variant, health[i]!, w.url])));
+    console.log(`TrustUsBank is running (pid ${status.pid}, since ${status.startedAt}, data in ${status.dataDir}).\n`);
+    console.log(formatPodTable(status));
+    console.log('\nHost ports:');
+    console.log(formatUrlTable(status));
+    console.log('\nAuthorizationPolicies:');
+    console.log(formatPolicies(status));
+    if (status.pods.some((p) => p.nativeAddons)) {
+      console.log(`\nPods allowed native addons (outside Node's permission model): ${status.pods.filter((p) => p.nativeAddons).map((p) => p.workload).join(', ')}`);
+    }
     return 0;
   },
 };
-
-async function probe(url: string): Promise<string> {
-  try {
-    const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok ? 'ready' : `unhealthy (${response.status})`;
-  } catch {
-    return 'unreachable';
-  }
-}

@@ -1,104 +1,130 @@
-// `trustusbank up`: start the bank's workloads and keep them running until Ctrl-C.
-import { createServer } from 'node:net';
+// `trustusbank up`: start the embedded cluster — control plane, ztunnel, the bank's pods — and keep it
+// running until Ctrl-C (or, with --detach, in the background until `trustusbank down`).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKLOADS } from '../../../apps/catalog.ts';
+import type { StackStatus } from '../../control-plane/admin-routes.ts';
+import { adminRoutes } from '../../control-plane/admin-routes.ts';
+import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
+import { startCluster } from '../../control-plane/cluster.ts';
 import { DATA_DIR_ENV, ensureDir, resolveDataDir } from '../../core/data-dir.ts';
-import { UserError, errorMessage } from '../../core/errors.ts';
-import { describeExit, startProcess, type ManagedProcess } from '../../runtime/supervisor.ts';
-import { readLiveStack, removeStackState, writeStackState, type StackWorkload } from '../../runtime/stack-state.ts';
+import { UserError } from '../../core/errors.ts';
+import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
+import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
-import { formatTable } from '../table.ts';
+import { formatUrlTable } from '../stack-view.ts';
 
 export const ATTACKER_PORT = 18011;
+const DETACH_TIMEOUT_MS = 90_000;
 
-const usage = `Usage: trustusbank up [--data-dir DIR] [--attacker-port N]
+const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--attacker-port N] [--host-port NS/SERVICE=N]...
 
-Start the bank's workloads (the MCP tool servers, the vendor's currency converter and the mock attacker)
-as child processes, print where each one listens, and keep them running until Ctrl-C or \`trustusbank down\`.
-Logs go to <data-dir>/logs/<workload>.log.
+Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
+deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
+Runs until Ctrl-C; with --detach it runs in the background until \`trustusbank down\`.
+Logs: <data-dir>/logs/ (control-plane.log, ztunnel.log, pods/<namespace>/<pod>.log).
 
 Options:
-  --data-dir DIR       state directory (default: ${DATA_DIR_ENV} or .trustusbank)
-  --attacker-port N    host port of the mock attacker's page and receiver (default ${ATTACKER_PORT}; 0 picks a free one)
-  -h, --help           show this help`;
+  --detach                  start in the background and return once everything is ready
+  --data-dir DIR            state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
+  --host-port NS/SVC=N      move any other host port (repeatable)
+  -h, --help                show this help`;
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'start the bank and keep it running until Ctrl-C',
+  summary: 'start the cluster and the bank (foreground, or --detach)',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' } }, usage);
+    const { values, positionals, help } = parseCommandArgs(
+      argv,
+      { detach: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' }, 'host-port': { type: 'string', multiple: true } },
+      usage,
+    );
     if (help) {
       console.log(usage);
       return 0;
     }
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank up --help`, 2);
-    const attackerPort = parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage);
     const dataDir = ensureDir(resolveDataDir(values['data-dir']));
-
+    const hostPorts: Record<string, number> = { 'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage) };
+    for (const entry of (values['host-port'] as string[] | undefined) ?? []) {
+      const match = /^([a-z0-9-]+\/[a-z0-9-]+)=(\d+)$/.exec(entry);
+      if (!match) throw new UserError(`--host-port takes NAMESPACE/SERVICE=PORT, got "${entry}"`, 2);
+      hostPorts[match[1]!] = parsePortFlag(match[2], '--host-port', 0, usage);
+    }
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
-    await assertPortFree(attackerPort, '--attacker-port N');
-
-    // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
-    // default action, killing this process and leaving its workloads behind.
-    const stopRequested = stopSignal();
-    const fixedPorts: Record<string, number> = { 'mock-attacker': attackerPort };
-    console.log(`Starting ${WORKLOADS.length} workloads (data in ${dataDir})…`);
-    const started = Date.now();
-    const results = await Promise.allSettled(
-      WORKLOADS.map((workload) =>
-        startProcess({
-          name: workload.name,
-          args: ['workload', workload.name, '--port', String(fixedPorts[workload.name] ?? 0), '--data-dir', dataDir],
-          env: { ...process.env, [DATA_DIR_ENV]: dataDir },
-          logFile: join(dataDir, 'logs', `${workload.name}.log`),
-        }),
-      ),
-    );
-    const processes = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failures = results.flatMap((result) => (result.status === 'rejected' ? [errorMessage(result.reason)] : []));
-    if (failures.length > 0) {
-      await Promise.all(processes.map((p) => p.stop()));
-      throw new UserError(`could not start the bank:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
-    }
-    if (stopRequested.received !== undefined) {
-      console.log(`${stopRequested.received} during start-up: stopping…`);
-      await Promise.all(processes.map((p) => p.stop()));
-      return 0;
-    }
-
-    const workloads: StackWorkload[] = WORKLOADS.map((workload, i) => ({
-      name: workload.name,
-      image: workload.image,
-      variant: workload.defaultVariant,
-      pid: processes[i]!.pid,
-      url: processes[i]!.url,
-      log_file: join(dataDir, 'logs', `${workload.name}.log`),
-    }));
-    writeStackState(dataDir, { pid: process.pid, started_at: new Date().toISOString(), data_dir: dataDir, workloads });
-
-    console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
-    console.log(formatTable(['WORKLOAD', 'IMAGE', 'URL'], workloads.map((w) => [w.name, w.image, endpointUrl(w)])));
-    console.log(
-      '\nThe workloads run as plain local processes for now: the mesh, the gateway and the agents are not part of this stack yet.' +
-        '\nCtrl-C (or `trustusbank down`) stops everything.',
-    );
-
-    await supervise(processes, stopRequested.signal);
-    removeStackState(dataDir, process.pid);
-    console.log('Stopped.');
-    return 0;
+    if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
+    return foreground(dataDir, hostPorts);
   },
 };
 
-function endpointUrl(workload: StackWorkload): string {
-  return workload.name.endsWith('-mcp') || workload.name === 'currency-converter' ? `${workload.url}/mcp` : `${workload.url}/`;
+async function foreground(dataDir: string, hostPorts: Record<string, number>): Promise<number> {
+  // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
+  // default action and leave pods behind.
+  const stop = stopSignal();
+  const started = new Date();
+  console.log(`Starting TrustUsBank (data in ${dataDir})…`);
+  const cluster = await startCluster({ dataDir, hostPorts, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N' } });
+  const socket = adminSocketPath(dataDir);
+  const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
+    await cluster.close();
+    throw error;
+  });
+  const shutdown = async (): Promise<void> => {
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    await cluster.close();
+    removeStackState(dataDir, process.pid);
+  };
+  if (stop.received) {
+    console.log(`${stop.received} during start-up: stopping…`);
+    await shutdown();
+    return 0;
+  }
+  writeStackState(dataDir, { pid: process.pid, started_at: started.toISOString(), data_dir: dataDir, socket, ready: true });
+  const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');
+  console.log(`Ready in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s: ${status.pods.length} pods, all with SPIFFE identities, every connection through ztunnel.\n`);
+  console.log(formatUrlTable(status));
+  console.log('\n`trustusbank status` lists the pods and policies; Ctrl-C (or `trustusbank down`) stops everything.');
+  const signal = await stop.signal;
+  console.log(`\n${signal}: stopping…`);
+  await shutdown();
+  console.log('Stopped.');
+  return 0;
+}
+
+async function detach(dataDir: string, args: string[]): Promise<number> {
+  const logFile = join(ensureDir(join(dataDir, 'logs')), 'up.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI_BIN, 'up', ...args, '--data-dir', dataDir], { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  child.unref();
+  // A child that died stays a zombie until reaped, and kill(pid, 0) still succeeds on it: watch its exit.
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  console.log(`Starting TrustUsBank in the background (pid ${child.pid}, log ${logFile})…`);
+  const deadline = Date.now() + DETACH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const stack = readLiveStack(dataDir);
+    if (stack?.ready && stack.pid === child.pid) {
+      const status = await callAdminApi<StackStatus>(stack.socket, 'GET', '/status');
+      console.log(`Ready: ${status.pods.length} pods.\n`);
+      console.log(formatUrlTable(status));
+      console.log('\n`trustusbank status` lists the pods; `trustusbank down` stops everything.');
+      return 0;
+    }
+    if (exited || child.pid === undefined || !isAlive(child.pid)) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-8).join('\n  ');
+      throw new UserError(`TrustUsBank did not start:\n  ${tail}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new UserError(`TrustUsBank was not ready after ${DETACH_TIMEOUT_MS / 1000} s; see ${logFile}`);
 }
 
 interface StopSignal {
   signal: Promise<string>;
-  /** The signal's name once one has arrived. */
   received?: string;
 }
 
@@ -116,27 +142,3 @@ function stopSignal(): StopSignal {
   return stop;
 }
 
-/** Wait for the stop signal, reporting any workload that dies meanwhile; then stop them all. */
-async function supervise(processes: ManagedProcess[], stopRequested: Promise<string>): Promise<void> {
-  let stopping = false;
-  for (const p of processes) {
-    void p.exited.then((status) => {
-      if (!stopping) console.error(`${p.name} stopped unexpectedly (${describeExit(status)}); its log has the reason.`);
-    });
-  }
-  const signal = await stopRequested;
-  stopping = true;
-  console.log(`\n${signal}: stopping ${processes.length} workloads…`);
-  await Promise.all(processes.map((p) => p.stop()));
-}
-
-function assertPortFree(port: number, flag: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new UserError(`port ${port} on 127.0.0.1 is already in use; choose another with ${flag}`) : error),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
-}

@@ -3,7 +3,6 @@ import { pathToFileURL } from 'node:url';
 import { WORKLOADS, entryPath, findWorkload } from '../../../apps/catalog.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { EXIT_WITH_PARENT_ENV } from '../../runtime/supervisor.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
 
 const usage = `Usage: trustusbank workload <name> [--port N] [--host ADDR] [--variant clean|rugpull] [--data-dir DIR]
@@ -50,15 +49,9 @@ export const workloadCommand: Command = {
     if (values.port !== undefined) process.env.PORT = String(parsePortFlag(values.port, '--port', 8080, usage));
     if (values.host !== undefined) process.env.HOST = values.host;
     process.env[DATA_DIR_ENV] = resolveDataDir(values['data-dir']);
-    if (process.env[EXIT_WITH_PARENT_ENV] === '1') stopWhenParentGoes();
     // The entry starts the server and owns the process from here (signals, exit code).
     await import(pathToFileURL(entryPath(workload, variant)).href);
     return undefined;
   },
 };
 
-/** Under a supervisor, stdin is a pipe from it: its end means the supervisor is gone, so stop as on SIGTERM. */
-function stopWhenParentGoes(): void {
-  process.stdin.once('end', () => process.kill(process.pid, 'SIGTERM'));
-  process.stdin.resume();
-}

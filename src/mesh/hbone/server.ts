@@ -84,6 +84,8 @@ export class HboneServer {
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly peers = new WeakMap<ServerHttp2Session, PeerIdentity>();
   private readonly targets = new Set<Socket>();
+  /** Open tunnels by id, so that one can be closed when it is no longer allowed. */
+  private readonly tunnels = new Map<number, { stream: ServerHttp2Stream; socket: Socket }>();
   private readonly tuning: Http2Tuning;
   private nextTunnelId = 1;
 
@@ -275,8 +277,10 @@ export class HboneServer {
       }
       stream.respond({ ':status': 200 });
       const openedAt = new Date();
+      this.tunnels.set(base.tunnelId, { stream, socket });
       this.emit({ ...base, kind: 'opened', target, connectMs, openedAt });
       splice(stream, socket, (outcome) => {
+        this.tunnels.delete(base.tunnelId);
         this.emit({
           ...base,
           kind: 'closed',
@@ -289,6 +293,20 @@ export class HboneServer {
         });
       });
     });
+  }
+
+  /**
+   * Tear down an open tunnel (ztunnel does this when a policy change denies a connection already open): the
+   * target sees a reset, the client's stream is cancelled. Its 'closed' event follows, carrying the error.
+   * Returns false when no such tunnel is open.
+   */
+  closeTunnel(tunnelId: number): boolean {
+    const tunnel = this.tunnels.get(tunnelId);
+    if (!tunnel) return false;
+    this.tunnels.delete(tunnelId);
+    tunnel.socket.resetAndDestroy();
+    if (!tunnel.stream.closed && !tunnel.stream.destroyed) tunnel.stream.close(constants.NGHTTP2_CANCEL);
+    return true;
   }
 
   private emit(event: TunnelEvent): void {

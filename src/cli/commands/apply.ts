@@ -1,0 +1,45 @@
+// `trustusbank apply -f` and `trustusbank delete -f`: send manifests to the running engine, which validates
+// every document before changing anything.
+import type { ApplyResult } from '../../control-plane/engine.ts';
+import { readManifestDocuments } from '../../control-plane/cluster.ts';
+import { DATA_DIR_ENV } from '../../core/data-dir.ts';
+import { UsageError } from '../../core/errors.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
+import { stackClient } from '../stack-client.ts';
+
+function manifestCommand(verb: 'apply' | 'delete', summary: string, explanation: string): Command {
+  const usage = `Usage: trustusbank ${verb} -f FILE|DIR [-f …] [--data-dir DIR]
+
+${explanation}
+A directory is read recursively (*.yaml, *.yml, in name order). Every document is validated first;
+if any is wrong, the error names the file, the document, the resource and the field, and nothing changes.
+
+Options:
+  -f, --filename PATH   a manifest file or directory (repeatable)
+  --data-dir DIR        state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  -h, --help            show this help`;
+  return {
+    name: verb,
+    summary,
+    usage,
+    async run(argv) {
+      const { values, positionals, help } = parseCommandArgs(argv, { filename: { type: 'string', short: 'f', multiple: true }, 'data-dir': { type: 'string' } }, usage);
+      if (help) {
+        console.log(usage);
+        return 0;
+      }
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
+      const paths = (values.filename as string[] | undefined) ?? [];
+      if (paths.length === 0) throw new UsageError('which manifests? give -f FILE|DIR', usage);
+      const documents = paths.flatMap((path) => readManifestDocuments(path, []));
+      const stack = stackClient(values['data-dir']);
+      const result = await stack.call<ApplyResult>('POST', `/${verb}`, { documents });
+      for (const change of result.changes) console.log(`${change.description} ${change.action}`);
+      for (const warning of result.warnings) console.error(`Warning: ${warning}`);
+      return 0;
+    },
+  };
+}
+
+export const applyCommand = manifestCommand('apply', 'create or update resources from manifests', 'Create or update the resources the manifests describe in the running stack.');
+export const deleteCommand = manifestCommand('delete', 'delete the resources manifests describe', 'Delete the resources the manifests name from the running stack.');

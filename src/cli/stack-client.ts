@@ -1,0 +1,18 @@
+// Reaching the running stack from a CLI command: the data directory, its admin socket, and a clear error when
+// nothing runs there.
+import { callAdminApi } from '../control-plane/admin-api.ts';
+import { resolveDataDir } from '../core/data-dir.ts';
+import { UserError } from '../core/errors.ts';
+import { adminSocketPath, readLiveStack } from '../runtime/stack-state.ts';
+
+export interface StackClient {
+  dataDir: string;
+  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+}
+
+export function stackClient(dataDirFlag: string | undefined): StackClient {
+  const dataDir = resolveDataDir(dataDirFlag);
+  if (!readLiveStack(dataDir)) throw new UserError(`TrustUsBank is not running (data directory ${dataDir}); start it with \`npm start\` or \`trustusbank up --detach\``, 3);
+  const socket = adminSocketPath(dataDir);
+  return { dataDir, call: (method, path, body) => callAdminApi(socket, method, path, body) };
+}

@@ -1,0 +1,34 @@
+// How a running stack is shown: the URL table printed by `up` and the pod table of `status`.
+import type { StackStatus } from '../control-plane/admin-routes.ts';
+import { formatTable } from './table.ts';
+
+export function formatUrlTable(status: StackStatus): string {
+  const rows = status.forwards.map((f) => [`${f.namespace}/${f.service}`, f.url]);
+  return rows.length > 0 ? formatTable(['SERVICE (host port)', 'URL'], rows) : '  (no host ports)';
+}
+
+export function formatPodTable(status: StackStatus): string {
+  return formatTable(
+    ['NAMESPACE', 'POD', 'READY', 'RESTARTS', 'IDENTITY', 'ADDRESS', 'IMAGE', 'DIGEST'],
+    status.pods.map((p) => [
+      p.namespace,
+      p.name,
+      p.ready ? 'yes' : p.phase,
+      String(p.restarts),
+      p.identity,
+      p.ip,
+      p.image,
+      p.digest.slice(0, 19),
+    ]),
+  );
+}
+
+export function formatPolicies(status: StackStatus): string {
+  const byPolicy = new Map<string, string[]>();
+  for (const pod of status.pods) for (const policy of pod.policies) byPolicy.set(policy, [...(byPolicy.get(policy) ?? []), pod.workload]);
+  if (status.policies.length === 0) return '  none (every connection is allowed; `trustusbank policies on` applies the mesh policies)';
+  return formatTable(
+    ['POLICY', 'APPLIES TO'],
+    status.policies.map((policy) => [policy, [...new Set(byPolicy.get(policy) ?? [])].join(', ') || '(no running workload)']),
+  );
+}

@@ -1,0 +1,76 @@
+// The engine's admin API: JSON over HTTP on a Unix socket in the data directory (mode 0600), the channel the
+// CLI (`apply`, `get`, `status`, `exec`, `policies`, …) uses to reach a running stack. Pods cannot reach it:
+// the capture refuses Unix socket connections and the permission model keeps them out of the data directory.
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { UserError, errorMessage } from '../core/errors.ts';
+import { readBody, sendJson } from '../core/http.ts';
+import { ManifestError } from '../manifests/errors.ts';
+
+export type AdminHandler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
+
+export interface AdminRoutes {
+  [route: string]: AdminHandler;
+}
+
+export class AdminApiError extends UserError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Promise<Server> {
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+  rmSync(socketPath, { force: true });
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://engine');
+    const handler = routes[`${req.method} ${url.pathname}`];
+    if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
+    try {
+      const raw = req.method === 'GET' ? '' : (await readBody(req, 16 * 1024 * 1024)).toString('utf8');
+      const body = raw === '' ? {} : (JSON.parse(raw) as unknown);
+      sendJson(res, 200, (await handler(body, url.searchParams)) ?? {});
+    } catch (error) {
+      if (error instanceof ManifestError) sendJson(res, 422, { error: error.message, issues: error.issues });
+      else if (error instanceof UserError) sendJson(res, 400, { error: error.message });
+      else sendJson(res, 500, { error: `engine error: ${errorMessage(error)}` });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  chmodSync(socketPath, 0o600);
+  return server;
+}
+
+/** Call the admin API of the stack running from a data directory. */
+export function callAdminApi<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest({ socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        let parsed: { error?: string } & Record<string, unknown>;
+        try {
+          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
+        } catch {
+          reject(new UserError(`the engine answered ${res.statusCode} with no JSON`));
+          return;
+        }
+        if ((res.statusCode ?? 500) >= 400) reject(new AdminApiError(parsed.error ?? `engine answered ${res.statusCode}`, res.statusCode ?? 500));
+        else resolve(parsed as T);
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') reject(new UserError('TrustUsBank is not running from this data directory; start it with `npm start` or `trustusbank up --detach`', 3));
+      else reject(error);
+    });
+    req.end(payload);
+  });
+}

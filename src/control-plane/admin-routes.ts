@@ -1,0 +1,120 @@
+// What the admin API exposes of a running cluster: data in, data out; the HTTP plumbing is in admin-api.ts.
+import { UserError } from '../core/errors.ts';
+import { kindByName } from '../manifests/index.ts';
+import type { CaptureInit } from '../mesh/capture/protocol.ts';
+import type { AdminRoutes } from './admin-api.ts';
+import type { Cluster } from './cluster.ts';
+
+export interface PodStatus {
+  namespace: string;
+  name: string;
+  workload: string;
+  identity: string;
+  ip: string;
+  image: string;
+  digest: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  lastExit?: string;
+  pid?: number;
+  nativeAddons: boolean;
+  policies: string[];
+}
+
+export interface StackStatus {
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+  pods: PodStatus[];
+  services: { namespace: string; name: string; clusterIp: string; ports: number[] }[];
+  forwards: Cluster['forwards'];
+  images: Cluster['builds'];
+  policies: string[];
+  warnings: string[];
+}
+
+function required(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value === '') throw new UserError(`missing "${field}"`);
+  return value;
+}
+
+export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
+  const { engine } = cluster;
+  let lastWarnings: string[] = [];
+  const status = (): StackStatus => ({
+    pid: process.pid,
+    startedAt: startedAt.toISOString(),
+    dataDir: cluster.dataDir,
+    pods: engine.allPods().map((pod) => ({
+      namespace: pod.namespace,
+      name: pod.name,
+      workload: pod.workload,
+      identity: pod.spiffeId,
+      ip: pod.ip,
+      image: pod.image,
+      digest: pod.imageDigest,
+      phase: pod.phase,
+      ready: pod.ready,
+      restarts: pod.restarts,
+      ...(pod.lastExit ? { lastExit: pod.lastExit } : {}),
+      ...(pod.pid ? { pid: pod.pid } : {}),
+      nativeAddons: pod.template.launch.allowAddons,
+      policies: engine.authz.policiesFor({ namespace: pod.namespace, labels: pod.labels }),
+    })),
+    services: engine.allServices().map((s) => ({ namespace: s.namespace, name: s.name, clusterIp: s.clusterIp, ports: s.ports.map((p) => p.port) })),
+    forwards: cluster.forwards,
+    images: cluster.builds,
+    policies: engine.list('AuthorizationPolicy').map(({ resource }) => `${resource.metadata.namespace}/${resource.metadata.name}`),
+    warnings: lastWarnings,
+  });
+
+  return {
+    'GET /status': () => status(),
+    'POST /apply': async (body) => {
+      const result = await cluster.engine.apply(documentsOf(body));
+      lastWarnings = result.warnings;
+      return result;
+    },
+    'POST /delete': async (body) => cluster.engine.delete(documentsOf(body)),
+    'GET /resources': (_body, query) => {
+      const kindName = query.get('kind') ?? '';
+      const kind = kindByName(kindName);
+      if (!kind) throw new UserError(`unknown resource kind "${kindName}"`);
+      const namespace = query.get('namespace') ?? undefined;
+      const name = query.get('name') ?? undefined;
+      const items = engine.list(kind, namespace).filter(({ resource }) => name === undefined || resource.metadata.name === name);
+      if (name !== undefined && items.length === 0) throw new UserError(`${kind} "${name}" not found${namespace ? ` in namespace ${namespace}` : ''}`);
+      return { kind, items: items.map(({ resource }) => resource) };
+    },
+    'POST /exec': (body) => {
+      const namespace = required(body as Record<string, unknown>, 'namespace');
+      const workload = required(body as Record<string, unknown>, 'workload');
+      const grant = engine.execToken(namespace, workload);
+      if (!grant) throw new UserError(`no pod of ${workload} in namespace ${namespace}`);
+      const init: CaptureInit = { type: 'tub/capture-init', token: grant.token, ztunnel: cluster.engine.captureEndpoint(), namespace, dns: engine.dnsRecords() };
+      return { init, pod: grant.pod.name, identity: grant.pod.spiffeId };
+    },
+    'POST /exec/release': (body) => {
+      engine.releaseExecToken(required(body as Record<string, unknown>, 'token'));
+      return {};
+    },
+    'POST /restart': async (body) => {
+      const namespace = required(body as Record<string, unknown>, 'namespace');
+      const workload = required(body as Record<string, unknown>, 'workload');
+      if (engine.podsOf(namespace, workload).length === 0) throw new UserError(`no pod of ${workload} in namespace ${namespace}`);
+      const deleted = await engine.deletePods(namespace, workload);
+      return { deleted, pods: engine.podsOf(namespace, workload).map((pod) => pod.name) };
+    },
+    'GET /metrics': async () => ({ text: await cluster.metrics.metrics() }),
+  };
+}
+
+function documentsOf(body: unknown): { file: string; text: string }[] {
+  const documents = (body as { documents?: unknown }).documents;
+  if (!Array.isArray(documents) || documents.some((d) => typeof d?.file !== 'string' || typeof d?.text !== 'string')) {
+    throw new UserError('expected {documents: [{file, text}]}');
+  }
+  return documents as { file: string; text: string }[];
+}

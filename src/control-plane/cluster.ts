@@ -1,0 +1,243 @@
+// One embedded cluster on this machine: images built and tagged, a CA, the node's ztunnel with its HBONE
+// listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
+// `trustusbank up` runs this in its own process; tests start it in-process.
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+import { Registry } from 'prom-client';
+import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
+import { ensureDir } from '../core/data-dir.ts';
+import { UserError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { CertificateAuthority } from '../mesh/ca/authority.ts';
+import { SvidRotator } from '../mesh/ca/rotator.ts';
+import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
+import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
+import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
+import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
+import { Engine } from './engine.ts';
+
+export const HOST_PORT_ANNOTATION = 'trustusbank.io/host-port';
+export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
+/** Applied on demand (`policies on`), not by `up`. */
+const ON_DEMAND_DIR = 'policies';
+
+export interface ClusterOptions {
+  dataDir: string;
+  manifestsDir?: string;
+  /** Host port overrides by `namespace/service` (0 picks a free port). */
+  hostPorts?: Record<string, number>;
+  /** How the user moves a host port, by `namespace/service`, for the "port in use" error. */
+  hostPortFlags?: Record<string, string>;
+  readyTimeoutMs?: number;
+  /** Log to stdout as well as to the log files (for `up` in the foreground with --verbose). */
+  logWrite?: (line: string) => void;
+}
+
+export interface ImageBuild {
+  image: string;
+  variant: string;
+  digest: string;
+}
+
+export interface HostForward {
+  namespace: string;
+  service: string;
+  port: number;
+  url: string;
+}
+
+export interface Cluster {
+  engine: Engine;
+  ztunnel: Ztunnel;
+  images: ImageStore;
+  builds: ImageBuild[];
+  metrics: Registry;
+  ca: CertificateAuthority;
+  forwards: HostForward[];
+  dataDir: string;
+  log: Logger;
+  /** Documents of every YAML file under a path, for apply/delete. */
+  readDocuments(path: string): { file: string; text: string }[];
+  close(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const dataDir = ensureDir(options.dataDir);
+  const logDir = ensureDir(join(dataDir, 'logs'));
+  const fileLogger = (component: string, file: string): Logger => {
+    const stream = createWriteStream(join(logDir, file), { flags: 'a' });
+    return createLogger(component, {
+      write: (line) => {
+        stream.write(line + '\n');
+        options.logWrite?.(line);
+      },
+    });
+  };
+  const log = fileLogger('control-plane', 'control-plane.log');
+  const ztunnelLog = fileLogger('ztunnel', 'ztunnel.log');
+
+  const images = new ImageStore(join(dataDir, 'images'));
+  const builds = await buildImages(images);
+  const shimFile = await bundleShim(dataDir);
+
+  const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') });
+  const rotator = new SvidRotator(ca);
+  const metrics = new Registry();
+  const telemetry = new ZtunnelTelemetry(metrics, ztunnelLog);
+
+  // ztunnel and its HBONE transport need each other; the transport is created once ztunnel exists.
+  const hbone: { transport?: HboneTransport } = {};
+  let captureEndpoint = { host: '127.0.0.1', port: 0 };
+  const engine = new Engine({ dataDir, images, rotator, shimFile, log, ztunnel: () => captureEndpoint });
+  const ztunnel = new Ztunnel({
+    view: engine,
+    telemetry,
+    log: ztunnelLog,
+    dialer: { open: (request) => hbone.transport!.open(request), close: async () => undefined },
+    inbound: () => hbone.transport!.inboundEndpoint(),
+  });
+  hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog });
+  // A policy change applies to connections already open too, as ztunnel's connection manager does it.
+  engine.onChange(() => hbone.transport?.revokeDenied());
+  captureEndpoint = await ztunnel.start();
+
+  const forwards: HostForward[] = [];
+  const servers: Server[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await engine.shutdown();
+    await ztunnel.close();
+    await hbone.transport?.close();
+    rotator.stop();
+  };
+
+  try {
+    const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
+    await engine.apply(base);
+    await engine.waitReady(options.readyTimeoutMs ?? 30_000);
+    for (const service of engine.list('Service')) {
+      const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
+      if (annotation === undefined) continue;
+      const key = `${service.resource.metadata.namespace}/${service.resource.metadata.name}`;
+      const port = options.hostPorts?.[key] ?? Number(annotation);
+      const forward = await forwardHostPort(engine, service.resource.metadata.namespace!, service.resource.metadata.name, port, options.hostPortFlags?.[key]);
+      servers.push(forward.server);
+      forwards.push(forward.forward);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return {
+    engine,
+    ztunnel,
+    images,
+    builds,
+    metrics,
+    ca,
+    forwards,
+    dataDir,
+    log,
+    readDocuments: (path) => readManifestDocuments(path, []),
+    close,
+  };
+}
+
+/** Build every workload's every variant; tag each image reference with its default build. */
+async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
+  const builds: ImageBuild[] = [];
+  await Promise.all(
+    WORKLOADS.flatMap((workload) =>
+      Object.keys(workload.variants).map(async (variant) => {
+        const digest = await images.build(entryPath(workload, variant));
+        builds.push({ image: workload.image, variant, digest });
+        if (variant === workload.defaultVariant) images.tag(workload.image, digest);
+      }),
+    ),
+  );
+  return builds.sort((a, b) => `${a.image}${a.variant}`.localeCompare(`${b.image}${b.variant}`));
+}
+
+async function bundleShim(dataDir: string): Promise<string> {
+  const source = join(PROJECT_ROOT, 'src', 'mesh', 'capture', import.meta.url.endsWith('.ts') ? 'shim.ts' : 'shim.js');
+  const result = await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
+  const file = join(ensureDir(join(dataDir, 'mesh')), 'capture.mjs');
+  writeFileSync(file, result.outputFiles[0]!.contents);
+  return file;
+}
+
+/** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories. */
+export function readManifestDocuments(path: string, skipDirs: string[]): { file: string; text: string }[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new UserError(`no such file or directory: ${path}`);
+  }
+  if (stat.isFile()) return [{ file: displayPath(path), text: readFileSync(path, 'utf8') }];
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (dir === path && skipDirs.includes(entry.name)) continue;
+        walk(full);
+      } else if (/\.ya?ml$/.test(entry.name)) files.push(full);
+    }
+  };
+  walk(path);
+  return files.map((file) => ({ file: displayPath(file), text: readFileSync(file, 'utf8') }));
+}
+
+function displayPath(file: string): string {
+  const fromCwd = relative(process.cwd(), file);
+  return fromCwd.startsWith('..') ? file : fromCwd;
+}
+
+/** Like `kubectl port-forward`: a host port straight to a ready pod of the service (not through the mesh). */
+async function forwardHostPort(engine: Engine, namespace: string, name: string, port: number, flag?: string): Promise<{ server: Server; forward: HostForward }> {
+  const connections = new Set<Socket>();
+  const server = createServer((client) => {
+    connections.add(client);
+    client.once('close', () => connections.delete(client));
+    const service = engine.service(`${name}.${namespace}`, namespace);
+    const servicePort = service?.ports[0];
+    const pod = service ? engine.endpoints(service)[0] : undefined;
+    const containerPort = service && servicePort && pod ? engine.containerPort(service, servicePort, pod) : undefined;
+    const hostPort = containerPort !== undefined ? pod?.hostPorts.get(containerPort) : undefined;
+    if (hostPort === undefined) {
+      client.destroy();
+      return;
+    }
+    const upstream = tcpConnect({ host: '127.0.0.1', port: hostPort });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UserError(`port ${port} on 127.0.0.1 (for ${namespace}/${name}) is already in use; choose another with ${flag ?? `--host-port ${namespace}/${name}=N`}`)
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
+  // server.close() waits for open connections: end them, or a kept-alive browser would hold shutdown.
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    for (const connection of connections) connection.destroy();
+    return close(callback);
+  }) as typeof server.close;
+  return { server, forward: { namespace, service: name, port: bound, url: `http://127.0.0.1:${bound}/` } };
+}
+
+export function writeJson(file: string, value: unknown): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,470 @@
+// The embedded control plane: the desired state (validated resources), and the reconciliation that turns
+// it into running pods with identities, service addresses, cluster DNS and the authorization policies that
+// ztunnel enforces. apply is atomic: every document is checked first, and nothing changes unless all pass.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from '../core/log.ts';
+import { ManifestError, type ManifestIssue } from '../manifests/errors.ts';
+import { describeResource, parseManifests, resourceKey } from '../manifests/index.ts';
+import type { AuthorizationPolicy, Deployment, KnownResource, LoadedResource, Service } from '../manifests/types.ts';
+import { AuthorizationPolicyEngine, type PolicyWarning } from '../mesh/authz/index.ts';
+import type { SvidRotator } from '../mesh/ca/rotator.ts';
+import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
+import { qualifyServiceName } from '../mesh/capture/protocol.ts';
+import type { AuthorizationRequest, AuthorizationResult, MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
+import type { ImageStore } from '../runtime/images.ts';
+import { forbiddenEnvNames } from '../runtime/pod-process.ts';
+import { AddressPool } from './addresses.ts';
+import { Pod, type PodTemplate, type ReadinessProbe } from './pod.ts';
+
+export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
+
+export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'not found';
+
+export interface ResourceChange {
+  key: string;
+  description: string;
+  action: ChangeAction;
+}
+
+export interface ApplyResult {
+  changes: ResourceChange[];
+  warnings: string[];
+}
+
+export interface EngineOptions {
+  dataDir: string;
+  images: ImageStore;
+  rotator: SvidRotator;
+  shimFile: string;
+  log: Logger;
+  /** Where pods' captured connections go. */
+  ztunnel: () => { host: string; port: number };
+  /** Hook run before a pod is created (admission); throw to refuse. */
+  admit?: (template: PodTemplate) => void;
+}
+
+export class Engine implements MeshView {
+  readonly authz = new AuthorizationPolicyEngine();
+  private readonly resources = new Map<string, LoadedResource>();
+  private readonly pods = new Map<string, Pod>();
+  private readonly podsByToken = new Map<string, Pod>();
+  private readonly podsByIp = new Map<string, Pod>();
+  private readonly execTokens = new Map<string, Pod>();
+  private readonly podIps = new AddressPool('10.244');
+  private readonly serviceIps = new AddressPool('10.96');
+  private services = new Map<string, MeshService>();
+  private dns: Record<string, string> = {};
+  private policyWarnings: PolicyWarning[] = [];
+  private readonly listeners = new Set<() => void>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private shuttingDown = false;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  // --- desired state ---------------------------------------------------------------------------------------
+
+  /** Validate every document, then apply them all, or throw a ManifestError and change nothing. */
+  async apply(documents: { file: string; text: string }[]): Promise<ApplyResult> {
+    const loaded = this.parseAll(documents);
+    const issues = this.checkReferences(loaded);
+    if (issues.length > 0) throw new ManifestError(issues);
+    const changes: ResourceChange[] = loaded.map(({ resource, origin }) => {
+      const key = resourceKey(resource);
+      const previous = this.resources.get(key);
+      this.resources.set(key, { resource, origin });
+      const action: ChangeAction = !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured';
+      return { key, description: describeResource(resource), action };
+    });
+    await this.reconcile();
+    return { changes, warnings: this.policyWarnings.map(formatWarning) };
+  }
+
+  /** Delete the resources the documents name (their content is validated too). */
+  async delete(documents: { file: string; text: string }[]): Promise<ApplyResult> {
+    const loaded = this.parseAll(documents);
+    const changes: ResourceChange[] = loaded.map(({ resource }) => {
+      const key = resourceKey(resource);
+      const existed = this.resources.delete(key);
+      return { key, description: describeResource(resource), action: existed ? 'deleted' : 'not found' };
+    });
+    await this.reconcile();
+    return { changes, warnings: [] };
+  }
+
+  list(kind?: string, namespace?: string): LoadedResource[] {
+    return [...this.resources.values()]
+      .filter(({ resource }) => (kind === undefined || resource.kind === kind) && (namespace === undefined || resource.metadata.namespace === namespace))
+      .sort((a, b) => resourceKey(a.resource).localeCompare(resourceKey(b.resource)));
+  }
+
+  private parseAll(documents: { file: string; text: string }[]): LoadedResource[] {
+    const loaded: LoadedResource[] = [];
+    const issues: ManifestIssue[] = [];
+    for (const document of documents) {
+      try {
+        loaded.push(...parseManifests(document.text, document.file));
+      } catch (error) {
+        if (error instanceof ManifestError) issues.push(...error.issues);
+        else throw error;
+      }
+    }
+    // The same resource twice in one batch is ambiguous (which one wins?): refuse it, naming both places.
+    const seen = new Map<string, LoadedResource>();
+    for (const l of loaded) {
+      const key = resourceKey(l.resource);
+      const first = seen.get(key);
+      if (first) {
+        issues.push({ file: l.origin.file, index: l.origin.index, kind: l.resource.kind, name: qualifiedName(l.resource), path: 'metadata.name', message: `${describeResource(l.resource)} is also defined in ${first.origin.file} document ${first.origin.index}` });
+      } else seen.set(key, l);
+    }
+    if (issues.length > 0) throw new ManifestError(issues);
+    return loaded;
+  }
+
+  /** What Kubernetes would refuse or fail on later, refused now so that nothing is half-applied. */
+  private checkReferences(loaded: LoadedResource[]): ManifestIssue[] {
+    const issues: ManifestIssue[] = [];
+    const namespaces = new Set([...this.list('Namespace'), ...loaded.filter((l) => l.resource.kind === 'Namespace')].map((l) => l.resource.metadata.name));
+    const accounts = new Set(
+      [...this.list('ServiceAccount'), ...loaded.filter((l) => l.resource.kind === 'ServiceAccount')].map((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}`),
+    );
+    const issue = (l: LoadedResource, path: string, message: string): void => {
+      issues.push({ file: l.origin.file, index: l.origin.index, kind: l.resource.kind, name: qualifiedName(l.resource), path, message });
+    };
+    for (const l of loaded) {
+      const { resource } = l;
+      if (resource.kind !== 'Namespace' && resource.metadata.namespace !== undefined && !namespaces.has(resource.metadata.namespace)) {
+        issue(l, 'metadata.namespace', `namespace "${resource.metadata.namespace}" does not exist (apply it first, or in the same batch)`);
+      }
+      if (resource.kind !== 'Deployment') continue;
+      const pod = resource.spec.template.spec;
+      const account = pod.serviceAccountName ?? 'default';
+      if (account !== 'default' && !accounts.has(`${resource.metadata.namespace}/${account}`)) {
+        issue(l, 'spec.template.spec.serviceAccountName', `service account "${account}" does not exist in namespace ${resource.metadata.namespace}`);
+      }
+      const container = pod.containers[0];
+      if (this.options.images.resolve(container.image) === undefined) {
+        issue(l, 'spec.template.spec.containers[0].image', `image ${container.image} is not in the local image store (see \`trustusbank images\`)`);
+      }
+      for (const name of forbiddenEnvNames(Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])))) {
+        const index = (container.env ?? []).findIndex((e) => e.name === name);
+        issue(l, `spec.template.spec.containers[0].env[${index}].name`, `${name} may not be set on a pod: it would change how the pod's runtime starts`);
+      }
+    }
+    return issues;
+  }
+
+  // --- reconciliation --------------------------------------------------------------------------------------
+
+  /** Bring services, policies and pods in line with the desired state. Serialised: one pass at a time. */
+  reconcile(): Promise<void> {
+    const pass = this.reconciling.then(() => this.reconcileOnce());
+    this.reconciling = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    // Once shutdown begins, stopped pods must stay stopped: nothing may recreate them.
+    if (this.shuttingDown) return;
+    this.reconcileServices();
+    this.policyWarnings = this.authz.setPolicies(
+      this.list('AuthorizationPolicy').map(({ resource }) => {
+        const policy = resource as AuthorizationPolicy;
+        return { namespace: policy.metadata.namespace!, name: policy.metadata.name, spec: policy.spec };
+      }),
+    );
+    const deployments = this.list('Deployment').map((l) => l.resource as Deployment);
+    const wanted = new Set(deployments.map((d) => `${d.metadata.namespace}/${d.metadata.name}`));
+    const stops: Promise<void>[] = [];
+    for (const pod of this.pods.values()) {
+      if (!wanted.has(`${pod.namespace}/${pod.workload}`)) stops.push(this.removePod(pod));
+    }
+    for (const deployment of deployments) await this.reconcileDeployment(deployment, stops);
+    await Promise.all(stops);
+    this.notify();
+  }
+
+  private reconcileServices(): void {
+    const services = new Map<string, MeshService>();
+    for (const { resource } of this.list('Service')) {
+      const service = resource as Service;
+      const namespace = service.metadata.namespace!;
+      const hostname = `${service.metadata.name}.${namespace}.svc.cluster.local`;
+      services.set(hostname, {
+        name: service.metadata.name,
+        namespace,
+        hostname,
+        clusterIp: this.serviceIps.assign(hostname),
+        ports: service.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, targetPort: p.targetPort ?? p.port })),
+        labels: service.metadata.labels ?? {},
+        selector: service.spec.selector ?? {},
+      } as MeshService & { selector: Record<string, string> });
+    }
+    for (const hostname of this.services.keys()) if (!services.has(hostname)) this.serviceIps.release(hostname);
+    this.services = services;
+    const dns = Object.fromEntries([...services.values()].map((s) => [s.hostname, s.clusterIp]));
+    if (!isDeepStrictEqual(dns, this.dns)) {
+      this.dns = dns;
+      for (const pod of this.pods.values()) pod.send({ type: 'tub/dns', dns });
+    }
+  }
+
+  private async reconcileDeployment(deployment: Deployment, stops: Promise<void>[]): Promise<void> {
+    const namespace = deployment.metadata.namespace!;
+    const name = deployment.metadata.name;
+    const container = deployment.spec.template.spec.containers[0];
+    const digest = this.options.images.resolve(container.image);
+    if (digest === undefined) {
+      this.options.log.warn('image not found; pods not created', { deployment: `${namespace}/${name}`, image: container.image });
+      return;
+    }
+    const templateHash = createHash('sha256').update(JSON.stringify({ template: deployment.spec.template, digest })).digest('hex').slice(0, 10);
+    const owned = [...this.pods.values()].filter((p) => p.namespace === namespace && p.workload === name && p.phase !== 'Terminating' && p.phase !== 'Terminated');
+    const current = owned.filter((p) => p.template.templateHash === templateHash);
+    const outdated = owned.filter((p) => p.template.templateHash !== templateHash);
+    const replicas = deployment.spec.replicas ?? 1;
+    for (let i = current.length; i < replicas; i++) {
+      const pod = await this.createPod(deployment, digest, templateHash);
+      if (pod) current.push(pod);
+    }
+    for (const extra of current.slice(replicas)) stops.push(this.removePod(extra));
+    // Rolling update: old pods go once the new ones are ready (checked again whenever readiness changes).
+    if (outdated.length > 0) {
+      const newReady = current.filter((p) => p.ready).length;
+      if (newReady >= Math.min(replicas, current.length) || replicas === 0) for (const old of outdated) stops.push(this.removePod(old));
+    }
+  }
+
+  private async createPod(deployment: Deployment, digest: string, templateHash: string): Promise<Pod | undefined> {
+    const { images, dataDir } = this.options;
+    const namespace = deployment.metadata.namespace!;
+    const name = `${deployment.metadata.name}-${templateHash.slice(0, 8)}-${randomSuffix()}`;
+    const podSpec = deployment.spec.template.spec;
+    const container = podSpec.containers[0];
+    const serviceAccount = podSpec.serviceAccountName ?? 'default';
+    const containerPorts = (container.ports ?? []).map((p) => p.containerPort);
+    const template: PodTemplate = {
+      name,
+      namespace,
+      deployment: deployment.metadata.name,
+      templateHash,
+      labels: { ...deployment.spec.template.metadata.labels, 'pod-template-hash': templateHash },
+      serviceAccount,
+      ip: this.podIps.assign(`${namespace}/${name}`),
+      spiffeId: spiffeIdFor(namespace, serviceAccount),
+      image: container.image,
+      imageDigest: digest,
+      probe: readinessProbeOf(container, containerPorts),
+      launch: {
+        name,
+        namespace,
+        entryFile: images.entryFile(digest),
+        args: container.args ?? [],
+        env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])),
+        readPaths: [images.imageDir(digest), join(images.imageDir(digest), '..', '..', '..', 'node_modules'), images.baseLayerDir(), this.options.shimFile],
+        volumeDir: join(dataDir, 'volumes', namespace, deployment.metadata.name),
+        shimFile: this.options.shimFile,
+        allowAddons: deployment.spec.template.metadata.annotations?.[ALLOW_ADDONS_ANNOTATION] === 'true',
+        logFile: join(dataDir, 'logs', 'pods', namespace, `${name}.log`),
+        capture: { ztunnel: this.options.ztunnel(), namespace, dns: this.dns },
+      },
+    };
+    try {
+      this.options.admit?.(template);
+    } catch (error) {
+      this.podIps.release(`${namespace}/${name}`);
+      this.options.log.warn('pod refused at admission', { deployment: `${namespace}/${deployment.metadata.name}`, image: container.image, digest, error: (error as Error).message });
+      return undefined;
+    }
+    await this.options.rotator.ensure({ namespace, serviceAccount });
+    const pod = new Pod(template, this.options.log, () => this.onPodChange());
+    this.pods.set(pod.uid, pod);
+    this.podsByToken.set(pod.token, pod);
+    this.podsByIp.set(pod.ip, pod);
+    this.options.log.info('pod created', { pod: pod.uid, image: container.image, digest, identity: pod.spiffeId, ip: pod.ip });
+    pod.start();
+    return pod;
+  }
+
+  private async removePod(pod: Pod): Promise<void> {
+    if (pod.phase === 'Terminating' || pod.phase === 'Terminated') return;
+    await pod.stop();
+    this.pods.delete(pod.uid);
+    this.podsByToken.delete(pod.token);
+    this.podsByIp.delete(pod.ip);
+    for (const [token, target] of this.execTokens) if (target === pod) this.execTokens.delete(token);
+    this.podIps.release(pod.uid);
+    this.options.log.info('pod deleted', { pod: pod.uid });
+    this.notify();
+  }
+
+  private onPodChange(): void {
+    // Readiness moves rollouts forward and changes endpoints.
+    void this.reconcile();
+  }
+
+  // --- queries ---------------------------------------------------------------------------------------------
+
+  allPods(): Pod[] {
+    return [...this.pods.values()].sort((a, b) => a.uid.localeCompare(b.uid));
+  }
+
+  podsOf(namespace: string, workload: string): Pod[] {
+    return this.allPods().filter((p) => p.namespace === namespace && p.workload === workload);
+  }
+
+  allServices(): MeshService[] {
+    return [...this.services.values()];
+  }
+
+  /** Resolves once every Deployment has all its replicas ready (or rejects after the timeout). */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const pending = this.list('Deployment').filter(({ resource }) => {
+          const d = resource as Deployment;
+          const ready = this.podsOf(d.metadata.namespace!, d.metadata.name).filter((p) => p.ready && p.phase === 'Running').length;
+          return ready < (d.spec.replicas ?? 1);
+        });
+        if (pending.length === 0) {
+          this.listeners.delete(listener);
+          clearTimeout(timer);
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      const listener = (): void => void check();
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        const waiting = this.list('Deployment')
+          .map((l) => l.resource as Deployment)
+          .filter((d) => this.podsOf(d.metadata.namespace!, d.metadata.name).filter((p) => p.ready).length < (d.spec.replicas ?? 1))
+          .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
+        reject(new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ')}`));
+      }, Math.max(0, deadline - Date.now()));
+      timer.unref();
+      this.listeners.add(listener);
+      check();
+    });
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /**
+   * Delete a workload's pods (`kubectl delete pod`, or a rollout restart): the Deployment brings up new ones
+   * with new names and addresses and the same identity. Resolves once the replacements are ready.
+   */
+  async deletePods(namespace: string, workload: string, timeoutMs = 30_000): Promise<string[]> {
+    const pods = this.podsOf(namespace, workload);
+    await Promise.all(pods.map((pod) => this.removePod(pod)));
+    await this.reconcile();
+    await this.waitReady(timeoutMs);
+    return pods.map((pod) => pod.name);
+  }
+
+  /** Let a process started by `exec` speak as a pod of this workload: same identity, same capture. */
+  execToken(namespace: string, workload: string): { token: string; pod: Pod } | undefined {
+    const pod = this.podsOf(namespace, workload).find((p) => p.ready) ?? this.podsOf(namespace, workload)[0];
+    if (!pod) return undefined;
+    const token = `${pod.token.slice(0, 8)}${randomSuffix()}${randomSuffix()}${randomSuffix()}`.replace(/[^A-Za-z0-9_-]/g, 'x');
+    this.execTokens.set(token, pod);
+    return { token, pod };
+  }
+
+  releaseExecToken(token: string): void {
+    this.execTokens.delete(token);
+  }
+
+  captureEndpoint(): { host: string; port: number } {
+    return this.options.ztunnel();
+  }
+
+  dnsRecords(): Record<string, string> {
+    return { ...this.dns };
+  }
+
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await this.reconciling;
+    await Promise.all(this.allPods().map((pod) => pod.stop()));
+    this.pods.clear();
+  }
+
+  // --- MeshView (what ztunnel reads) -----------------------------------------------------------------------
+
+  workloadByToken(token: string): MeshWorkload | undefined {
+    return this.podsByToken.get(token) ?? this.execTokens.get(token);
+  }
+
+  workloadByIp(ip: string): MeshWorkload | undefined {
+    return this.podsByIp.get(ip);
+  }
+
+  service(host: string, fromNamespace: string): MeshService | undefined {
+    for (const service of this.services.values()) if (service.clusterIp === host) return service;
+    const qualified = qualifyServiceName(host, fromNamespace);
+    return qualified === undefined ? undefined : this.services.get(qualified);
+  }
+
+  endpoints(service: MeshService): MeshWorkload[] {
+    const selector = (service as MeshService & { selector: Record<string, string> }).selector;
+    if (Object.keys(selector).length === 0) return [];
+    return this.allPods().filter(
+      (pod) => pod.namespace === service.namespace && pod.ready && pod.phase === 'Running' && Object.entries(selector).every(([k, v]) => pod.labels[k] === v),
+    );
+  }
+
+  containerPort(_service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {
+    if (typeof port.targetPort === 'number') return port.targetPort;
+    const deployment = this.resources.get(`Deployment/${pod.namespace}/${pod.workload}`)?.resource as Deployment | undefined;
+    return deployment?.spec.template.spec.containers[0].ports?.find((p) => p.name === port.targetPort)?.containerPort;
+  }
+
+  authorize(request: AuthorizationRequest): AuthorizationResult {
+    const decision = this.authz.evaluate(
+      { namespace: request.destination.namespace, labels: request.destination.labels },
+      {
+        // Namespace and service account are read from the principal by the engine, so they cannot disagree.
+        source: { principal: request.source.principal, ...(request.source.ip ? { ip: request.source.ip } : {}) },
+        destination: { ip: request.destination.ip, port: request.port },
+      },
+    );
+    return { allowed: decision.allowed, message: decision.message, ...(decision.policy ? { policy: decision.policy } : {}) };
+  }
+}
+
+function readinessProbeOf(container: Deployment['spec']['template']['spec']['containers'][0], containerPorts: number[]): ReadinessProbe {
+  const probe = container.readinessProbe;
+  const named = (port: number | string): number =>
+    typeof port === 'number' ? port : (container.ports?.find((p) => p.name === port)?.containerPort ?? containerPorts[0] ?? 8080);
+  return {
+    path: probe?.httpGet.path ?? '/healthz',
+    containerPort: probe ? named(probe.httpGet.port) : (containerPorts[0] ?? 8080),
+    periodMs: (probe?.periodSeconds ?? 5) * 1000,
+    timeoutMs: (probe?.timeoutSeconds ?? 1) * 1000,
+    failureThreshold: probe?.failureThreshold ?? 3,
+  };
+}
+
+function qualifiedName(resource: KnownResource): string {
+  return resource.metadata.namespace ? `${resource.metadata.namespace}/${resource.metadata.name}` : resource.metadata.name;
+}
+
+function formatWarning(warning: PolicyWarning): string {
+  return typeof warning === 'string' ? warning : ((warning as { message?: string }).message ?? JSON.stringify(warning));
+}
+
+function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 7).padEnd(5, '0');
+}

@@ -1,0 +1,168 @@
+// A pod's life: its identity and address (stable across restarts, like a pod's), its process, restarts with
+// exponential backoff after a crash, and readiness from an HTTP probe.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../core/log.ts';
+import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
+import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
+
+export type PodPhase = 'Pending' | 'Running' | 'CrashLoopBackOff' | 'Terminating' | 'Terminated';
+
+export interface ReadinessProbe {
+  path: string;
+  containerPort: number;
+  periodMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+}
+
+export interface PodTemplate {
+  name: string;
+  namespace: string;
+  deployment: string;
+  templateHash: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  ip: string;
+  spiffeId: string;
+  image: string;
+  imageDigest: string;
+  probe: ReadinessProbe;
+  launch: Omit<PodLaunch, 'capture'> & { capture: Omit<PodLaunch['capture'], 'token'> };
+}
+
+export const MAX_BACKOFF_MS = 30_000;
+
+export class Pod implements MeshWorkload {
+  readonly uid: string;
+  readonly token = randomBytes(24).toString('base64url');
+  readonly startedAt = new Date();
+  phase: PodPhase = 'Pending';
+  ready = false;
+  restarts = 0;
+  lastExit: string | undefined;
+  private process: PodProcess | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private probeFailures = 0;
+  private stopped = false;
+
+  constructor(
+    readonly template: PodTemplate,
+    private readonly log: Logger,
+    /** Called whenever readiness or the listening ports change. */
+    private readonly onChange: (pod: Pod) => void,
+  ) {
+    this.uid = `${template.namespace}/${template.name}`;
+  }
+
+  get name(): string {
+    return this.template.name;
+  }
+  get namespace(): string {
+    return this.template.namespace;
+  }
+  get workload(): string {
+    return this.template.deployment;
+  }
+  get serviceAccount(): string {
+    return this.template.serviceAccount;
+  }
+  get labels(): Record<string, string> {
+    return this.template.labels;
+  }
+  get ip(): string {
+    return this.template.ip;
+  }
+  get spiffeId(): string {
+    return this.template.spiffeId;
+  }
+  get image(): string {
+    return this.template.image;
+  }
+  get imageDigest(): string {
+    return this.template.imageDigest;
+  }
+  get hostPorts(): ReadonlyMap<number, number> {
+    return this.process?.ports ?? new Map();
+  }
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const process = new PodProcess({ ...this.template.launch, capture: { ...this.template.launch.capture, token: this.token } });
+    this.process = process;
+    this.phase = 'Running';
+    process.onListening(({ containerPort }) => {
+      this.onChange(this);
+      if (containerPort === this.template.probe.containerPort) void this.probe();
+    });
+    void process.exited.then((exit) => {
+      if (this.process !== process) return;
+      this.setReady(false);
+      clearTimeout(this.probeTimer);
+      if (this.stopped) return;
+      this.lastExit = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      this.restarts++;
+      const delay = Math.min(1000 * 2 ** (this.restarts - 1), MAX_BACKOFF_MS);
+      this.phase = 'CrashLoopBackOff';
+      this.log.warn('pod exited; restarting', { pod: this.uid, exit: this.lastExit, restarts: this.restarts, backoff_ms: delay });
+      this.restartTimer = setTimeout(() => this.start(), delay);
+      this.restartTimer.unref();
+    });
+  }
+
+  /** Restart now (like deleting a pod and getting it back with the same identity). */
+  async restart(): Promise<void> {
+    const old = this.process;
+    this.process = undefined;
+    this.setReady(false);
+    clearTimeout(this.probeTimer);
+    await old?.stop();
+    this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.phase = 'Terminating';
+    clearTimeout(this.probeTimer);
+    clearTimeout(this.restartTimer);
+    this.setReady(false);
+    await this.process?.stop();
+    this.phase = 'Terminated';
+  }
+
+  send(message: Parameters<PodProcess['send']>[0]): void {
+    this.process?.send(message);
+  }
+
+  private async probe(): Promise<void> {
+    const { probe } = this.template;
+    const hostPort = this.hostPorts.get(probe.containerPort);
+    if (this.stopped || hostPort === undefined || !this.process?.running) return;
+    let ok = false;
+    try {
+      const response = await fetch(`http://127.0.0.1:${hostPort}${probe.path}`, { signal: AbortSignal.timeout(probe.timeoutMs) });
+      await response.body?.cancel();
+      ok = response.status >= 200 && response.status < 400;
+    } catch {
+      ok = false;
+    }
+    this.probeFailures = ok ? 0 : this.probeFailures + 1;
+    if (ok) this.setReady(true);
+    else if (this.probeFailures >= probe.failureThreshold) this.setReady(false);
+    if (this.stopped) return;
+    // Until first ready, probe quickly so start-up is not held back by the period.
+    const delay = this.ready ? probe.periodMs : Math.min(probe.periodMs, 100 * 2 ** Math.min(this.probeFailures, 4));
+    this.probeTimer = setTimeout(() => void this.probe(), delay);
+    this.probeTimer.unref();
+  }
+
+  private setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    this.log.info(ready ? 'pod ready' : 'pod not ready', { pod: this.uid });
+    this.onChange(this);
+  }
+}

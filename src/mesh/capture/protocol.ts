@@ -1,0 +1,75 @@
+// The contract between a pod's capture shim and its node's ztunnel. Kept free of Node internals so both sides
+// (and tests) share one definition.
+//
+// Every outbound TCP connection a pod makes is redirected to ztunnel's capture port. The shim writes one line
+// before any application byte:
+//   TUB-CAPTURE/1 <pod token> <original host> <original port>\r\n
+// The token says which pod is speaking; it reached the pod over its private IPC channel at start, never
+// through argv or the environment. ztunnel answers one byte, CONNECT_ACK, once the connection to the
+// destination is established, then proxies; or it resets the connection (a deny, no route). The shim holds
+// back the application's 'connect' until the ack, so a denied connection fails while connecting, exactly
+// like a refused one, and never after the application believes it is connected.
+
+export const PREAMBLE_MAGIC = 'TUB-CAPTURE/1';
+export const MAX_PREAMBLE_BYTES = 512;
+export const CONNECT_ACK = 0x00;
+
+export interface CaptureInit {
+  type: 'tub/capture-init';
+  token: string;
+  ztunnel: { host: string; port: number };
+  namespace: string;
+  /** Cluster DNS: fully qualified service names to their cluster IPs. */
+  dns: Record<string, string>;
+}
+
+export interface DnsUpdate {
+  type: 'tub/dns';
+  dns: Record<string, string>;
+}
+
+export interface ListeningReport {
+  type: 'tub/listening';
+  /** The port the workload asked for (its containerPort). */
+  containerPort: number;
+  /** Where it actually listens on this machine. */
+  hostPort: number;
+}
+
+export type ToPod = CaptureInit | DnsUpdate;
+export type FromPod = ListeningReport;
+
+export interface CapturedDestination {
+  token: string;
+  host: string;
+  port: number;
+}
+
+export function encodePreamble(token: string, host: string, port: number): string {
+  return `${PREAMBLE_MAGIC} ${token} ${host} ${port}\r\n`;
+}
+
+/** Parse one preamble line (without its CRLF); undefined when it is not one. */
+export function decodePreamble(line: string): CapturedDestination | undefined {
+  const parts = line.split(' ');
+  if (parts.length !== 4 || parts[0] !== PREAMBLE_MAGIC) return undefined;
+  const [, token, host, portText] = parts as [string, string, string, string];
+  const port = Number(portText);
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(token) || host.length === 0 || host.length > 253 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { token, host, port };
+}
+
+/**
+ * Resolve a name the way a pod's resolver would in its namespace: `svc`, `svc.ns`, `svc.ns.svc`,
+ * `svc.ns.svc.cluster.local` (with or without a trailing dot). Returns the fully qualified name to look up.
+ */
+export function qualifyServiceName(name: string, podNamespace: string, clusterDomain = 'cluster.local'): string | undefined {
+  const host = name.endsWith('.') ? name.slice(0, -1) : name;
+  const parts = host.toLowerCase().split('.');
+  const suffix = `svc.${clusterDomain}`.split('.');
+  if (parts.length === 1) return [parts[0], podNamespace, ...suffix].join('.');
+  if (parts.length === 2) return [...parts, ...suffix].join('.');
+  if (parts.length === 3 && parts[2] === 'svc') return [...parts, ...clusterDomain.split('.')].join('.');
+  if (parts.length === 2 + suffix.length && parts.slice(2).join('.') === suffix.join('.')) return parts.join('.');
+  return undefined;
+}

@@ -1,0 +1,189 @@
+// The capture shim: preloaded (`node --import`) into every pod, before the workload's own code. It is the
+// embedded stand-in for ambient's traffic redirection: every outbound TCP connection the pod makes — through
+// net, http, https, http2, tls or fetch — goes to the node's ztunnel instead, which decides where it may go.
+// Listening sockets are moved to a free loopback port and reported, so every pod can listen on its
+// containerPort (8080) at once.
+//
+// It fails closed: a connection it cannot capture (a Unix socket path, a TLS socket connected without
+// tls.connect) is refused, not let through. Pods run under Node's permission model, which denies child
+// processes, worker threads and process.binding(), so the workload cannot reach an uncaptured socket.
+import dns from 'node:dns';
+import net from 'node:net';
+import tls from 'node:tls';
+import { CONNECT_ACK, encodePreamble, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
+
+type ConnectArgs = unknown[];
+
+function refuse(socket: net.Socket, message: string): net.Socket {
+  const error = Object.assign(new Error(`${message} (blocked by the mesh capture)`), { code: 'EACCES' });
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
+
+const init = await new Promise<CaptureInit>((resolve, reject) => {
+  if (typeof process.send !== 'function') {
+    reject(new Error('trustusbank capture: no IPC channel; pods are started by the engine'));
+    return;
+  }
+  process.once('message', (message: unknown) => {
+    const init = message as CaptureInit;
+    if (init?.type === 'tub/capture-init') resolve(init);
+    else reject(new Error('trustusbank capture: unexpected first message'));
+  });
+});
+
+const clusterDns = new Map(Object.entries(init.dns));
+process.on('message', (message: ToPod) => {
+  if (message?.type === 'tub/dns') for (const [name, ip] of Object.entries(message.dns)) clusterDns.set(name, ip);
+});
+// The channel must not keep a finished command alive, and its end means the engine is gone.
+process.channel?.unref();
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+
+// --- outbound: net.Socket.prototype.connect ------------------------------------------------------------
+
+interface ConnectOptions {
+  host?: string;
+  port?: number | string;
+  path?: string;
+  timeout?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+/** The forms Socket#connect accepts: (options[, cb]), (port[, host][, cb]), (path[, cb]), or Node's normalized [options, cb]. */
+function connectOptions(args: ConnectArgs): [ConnectOptions, (() => void) | undefined] {
+  if (Array.isArray(args[0])) return [args[0][0] as ConnectOptions, args[0][1] as (() => void) | undefined];
+  const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+  const first = args[0];
+  if (typeof first === 'object' && first !== null) return [first as ConnectOptions, callback];
+  if (typeof first === 'string' && !/^\d+$/.test(first)) return [{ path: first }, callback];
+  return [{ port: first as number | string, host: typeof args[1] === 'string' ? args[1] : undefined }, callback];
+}
+
+const originalConnect = net.Socket.prototype.connect;
+
+net.Socket.prototype.connect = function capturedConnect(this: net.Socket, ...args: ConnectArgs): net.Socket {
+  const [options, callback] = connectOptions(args);
+  if (this instanceof tls.TLSSocket) return refuse(this, 'TLS connections must be made with tls.connect');
+  if (options.path !== undefined) return refuse(this, `connecting to the local socket ${options.path} is not allowed`);
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(this, `invalid port ${String(options.port)}`);
+  const host = options.host ?? 'localhost';
+  const redirected: ConnectOptions = { host: init.ztunnel.host, port: init.ztunnel.port };
+  for (const key of ['timeout', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'] as const) {
+    if (options[key] !== undefined) (redirected as Record<string, unknown>)[key] = options[key];
+  }
+  (originalConnect as (options: ConnectOptions, cb?: () => void) => net.Socket).call(this, redirected, callback);
+  // Queued before anything the application writes: the socket is still connecting, so order is kept.
+  this.write(encodePreamble(init.token, host, port));
+  // Node holds a write made while connecting until the socket emits 'connect', through the listener that
+  // write has just registered; that one listener must run when the connection is up, the others not yet.
+  const flushPreamble = this.rawListeners('connect').at(-1) as (() => void) | undefined;
+  holdConnectUntilAck(this, host, port, flushPreamble);
+  return this;
+} as typeof net.Socket.prototype.connect;
+
+/**
+ * The TCP connection to ztunnel completes at once; the application must not see 'connect' (or 'ready') until
+ * ztunnel has reached the destination and sent its one-byte ack. Until then the first bytes read are taken
+ * off before the stream sees them; a close or reset before the ack is a failed connect.
+ */
+function holdConnectUntilAck(socket: net.Socket, host: string, port: number, flushPreamble: (() => void) | undefined): void {
+  const emit = socket.emit;
+  const push = socket.push;
+  const held: string[] = [];
+  const restore = (): void => {
+    socket.emit = emit;
+    socket.push = push;
+  };
+  socket.emit = function heldEmit(this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connect' || event === 'ready') {
+      if (event === 'connect') flushPreamble?.call(this);
+      held.push(event);
+      return true;
+    }
+    if (event === 'error' || event === 'close') restore();
+    return (emit as (event: string | symbol, ...a: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof socket.emit;
+  socket.push = function ackPush(this: net.Socket, chunk: Buffer | null, encoding?: BufferEncoding): boolean {
+    restore();
+    if (chunk === null || chunk.length === 0 || chunk[0] !== CONNECT_ACK) {
+      const error = Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (refused by the mesh)`), { code: 'ECONNREFUSED', address: host, port });
+      socket.destroy(error);
+      return false;
+    }
+    for (const event of held) (emit as (event: string) => boolean).call(socket, event);
+    return chunk.length > 1 ? push.call(socket, chunk.subarray(1), encoding) : true;
+  } as typeof socket.push;
+}
+
+// --- outbound TLS: give tls.connect an already-captured plain socket ----------------------------------
+
+const originalTlsConnect = tls.connect;
+
+function tlsOptions(args: unknown[]): [tls.ConnectionOptions, (() => void) | undefined] {
+  const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+  if (typeof args[0] === 'object' && args[0] !== null) return [args[0] as tls.ConnectionOptions, callback];
+  const extra = args.find((arg, i) => i > 0 && typeof arg === 'object' && arg !== null) as tls.ConnectionOptions | undefined;
+  return [{ ...extra, port: Number(args[0]), host: typeof args[1] === 'string' ? args[1] : extra?.host }, callback];
+}
+
+tls.connect = function capturedTlsConnect(...args: unknown[]): tls.TLSSocket {
+  const [options, callback] = tlsOptions(args);
+  if (options.socket) return originalTlsConnect(options, callback);
+  const host = options.host ?? 'localhost';
+  const socket = net.connect({ host, port: Number(options.port ?? 443) });
+  const servername = options.servername ?? (net.isIP(host) ? undefined : host);
+  return originalTlsConnect({ ...options, socket, ...(servername ? { servername } : {}) }, callback);
+} as typeof tls.connect;
+
+// --- cluster DNS ---------------------------------------------------------------------------------------
+
+function clusterAddress(hostname: string): string | undefined {
+  const qualified = qualifyServiceName(hostname, init.namespace);
+  return qualified === undefined ? undefined : clusterDns.get(qualified);
+}
+
+const originalLookup = dns.lookup;
+dns.lookup = function capturedLookup(hostname: string, ...rest: unknown[]): void {
+  const address = clusterAddress(hostname);
+  const callback = rest.find((arg) => typeof arg === 'function') as ((...a: unknown[]) => void) | undefined;
+  if (address === undefined || callback === undefined) return (originalLookup as (...a: unknown[]) => void)(hostname, ...rest);
+  const options = rest[0];
+  const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+  process.nextTick(() => (all ? callback(null, [{ address, family: 4 }]) : callback(null, address, 4)));
+} as typeof dns.lookup;
+
+const originalPromisesLookup = dns.promises.lookup;
+dns.promises.lookup = async function capturedPromisesLookup(hostname: string, options?: unknown) {
+  const address = clusterAddress(hostname);
+  if (address === undefined) return (originalPromisesLookup as (h: string, o?: unknown) => Promise<unknown>)(hostname, options);
+  const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+  return all ? [{ address, family: 4 }] : { address, family: 4 };
+} as typeof dns.promises.lookup;
+
+// --- inbound: listen on a free loopback port, report the mapping ---------------------------------------
+
+const originalListen = net.Server.prototype.listen;
+
+net.Server.prototype.listen = function capturedListen(this: net.Server, ...args: unknown[]): net.Server {
+  const first = args[0];
+  const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+  let containerPort: number | undefined;
+  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) containerPort = Number(first);
+  else if (typeof first === 'object' && first !== null && 'port' in first) containerPort = Number((first as { port: unknown }).port);
+  else if (first === undefined || typeof first === 'function') containerPort = 0;
+  if (containerPort === undefined) {
+    const error = Object.assign(new Error('only TCP listeners are allowed in the mesh'), { code: 'EACCES' });
+    process.nextTick(() => this.emit('error', error));
+    return this;
+  }
+  const requested = containerPort;
+  this.once('listening', () => {
+    const address = this.address() as net.AddressInfo;
+    process.send?.({ type: 'tub/listening', containerPort: requested, hostPort: address.port });
+  });
+  return (originalListen as (...a: unknown[]) => net.Server).call(this, 0, '127.0.0.1', ...(callback ? [callback] : []));
+} as typeof net.Server.prototype.listen;

@@ -1,0 +1,118 @@
+// ztunnel's HBONE: the client that carries captured connections as CONNECT streams, and the inbound server
+// (this node's :15008) that presents each destination pod's SVID, learns the caller from its certificate,
+// and asks ztunnel whether to deliver.
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../core/log.ts';
+import type { CertificateAuthority } from '../ca/authority.ts';
+import type { SvidRotator } from '../ca/rotator.ts';
+import type { Svid } from '../ca/svid.ts';
+import { HboneClient, HboneConnectError, HboneServer, SniError, spiffeIdFromSni, type TunnelEvent } from '../hbone/index.ts';
+import type { MeshView } from './state.ts';
+import type { ConnectionParties } from './telemetry.ts';
+import { TunnelRefused, type Endpoint, type HboneDialer, type Ztunnel } from './ztunnel.ts';
+
+export interface HboneTransport extends HboneDialer {
+  inboundEndpoint(): Endpoint;
+  /** Close the open inbound tunnels that the policies in force no longer allow; returns how many. */
+  revokeDenied(): number;
+}
+
+export interface HboneTransportOptions {
+  ca: CertificateAuthority;
+  rotator: SvidRotator;
+  view: MeshView;
+  ztunnel: Ztunnel;
+  log: Logger;
+}
+
+export async function createHboneTransport(options: HboneTransportOptions): Promise<HboneTransport> {
+  const { ca, rotator, ztunnel, log } = options;
+  const trustBundlePem = ca.trustBundlePem();
+  const svidOf = (spiffeId: string): Svid => {
+    const svid = rotator.current(spiffeId);
+    if (!svid) throw new Error(`no SVID issued for ${spiffeId}`);
+    return svid;
+  };
+
+  // authorize() decides; the server's events then report the same tunnel. Parties wait here, per caller and
+  // authority, in the order their streams were authorized.
+  const authorized = new Map<string, ConnectionParties[]>();
+  const open = new Map<number, { parties: ConnectionParties; authority: string }>();
+  const take = (peer: string, authority: string): ConnectionParties | undefined => {
+    const queue = authorized.get(`${peer} ${authority}`);
+    const parties = queue?.shift();
+    if (queue && queue.length === 0) authorized.delete(`${peer} ${authority}`);
+    return parties;
+  };
+
+  const observe = (event: TunnelEvent): void => {
+    if (event.kind === 'opened') {
+      const parties = take(event.peerSpiffeId, event.authority);
+      if (!parties) return;
+      open.set(event.tunnelId, { parties, authority: event.authority });
+      ztunnel.inboundOpened(parties);
+    } else if (event.kind === 'closed') {
+      const tunnel = open.get(event.tunnelId);
+      if (!tunnel) return;
+      open.delete(event.tunnelId);
+      ztunnel.inboundClosed(tunnel.parties, tunnel.authority, { toDestination: event.receivedBytes, fromDestination: event.sentBytes }, event.durationMs);
+    } else if (event.kind === 'failed') {
+      take(event.peerSpiffeId, event.authority);
+      log.warn('inbound tunnel failed', { 'src.identity': event.peerSpiffeId, 'dst.addr': event.authority, status: event.status, error: event.reason });
+    } else if (event.kind === 'rejected') {
+      log.warn('inbound connection rejected', { remote: event.remoteAddress, error: event.reason });
+    }
+  };
+
+  const server = new HboneServer({
+    trustBundlePem,
+    serverIdentity: (serverName) => {
+      if (serverName === undefined) throw new Error('HBONE client sent no server name');
+      const spiffeId = spiffeIdFromSni(serverName);
+      if (spiffeId instanceof SniError) throw spiffeId;
+      return svidOf(spiffeId);
+    },
+    authorize: (request) => {
+      const decision = ztunnel.decideInbound(request.peerSpiffeId, request.authority, request.headers);
+      if (!decision.allow) return { allow: false, status: decision.status, reason: decision.reason };
+      const key = `${request.peerSpiffeId} ${request.authority}`;
+      authorized.set(key, [...(authorized.get(key) ?? []), decision.parties]);
+      return { allow: true, target: decision.target };
+    },
+    observe,
+  });
+  const inbound = await server.listen(0, '127.0.0.1');
+  const client = new HboneClient({ trustBundlePem });
+
+  return {
+    inboundEndpoint: () => inbound,
+    revokeDenied(): number {
+      let revoked = 0;
+      for (const [tunnelId, tunnel] of open) {
+        const verdict = ztunnel.stillAllowed(tunnel.parties, tunnel.authority);
+        if (verdict.allowed || !server.closeTunnel(tunnelId)) continue;
+        ztunnel.inboundRevoked(tunnel.parties, tunnel.authority, verdict.message);
+        revoked++;
+      }
+      return revoked;
+    },
+    async open(request): Promise<Duplex> {
+      try {
+        return await client.connect({
+          svid: svidOf(request.source.spiffeId),
+          server: request.server,
+          serverSpiffeId: request.destination.spiffeId,
+          authority: request.authority,
+          headers: request.headers,
+        });
+      } catch (error) {
+        if (error instanceof HboneConnectError) throw new TunnelRefused(error.status, error.reason);
+        throw error;
+      }
+    },
+    async close(): Promise<void> {
+      await client.close();
+      await server.close();
+    },
+  };
+}

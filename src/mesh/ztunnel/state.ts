@@ -1,0 +1,65 @@
+// What a ztunnel knows about the mesh: the workloads on it, the services and their endpoints, and who may
+// talk to whom. The control plane keeps this current; ztunnel only reads it (the embedded stand-in for the
+// workload and authorization config a real ztunnel receives over xDS).
+
+export interface MeshWorkload {
+  /** `<namespace>/<pod name>`. */
+  uid: string;
+  name: string;
+  namespace: string;
+  /** The Deployment (workload) this pod belongs to. */
+  workload: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+  /** The pod's cluster address (a virtual 10.244.0.0/16 address; nothing on the host listens there). */
+  ip: string;
+  spiffeId: string;
+  /** containerPort → where the pod really listens on this machine. */
+  hostPorts: ReadonlyMap<number, number>;
+  ready: boolean;
+  /** Digest of the image the pod runs, for evidence. */
+  imageDigest: string;
+  image: string;
+}
+
+export interface MeshServicePort {
+  name?: string;
+  port: number;
+  /** A containerPort number, or the name of a container port. */
+  targetPort: number | string;
+}
+
+export interface MeshService {
+  name: string;
+  namespace: string;
+  /** `<name>.<namespace>.svc.cluster.local` */
+  hostname: string;
+  clusterIp: string;
+  ports: MeshServicePort[];
+  labels: Record<string, string>;
+}
+
+export interface AuthorizationRequest {
+  destination: MeshWorkload;
+  source: { spiffeId: string; principal: string; namespace: string; serviceAccount: string; ip?: string };
+  port: number;
+}
+
+export interface AuthorizationResult {
+  allowed: boolean;
+  /** ztunnel-shaped reason, e.g. `explicitly denied by: external-attacker/deny-bank-to-attacker`. */
+  message: string;
+  policy?: string;
+}
+
+export interface MeshView {
+  workloadByToken(token: string): MeshWorkload | undefined;
+  workloadByIp(ip: string): MeshWorkload | undefined;
+  /** A service by cluster IP or by name as resolved from `fromNamespace`. */
+  service(host: string, fromNamespace: string): MeshService | undefined;
+  /** Ready pods behind a service. */
+  endpoints(service: MeshService): MeshWorkload[];
+  /** Resolve a service port's targetPort to the container port on a given pod. */
+  containerPort(service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined;
+  authorize(request: AuthorizationRequest): AuthorizationResult;
+}

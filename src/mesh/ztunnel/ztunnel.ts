@@ -1,0 +1,336 @@
+// The node's ztunnel: takes every connection its pods make (through the capture shim), finds where it is
+// going, and carries it as HBONE — an HTTP/2 CONNECT stream over mutual TLS with the source pod's SVID — to
+// the destination's inbound listener. Inbound, it learns the caller from the client certificate alone,
+// asks the AuthorizationPolicy engine, and delivers the stream to the pod or refuses it with 401, which the
+// source side turns into a reset for the calling pod. Connections to hosts outside the mesh pass through
+// unencrypted (Istio's default ALLOW_ANY outbound).
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { CONNECT_ACK } from '../capture/protocol.ts';
+import { spliceTunnel, type SpliceOutcome } from '../hbone/index.ts';
+import { readPreamble } from './preamble.ts';
+import type { MeshService, MeshView, MeshWorkload } from './state.ts';
+import type { ConnectionParties, ZtunnelTelemetry } from './telemetry.ts';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** The HBONE client side as ztunnel needs it. */
+export interface HboneDialer {
+  /** Open a CONNECT tunnel as `source` to `destination`; rejects with a `TunnelRefused` on a non-200 answer. */
+  open(request: { source: MeshWorkload; destination: MeshWorkload; server: Endpoint; authority: string; headers: Record<string, string> }): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+export class TunnelRefused extends Error {
+  override readonly name = 'TunnelRefused';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`http status: ${status}${status === 401 ? ' Unauthorized' : ''}`);
+  }
+}
+
+/** What the inbound side decides for one CONNECT. */
+export type InboundDecision = { allow: true; target: Endpoint; parties: ConnectionParties } | { allow: false; status: number; reason: string };
+
+export interface ZtunnelOptions {
+  view: MeshView;
+  telemetry: ZtunnelTelemetry;
+  log: Logger;
+  dialer: HboneDialer;
+  /** Where this ztunnel's HBONE inbound listener is (the destination of every mesh tunnel on this node). */
+  inbound: () => Endpoint;
+}
+
+const FORWARDED_FOR = /(?:^|;|,)\s*for="?([0-9a-fA-F.:]+)"?/;
+
+export class Ztunnel {
+  private captureServer: Server | undefined;
+  private readonly captured = new Set<Socket>();
+  private readonly roundRobin = new Map<string, number>();
+
+  constructor(private readonly options: ZtunnelOptions) {}
+
+  /** Start the capture listener; returns its address (handed to every pod's shim). */
+  async start(): Promise<Endpoint> {
+    const server = createServer((socket) => {
+      this.captured.add(socket);
+      socket.once('close', () => this.captured.delete(socket));
+      void this.handleCaptured(socket);
+    });
+    this.captureServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as { port: number };
+    return { host: '127.0.0.1', port: address.port };
+  }
+
+  async close(): Promise<void> {
+    // server.close() waits for every open connection; a node going away ends them.
+    for (const socket of this.captured) socket.destroy();
+    await new Promise<void>((resolve) => (this.captureServer ? this.captureServer.close(() => resolve()) : resolve()));
+    await this.options.dialer.close();
+  }
+
+  // --- outbound ----------------------------------------------------------------------------------------
+
+  private async handleCaptured(socket: Socket): Promise<void> {
+    try {
+      await this.onCaptured(socket);
+    } catch (error) {
+      this.options.log.warn('capture failed', { error: errorMessage(error) });
+      socket.destroy();
+    }
+  }
+
+  private async onCaptured(socket: Socket): Promise<void> {
+    const { view, log } = this.options;
+    socket.on('error', () => undefined);
+    const { destination, rest } = await readPreamble(socket);
+    const source = view.workloadByToken(destination.token);
+    if (!source) {
+      log.warn('capture refused: unknown pod token', { remote: socket.remotePort });
+      socket.destroy();
+      return;
+    }
+    const started = performance.now();
+    const target = this.route(source, destination.host, destination.port);
+    if (target.kind === 'refuse') {
+      this.options.telemetry.failed.inc(this.options.telemetry.labels('source', { source, service: target.service, externalHost: destination.host }, target.flags));
+      this.options.telemetry.access({
+        direction: 'outbound',
+        parties: { source, service: target.service, externalHost: destination.host },
+        srcAddr: source.ip,
+        dstAddr: `${destination.host}:${destination.port}`,
+        bytesSent: 0,
+        bytesReceived: 0,
+        durationMs: performance.now() - started,
+        error: target.error,
+      });
+      socket.resetAndDestroy();
+      return;
+    }
+    if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, destination.port, started);
+    return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started);
+  }
+
+  private route(
+    source: MeshWorkload,
+    host: string,
+    port: number,
+  ):
+    | { kind: 'mesh'; pod: MeshWorkload; containerPort: number; service?: MeshService }
+    | { kind: 'passthrough' }
+    | { kind: 'refuse'; flags: string; error: string; service?: MeshService } {
+    const { view } = this.options;
+    const pod = view.workloadByIp(host);
+    if (pod) return { kind: 'mesh', pod, containerPort: port };
+    const service = view.service(host, source.namespace);
+    if (!service) {
+      if (/\.cluster\.local\.?$/i.test(host) || /^10\.(96|244)\./.test(host)) return { kind: 'refuse', flags: 'NR', error: `no such service: ${host}` };
+      return { kind: 'passthrough' };
+    }
+    const servicePort = service.ports.find((p) => p.port === port);
+    if (!servicePort) return { kind: 'refuse', flags: 'NR', error: `service ${service.hostname} has no port ${port}`, service };
+    const endpoints = view.endpoints(service);
+    if (endpoints.length === 0) return { kind: 'refuse', flags: 'UH', error: `no healthy upstream for ${service.hostname}`, service };
+    const next = (this.roundRobin.get(service.hostname) ?? 0) % endpoints.length;
+    this.roundRobin.set(service.hostname, next + 1);
+    const chosen = endpoints[next]!;
+    const containerPort = view.containerPort(service, servicePort, chosen);
+    if (containerPort === undefined) return { kind: 'refuse', flags: 'NR', error: `target port ${servicePort.targetPort} not found on ${chosen.name}`, service };
+    return { kind: 'mesh', pod: chosen, containerPort, service };
+  }
+
+  private async tunnel(socket: Socket, rest: Buffer, source: MeshWorkload, destination: MeshWorkload, containerPort: number, service: MeshService | undefined, started: number): Promise<void> {
+    const { telemetry, dialer } = this.options;
+    const parties: ConnectionParties = { source, destination, ...(service ? { service } : {}) };
+    const authority = `${destination.ip}:${containerPort}`;
+    let stream: Duplex;
+    try {
+      stream = await dialer.open({ source, destination, server: this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}` } });
+    } catch (error) {
+      const refused = error instanceof TunnelRefused;
+      telemetry.failed.inc(telemetry.labels('source', parties, refused ? 'CONNECT' : 'UF'));
+      telemetry.access({
+        direction: 'outbound',
+        parties,
+        srcAddr: source.ip,
+        dstAddr: authority,
+        hboneAddr: authority,
+        bytesSent: 0,
+        bytesReceived: 0,
+        durationMs: performance.now() - started,
+        error: refused ? error.message : `connection failed: ${errorMessage(error)}`,
+      });
+      socket.resetAndDestroy();
+      return;
+    }
+    const labels = telemetry.labels('source', parties);
+    telemetry.opened.inc(labels);
+    socket.write(Buffer.of(CONNECT_ACK));
+    if (rest.length > 0) stream.write(rest);
+    // FIN and reset carried across both ways: a tunnel the far side cancels (a policy revoked it) resets the
+    // pod's connection instead of leaving it half-open.
+    const outcome = await new Promise<SpliceOutcome>((resolve) => spliceTunnel(stream, socket, resolve));
+    const sent = outcome.sentBytes + rest.length;
+    const received = outcome.receivedBytes;
+    telemetry.received.inc(labels, sent);
+    telemetry.sent.inc(labels, received);
+    telemetry.closed.inc(labels);
+    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started });
+  }
+
+  private async passthrough(socket: Socket, rest: Buffer, source: MeshWorkload, host: string, port: number, started: number): Promise<void> {
+    const { telemetry } = this.options;
+    const parties: ConnectionParties = { source, externalHost: host };
+    const upstream = tcpConnect({ host, port });
+    const connected = await new Promise<boolean>((resolve) => {
+      upstream.once('connect', () => resolve(true));
+      upstream.once('error', () => resolve(false));
+    });
+    if (!connected) {
+      telemetry.failed.inc(telemetry.labels('source', parties, 'UF'));
+      telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: 0, bytesReceived: 0, durationMs: performance.now() - started, error: 'connection failed: upstream refused' });
+      socket.resetAndDestroy();
+      return;
+    }
+    const labels = telemetry.labels('source', parties);
+    telemetry.opened.inc(labels);
+    socket.write(Buffer.of(CONNECT_ACK));
+    const { sent, received } = await splice(socket, rest, upstream);
+    telemetry.received.inc(labels, sent);
+    telemetry.sent.inc(labels, received);
+    telemetry.closed.inc(labels);
+    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started });
+  }
+
+  // --- inbound -------------------------------------------------------------------------------------------
+
+  /**
+   * Decide one inbound CONNECT. `peerSpiffeId` comes from the verified client certificate; the `forwarded`
+   * header (set by the source ztunnel) is used only to name the source pod in telemetry, and only when that
+   * pod really has the certificate's identity.
+   */
+  decideInbound(peerSpiffeId: string, authority: string, headers: Record<string, string | string[] | undefined>): InboundDecision {
+    const { view, telemetry } = this.options;
+    const colon = authority.lastIndexOf(':');
+    const ip = authority.slice(0, colon);
+    const port = Number(authority.slice(colon + 1));
+    const destination = view.workloadByIp(ip);
+    if (!destination || !Number.isInteger(port)) return { allow: false, status: 404, reason: `no workload at ${authority}` };
+    const identity = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(peerSpiffeId);
+    if (!identity) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
+    const [, trustDomain, namespace, serviceAccount] = identity as unknown as [string, string, string, string];
+    const forwarded = FORWARDED_FOR.exec(String(headers.forwarded ?? ''))?.[1];
+    const claimed = forwarded ? view.workloadByIp(forwarded) : undefined;
+    const source: MeshWorkload =
+      claimed && claimed.spiffeId === peerSpiffeId
+        ? claimed
+        : { uid: `${namespace}/unknown`, name: 'unknown', namespace, workload: 'unknown', serviceAccount, labels: {}, ip: forwarded ?? 'unknown', spiffeId: peerSpiffeId, hostPorts: new Map(), ready: true, imageDigest: 'unknown', image: 'unknown' };
+    const parties: ConnectionParties = { source, destination };
+    const decision = view.authorize({
+      destination,
+      source: { spiffeId: peerSpiffeId, principal: `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`, namespace, serviceAccount, ...(claimed?.spiffeId === peerSpiffeId ? { ip: claimed.ip } : {}) },
+      port,
+    });
+    if (!decision.allowed) {
+      const error = `connection closed due to policy rejection: ${decision.message}`;
+      telemetry.failed.inc(telemetry.labels('destination', parties, 'DENY'));
+      telemetry.access({ direction: 'inbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: 0, bytesReceived: 0, durationMs: 0, error });
+      return { allow: false, status: 401, reason: decision.message };
+    }
+    const hostPort = destination.hostPorts.get(port);
+    if (hostPort === undefined) return { allow: false, status: 503, reason: `${destination.name} does not listen on ${port}` };
+    return { allow: true, target: { host: '127.0.0.1', port: hostPort }, parties };
+  }
+
+  /**
+   * Re-check an open inbound connection against the policies in force now. ztunnel closes connections a
+   * policy change has made illegal, instead of letting a long-lived connection outlive its permission.
+   */
+  stillAllowed(parties: ConnectionParties, authority: string): { allowed: boolean; message: string } {
+    const destination = parties.destination;
+    if (!destination) return { allowed: true, message: '' };
+    const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
+    const identity = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(parties.source.spiffeId);
+    if (!identity) return { allowed: false, message: 'client certificate has no workload identity' };
+    const [, trustDomain, namespace, serviceAccount] = identity as unknown as [string, string, string, string];
+    const decision = this.options.view.authorize({
+      destination,
+      source: { spiffeId: parties.source.spiffeId, principal: `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`, namespace, serviceAccount, ...(parties.source.name !== 'unknown' ? { ip: parties.source.ip } : {}) },
+      port,
+    });
+    return { allowed: decision.allowed, message: decision.message };
+  }
+
+  /** Account for a connection closed because a policy change denied it. */
+  inboundRevoked(parties: ConnectionParties, authority: string, message: string): void {
+    const { telemetry } = this.options;
+    telemetry.failed.inc(telemetry.labels('destination', parties, 'DENY'));
+    telemetry.access({
+      direction: 'inbound',
+      parties,
+      srcAddr: parties.source.ip,
+      dstAddr: authority,
+      hboneAddr: authority,
+      bytesSent: 0,
+      bytesReceived: 0,
+      durationMs: 0,
+      error: `connection closed due to policy rejection: ${message}`,
+    });
+  }
+
+  /** Account for an inbound tunnel once it closes. */
+  inboundClosed(parties: ConnectionParties, authority: string, bytes: { toDestination: number; fromDestination: number }, durationMs: number): void {
+    const { telemetry } = this.options;
+    const labels = telemetry.labels('destination', parties);
+    telemetry.received.inc(labels, bytes.toDestination);
+    telemetry.sent.inc(labels, bytes.fromDestination);
+    telemetry.closed.inc(labels);
+    telemetry.access({ direction: 'inbound', parties, srcAddr: parties.source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: bytes.fromDestination, bytesReceived: bytes.toDestination, durationMs });
+  }
+
+  inboundOpened(parties: ConnectionParties): void {
+    this.options.telemetry.opened.inc(this.options.telemetry.labels('destination', parties));
+  }
+}
+
+/** Pipe a captured socket and its upstream both ways; resolve with byte counts once both are done. */
+function splice(socket: Socket, rest: Buffer, upstream: Duplex): Promise<{ sent: number; received: number }> {
+  return new Promise((resolve) => {
+    let sent = rest.length;
+    let received = 0;
+    if (rest.length > 0) upstream.write(rest);
+    socket.on('data', (chunk: Buffer) => (sent += chunk.length));
+    upstream.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+    let open = 2;
+    const done = (): void => {
+      if (--open === 0) resolve({ sent, received });
+    };
+    const once = <T extends Duplex>(stream: T): void => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        done();
+      };
+      stream.once('close', finish);
+    };
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+    once(socket);
+    once(upstream);
+    socket.resume();
+  });
+}

