@@ -15,19 +15,18 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export interface Parsed<O extends Options> {
   values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
   positionals: string[];
-  help: boolean;
+}
+
+/** Whether the command line asks for help: -h or --help before any `--` (after it, the words are not ours). */
+export function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '-h' || arg === '--help');
 }
 
 export function parseCommandArgs<O extends Options>(argv: string[], options: O, usage: string): Parsed<O> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    const { help, ...rest } = values as Record<string, unknown>;
-    return { values: rest as Parsed<O>['values'], positionals, help: help === true };
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Parsed<O>['values'], positionals };
   } catch (error) {
     // parseArgs' messages are good ("Unknown option '--prot'"); keep them, drop the stack.
     const message = error instanceof Error ? error.message : String(error);

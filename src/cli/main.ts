@@ -1,7 +1,7 @@
 // The `trustusbank` command: dispatch to a subcommand; user mistakes become messages, never stack traces.
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../core/errors.ts';
-import type { Command } from './command.ts';
+import { wantsHelp, type Command } from './command.ts';
 import { applyCommand, deleteCommand } from './commands/apply.ts';
 import { curlCommand } from './commands/curl.ts';
 import { downCommand } from './commands/down.ts';
@@ -51,6 +51,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new UsageError(`unknown command "${name}"`, usage);
+  if (wantsHelp(rest)) {
+    console.log(command.usage);
+    return 0;
+  }
   return command.run(rest);
 }
 

@@ -23,11 +23,7 @@ Options:
     summary,
     usage,
     async run(argv) {
-      const { values, positionals, help } = parseCommandArgs(argv, { filename: { type: 'string', short: 'f', multiple: true }, 'data-dir': { type: 'string' } }, usage);
-      if (help) {
-        console.log(usage);
-        return 0;
-      }
+      const { values, positionals } = parseCommandArgs(argv, { filename: { type: 'string', short: 'f', multiple: true }, 'data-dir': { type: 'string' } }, usage);
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
       const paths = (values.filename as string[] | undefined) ?? [];
       if (paths.length === 0) throw new UsageError('which manifests? give -f FILE|DIR', usage);

@@ -24,7 +24,7 @@ export const curlCommand: Command = {
   summary: 'make an HTTP request (use it inside a pod with exec)',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(
+    const { values, positionals } = parseCommandArgs(
       argv,
       {
         request: { type: 'string', short: 'X' },
@@ -37,10 +37,6 @@ export const curlCommand: Command = {
       },
       usage,
     );
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
     const [url, ...extra] = positionals;
     if (url === undefined) throw new UsageError('which URL?', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);

@@ -19,11 +19,7 @@ export const downCommand: Command = {
   summary: 'stop the running stack and every pod',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank down --help`, 2);
     const dataDir = resolveDataDir(values['data-dir']);
     const stack = readLiveStack(dataDir);

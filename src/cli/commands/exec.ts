@@ -36,11 +36,7 @@ export const execCommand: Command = {
     const split = argv.indexOf('--');
     const own = split === -1 ? argv : argv.slice(0, split);
     const command = split === -1 ? [] : argv.slice(split + 1);
-    const { values, positionals, help } = parseCommandArgs(own, { namespace: { type: 'string', short: 'n' }, 'data-dir': { type: 'string' } }, usage);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs(own, { namespace: { type: 'string', short: 'n' }, 'data-dir': { type: 'string' } }, usage);
     const [workload, ...extra] = positionals;
     if (workload === undefined) throw new UsageError('which workload?', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (put the command after --)`, usage);

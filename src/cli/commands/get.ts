@@ -27,15 +27,11 @@ export const getCommand: Command = {
   summary: 'list resources (namespaces, deployments, services, policies, pods)',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(
+    const { values, positionals } = parseCommandArgs(
       argv,
       { namespace: { type: 'string', short: 'n' }, 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' }, 'data-dir': { type: 'string' } },
       usage,
     );
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
     const [kindName, name, ...extra] = positionals;
     if (kindName === undefined) throw new UsageError('which kind? e.g. `trustusbank get pods`', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);

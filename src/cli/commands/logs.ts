@@ -23,11 +23,7 @@ export const logsCommand: Command = {
   summary: "print a workload's, ztunnel's or the control plane's logs",
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(argv, { namespace: { type: 'string', short: 'n' }, tail: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs(argv, { namespace: { type: 'string', short: 'n' }, tail: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
     const [name, ...extra] = positionals;
     if (name === undefined) throw new UsageError('whose logs? name a workload (with -n NAMESPACE), ztunnel or control-plane', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);

@@ -25,11 +25,7 @@ export const policiesCommand: Command = {
   summary: 'switch the mesh AuthorizationPolicies on or off',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
     const [mode, ...extra] = positionals;
     if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected on or off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);

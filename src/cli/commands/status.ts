@@ -23,11 +23,7 @@ export const statusCommand: Command = {
   summary: 'show the pods, identities, images and policies',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, usage);
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, usage);
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank status --help`, 2);
     const dataDir = resolveDataDir(values['data-dir']);
     if (!readLiveStack(dataDir)) {

@@ -36,15 +36,11 @@ export const upCommand: Command = {
   summary: 'start the cluster and the bank (foreground, or --detach)',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(
+    const { values, positionals } = parseCommandArgs(
       argv,
       { detach: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' }, 'host-port': { type: 'string', multiple: true } },
       usage,
     );
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank up --help`, 2);
     const dataDir = ensureDir(resolveDataDir(values['data-dir']));
     const hostPorts: Record<string, number> = { 'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage) };

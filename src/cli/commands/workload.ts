@@ -28,15 +28,11 @@ export const workloadCommand: Command = {
   summary: 'run one workload in the foreground (the entry a pod uses)',
   usage,
   async run(argv) {
-    const { values, positionals, help } = parseCommandArgs(
+    const { values, positionals } = parseCommandArgs(
       argv,
       { port: { type: 'string' }, host: { type: 'string' }, variant: { type: 'string' }, 'data-dir': { type: 'string' } },
       usage,
     );
-    if (help) {
-      console.log(usage);
-      return 0;
-    }
     const [name, ...extra] = positionals;
     if (name === undefined) throw new UsageError('which workload? name one', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
