@@ -58,6 +58,14 @@ export async function main(argv: string[]): Promise<number | undefined> {
   return command.run(rest);
 }
 
+// `trustusbank status | head`: when the reader goes away, stop quietly instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 /** A finished command exits even if a stray handle (a keep-alive socket, a timer) would keep it alive. */
 function finish(code: number): void {
   process.exitCode = code;
