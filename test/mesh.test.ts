@@ -229,6 +229,89 @@ describe('pod lifecycle', () => {
   });
 });
 
+describe('waypoints', () => {
+  let t: TestCluster;
+  const WAYPOINT = 'spiffe://cluster.local/ns/trustusbank-platform/sa/trustusbank-waypoint';
+  beforeAll(async () => {
+    t = await startTestCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const fromConverter = (args: string[]) => t.curlFrom('trustusbank-bank-vendors', 'currency-converter', args);
+  const L7_POLICY = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: account-mcp-health-only, namespace: trustusbank-bank-mcp }
+spec:
+  targetRefs: [{ kind: Service, group: "", name: account-mcp }]
+  action: ALLOW
+  rules:
+    - to: [{ operation: { methods: ["GET"], paths: ["/healthz"] } }]
+`;
+  const accountService = (labels: string) => `apiVersion: v1
+kind: Service
+metadata:
+  name: account-mcp
+  namespace: trustusbank-bank-mcp
+  labels: { app: account-mcp${labels} }
+spec:
+  selector: { app: account-mcp }
+  ports: [{ name: http, port: 8080, targetPort: http, appProtocol: http }]
+`;
+
+  it('ignores targetRefs policies at ztunnel while the service uses no waypoint', async () => {
+    await t.cluster.engine.apply([{ file: 'l7.yaml', text: L7_POLICY }]);
+    const post = await fromConverter(['-s', '-X', 'POST', '-d', '{}', 'http://account-mcp.trustusbank-bank-mcp:8080/mcp']);
+    expect(post.code).toBe(0);
+    expect(post.stdout).not.toContain('RBAC');
+  });
+
+  it('routes a service that uses a waypoint through it, and enforces methods and paths there', async () => {
+    await t.cluster.engine.apply([
+      { file: 'waypoint.yaml', text: readManifestDocuments(join(MESH_POLICIES, '..', '..', 'waypoints'), [])[0]!.text },
+      { file: 'svc.yaml', text: accountService(', istio.io/use-waypoint: trustusbank-waypoint, istio.io/use-waypoint-namespace: trustusbank-platform') },
+    ]);
+    await t.cluster.waypoints.sync();
+
+    const health = await fromConverter(['-s', 'http://account-mcp.trustusbank-bank-mcp:8080/healthz']);
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok', workload: 'account-mcp' });
+
+    const post = await fromConverter(['-s', '-i', '-X', 'POST', '-d', '{}', 'http://account-mcp.trustusbank-bank-mcp:8080/mcp']);
+    expect(post.stdout).toMatch(/^HTTP\/1\.1 403/);
+    expect(post.stdout).toContain('RBAC: access denied');
+
+    const metrics = await t.metricsText();
+    expect(seriesValue(metrics, 'istio_requests_total', { reporter: 'waypoint', response_code: '403', source_principal: CONVERTER, destination_service_name: 'account-mcp' })).toBe(1);
+    expect(seriesValue(metrics, 'istio_requests_total', { reporter: 'waypoint', response_code: '200', source_principal: CONVERTER })).toBe(1);
+    // Behind the waypoint, the pod's ztunnel sees the waypoint's identity, not the caller's.
+    const inbound = t
+      .ztunnelLog()
+      .split('\n')
+      .filter((line) => line.includes('"direction":"inbound"') && line.includes('account-mcp'))
+      .map((line) => JSON.parse(line) as Record<string, string>)
+      .at(-1)!;
+    expect(inbound['src.identity']).toBe(WAYPOINT);
+  });
+
+  it('lets L4 policies name the waypoint as the caller', async () => {
+    await t.cluster.engine.apply(readManifestDocuments(MESH_POLICIES, []));
+    // default-deny in bank-mcp allows only the agents, the gateway and the waypoint: the converter gets in
+    // through the waypoint, and only where the L7 policy lets it.
+    expect((await fromConverter(['-s', 'http://account-mcp.trustusbank-bank-mcp:8080/healthz'])).code).toBe(0);
+    const direct = await fromConverter(['-s', 'http://transaction-mcp.trustusbank-bank-mcp:8080/healthz']);
+    expect(direct.code).toBe(56);
+  });
+
+  it('stops using the waypoint when the service opts out', async () => {
+    await t.cluster.engine.delete(readManifestDocuments(MESH_POLICIES, []));
+    await t.cluster.engine.apply([{ file: 'svc.yaml', text: accountService(', istio.io/use-waypoint: none') }]);
+    const post = await fromConverter(['-s', '-X', 'POST', '-d', '{}', 'http://account-mcp.trustusbank-bank-mcp:8080/mcp']);
+    expect(post.stdout).not.toContain('RBAC');
+  });
+});
+
 describe('the pod sandbox', () => {
   let t: TestCluster;
   beforeAll(async () => {

@@ -17,6 +17,7 @@ import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
 import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
 import { Engine } from './engine.ts';
+import { WaypointDirectory } from './waypoints.ts';
 
 export const HOST_PORT_ANNOTATION = 'trustusbank.io/host-port';
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
@@ -51,6 +52,7 @@ export interface HostForward {
 export interface Cluster {
   engine: Engine;
   ztunnel: Ztunnel;
+  waypoints: WaypointDirectory;
   images: ImageStore;
   builds: ImageBuild[];
   metrics: Registry;
@@ -91,7 +93,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const hbone: { transport?: HboneTransport } = {};
   let captureEndpoint = { host: '127.0.0.1', port: 0 };
   const engine = new Engine({ dataDir, images, rotator, shimFile, log, ztunnel: () => captureEndpoint });
+  const waypoints = new WaypointDirectory({
+    engine,
+    rotator,
+    trustBundlePem: ca.trustBundlePem(),
+    log: fileLogger('waypoint', 'waypoint.log'),
+    metrics,
+    open: (source, destination, authority) =>
+      hbone.transport!.open({ source, destination, server: hbone.transport!.inboundEndpoint(), authority, headers: { forwarded: `for=${source.ip}` } }),
+  });
   const ztunnel = new Ztunnel({
+    waypoints,
     view: engine,
     telemetry,
     log: ztunnelLog,
@@ -100,7 +112,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   });
   hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it.
-  engine.onChange(() => hbone.transport?.revokeDenied());
+  engine.onChange(() => {
+    hbone.transport?.revokeDenied();
+    void waypoints.sync();
+  });
   captureEndpoint = await ztunnel.start();
 
   const forwards: HostForward[] = [];
@@ -108,6 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const close = async (): Promise<void> => {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await engine.shutdown();
+    await waypoints.close();
     await ztunnel.close();
     await hbone.transport?.close();
     rotator.stop();
@@ -134,6 +150,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return {
     engine,
     ztunnel,
+    waypoints,
     images,
     builds,
     metrics,

@@ -52,6 +52,8 @@ export class Engine implements MeshView {
   private readonly podsByToken = new Map<string, Pod>();
   private readonly podsByIp = new Map<string, Pod>();
   private readonly execTokens = new Map<string, Pod>();
+  /** Mesh workloads that are not pods (waypoints), by address. */
+  private readonly extraWorkloads = new Map<string, MeshWorkload>();
   private readonly podIps = new AddressPool('10.244');
   private readonly serviceIps = new AddressPool('10.96');
   private services = new Map<string, MeshService>();
@@ -408,7 +410,21 @@ export class Engine implements MeshView {
   }
 
   workloadByIp(ip: string): MeshWorkload | undefined {
-    return this.podsByIp.get(ip);
+    return this.podsByIp.get(ip) ?? this.extraWorkloads.get(ip);
+  }
+
+  /** A cluster address for something that is not a pod (a waypoint). */
+  assignAddress(key: string): string {
+    return this.podIps.assign(key);
+  }
+
+  addWorkload(workload: MeshWorkload): void {
+    this.extraWorkloads.set(workload.ip, workload);
+  }
+
+  removeWorkload(workload: MeshWorkload): void {
+    this.extraWorkloads.delete(workload.ip);
+    this.podIps.release(workload.uid);
   }
 
   service(host: string, fromNamespace: string): MeshService | undefined {

@@ -61,7 +61,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AuthorizationPolicy, Deployment, Namespace, PeerAuthentication, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AuthorizationPolicy, Deployment, Gateway, Namespace, PeerAuthentication, Service, ServiceAccount, Widget',
     ]);
   });
 
@@ -80,6 +80,7 @@ describe('registerKind', () => {
     ).toEqual([
       { kind: 'AuthorizationPolicy', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true },
+      { kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'Namespace', apiVersions: ['v1'], namespaced: false },
       { kind: 'PeerAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },

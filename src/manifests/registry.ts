@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { authorizationPolicySchema } from './kinds/authorization-policy.ts';
 import { deploymentSchema } from './kinds/deployment.ts';
+import { gatewaySchema } from './kinds/gateway.ts';
 import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
@@ -83,3 +84,4 @@ registerKind({ kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true, s
 registerKind({ kind: 'Service', apiVersions: ['v1'], namespaced: true, schema: serviceSchema, shortNames: ['svc'] });
 registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: authorizationPolicySchema, shortNames: ['ap'] });
 registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
+registerKind({ kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: gatewaySchema, shortNames: ['gtw'] });

@@ -143,7 +143,23 @@ export interface PeerAuthenticationSpec {
 
 export type PeerAuthentication = Resource<'PeerAuthentication', 'security.istio.io/v1' | 'security.istio.io/v1beta1', PeerAuthenticationSpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication;
+// --- Gateway API gateway.networking.k8s.io/v1 ----------------------------------------------------------
+
+export interface GatewayListener {
+  name: string;
+  port: number;
+  protocol: 'HBONE';
+}
+
+export interface GatewaySpec {
+  /** Istio's class for ambient waypoints; the MCP gateway's classes will widen this. */
+  gatewayClassName: 'istio-waypoint';
+  listeners: GatewayListener[];
+}
+
+export type Gateway = Resource<'Gateway', 'gateway.networking.k8s.io/v1', GatewaySpec>;
+
+export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */

@@ -12,6 +12,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { PeerIdentityError, type Svid, spiffeIdOfPeerCertificate } from '../ca/index.ts';
 import { formatAuthority, type HostPort, parseAuthority, AuthorityError } from './authority.ts';
 import { DENY_REASON_HEADER } from './protocol.ts';
@@ -34,7 +35,11 @@ export interface AuthorizeRequest {
   serverName: string | undefined;
 }
 
-export type AuthorizeDecision = { allow: true; target: HostPort } | { allow: false; status?: number; reason: string };
+export type AuthorizeDecision =
+  | { allow: true; target: HostPort }
+  /** Terminate the tunnel here: answer 200 and hand the stream to `accept` (a waypoint does this). */
+  | { allow: true; accept: (stream: Duplex) => void }
+  | { allow: false; status?: number; reason: string };
 
 interface TunnelBase {
   /** Unique per server, to join the events of one tunnel. */
@@ -238,6 +243,12 @@ export class HboneServer {
       // A deny must never read as success to the client: anything but 4xx/5xx is the callback's bug.
       if (!Number.isInteger(status) || status < 400 || status > 599) this.deny(stream, base, 500, `authorize denied with invalid status ${status}: ${decision.reason}`);
       else this.deny(stream, base, status, decision.reason);
+      return;
+    }
+    if ('accept' in decision) {
+      stream.respond({ ':status': 200 });
+      this.emit({ ...base, kind: 'opened', target: { host: 'local', port: 0 }, connectMs: 0, openedAt: new Date() });
+      decision.accept(stream);
       return;
     }
     this.openTunnel(stream, base, decision.target);

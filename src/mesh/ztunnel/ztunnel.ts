@@ -46,6 +46,8 @@ export interface ZtunnelOptions {
   dialer: HboneDialer;
   /** Where this ztunnel's HBONE inbound listener is (the destination of every mesh tunnel on this node). */
   inbound: () => Endpoint;
+  /** The waypoint a service's traffic must go through, when it uses one. */
+  waypoints?: { forService(service: MeshService): { workload: MeshWorkload; endpoint: Endpoint } | undefined };
 }
 
 const FORWARDED_FOR = /(?:^|;|,)\s*for="?([0-9a-fA-F.:]+)"?/;
@@ -119,7 +121,7 @@ export class Ztunnel {
       return;
     }
     if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, destination.port, started);
-    return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started);
+    return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started, target.authority, target.server);
   }
 
   private route(
@@ -127,7 +129,7 @@ export class Ztunnel {
     host: string,
     port: number,
   ):
-    | { kind: 'mesh'; pod: MeshWorkload; containerPort: number; service?: MeshService }
+    | { kind: 'mesh'; pod: MeshWorkload; containerPort: number; service?: MeshService; authority?: string; server?: Endpoint }
     | { kind: 'passthrough' }
     | { kind: 'refuse'; flags: string; error: string; service?: MeshService } {
     const { view } = this.options;
@@ -140,6 +142,9 @@ export class Ztunnel {
     }
     const servicePort = service.ports.find((p) => p.port === port);
     if (!servicePort) return { kind: 'refuse', flags: 'NR', error: `service ${service.hostname} has no port ${port}`, service };
+    // A service that uses a waypoint is reached through it: HBONE to the waypoint, addressed to the service.
+    const waypoint = this.options.waypoints?.forService(service);
+    if (waypoint) return { kind: 'mesh', pod: waypoint.workload, containerPort: port, service, authority: `${service.clusterIp}:${port}`, server: waypoint.endpoint };
     const endpoints = view.endpoints(service);
     if (endpoints.length === 0) return { kind: 'refuse', flags: 'UH', error: `no healthy upstream for ${service.hostname}`, service };
     const next = (this.roundRobin.get(service.hostname) ?? 0) % endpoints.length;
@@ -150,13 +155,23 @@ export class Ztunnel {
     return { kind: 'mesh', pod: chosen, containerPort, service };
   }
 
-  private async tunnel(socket: Socket, rest: Buffer, source: MeshWorkload, destination: MeshWorkload, containerPort: number, service: MeshService | undefined, started: number): Promise<void> {
+  private async tunnel(
+    socket: Socket,
+    rest: Buffer,
+    source: MeshWorkload,
+    destination: MeshWorkload,
+    containerPort: number,
+    service: MeshService | undefined,
+    started: number,
+    authorityOverride?: string,
+    server?: Endpoint,
+  ): Promise<void> {
     const { telemetry, dialer } = this.options;
     const parties: ConnectionParties = { source, destination, ...(service ? { service } : {}) };
-    const authority = `${destination.ip}:${containerPort}`;
+    const authority = authorityOverride ?? `${destination.ip}:${containerPort}`;
     let stream: Duplex;
     try {
-      stream = await dialer.open({ source, destination, server: this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}` } });
+      stream = await dialer.open({ source, destination, server: server ?? this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}` } });
     } catch (error) {
       const refused = error instanceof TunnelRefused;
       telemetry.failed.inc(telemetry.labels('source', parties, refused ? 'CONNECT' : 'UF'));
