@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
 import { ensureDir } from '../core/data-dir.ts';
@@ -83,6 +83,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const images = new ImageStore(join(dataDir, 'images'));
   const builds = await buildImages(images);
   const shimFile = await bundleShim(dataDir);
+  // esbuild keeps a service process alive for further builds; there are none until the next `up`.
+  void stopEsbuild();
 
   const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') });
   const rotator = new SvidRotator(ca);
