@@ -8,6 +8,7 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
 import { CONNECT_ACK } from '../capture/protocol.ts';
 import { spliceTunnel, type SpliceOutcome } from '../hbone/index.ts';
 import { readPreamble } from './preamble.ts';
@@ -242,9 +243,9 @@ export class Ztunnel {
     const port = Number(authority.slice(colon + 1));
     const destination = view.workloadByIp(ip);
     if (!destination || !Number.isInteger(port)) return { allow: false, status: 404, reason: `no workload at ${authority}` };
-    const identity = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(peerSpiffeId);
+    const identity = callerOf(peerSpiffeId);
     if (!identity) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
-    const [, trustDomain, namespace, serviceAccount] = identity as unknown as [string, string, string, string];
+    const { namespace, serviceAccount, principal } = identity;
     const forwarded = FORWARDED_FOR.exec(String(headers.forwarded ?? ''))?.[1];
     const claimed = forwarded ? view.workloadByIp(forwarded) : undefined;
     const source: MeshWorkload =
@@ -254,7 +255,7 @@ export class Ztunnel {
     const parties: ConnectionParties = { source, destination };
     const decision = view.authorize({
       destination,
-      source: { spiffeId: peerSpiffeId, principal: `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`, namespace, serviceAccount, ...(claimed?.spiffeId === peerSpiffeId ? { ip: claimed.ip } : {}) },
+      source: { spiffeId: peerSpiffeId, principal, namespace, serviceAccount, ...(claimed?.spiffeId === peerSpiffeId ? { ip: claimed.ip } : {}) },
       port,
     });
     if (!decision.allowed) {
@@ -276,12 +277,11 @@ export class Ztunnel {
     const destination = parties.destination;
     if (!destination) return { allowed: true, message: '' };
     const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
-    const identity = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(parties.source.spiffeId);
+    const identity = callerOf(parties.source.spiffeId);
     if (!identity) return { allowed: false, message: 'client certificate has no workload identity' };
-    const [, trustDomain, namespace, serviceAccount] = identity as unknown as [string, string, string, string];
     const decision = this.options.view.authorize({
       destination,
-      source: { spiffeId: parties.source.spiffeId, principal: `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`, namespace, serviceAccount, ...(parties.source.name !== 'unknown' ? { ip: parties.source.ip } : {}) },
+      source: { spiffeId: parties.source.spiffeId, ...identity, ...(parties.source.name !== 'unknown' ? { ip: parties.source.ip } : {}) },
       port,
     });
     return { allowed: decision.allowed, message: decision.message };
@@ -317,6 +317,13 @@ export class Ztunnel {
   inboundOpened(parties: ConnectionParties): void {
     this.options.telemetry.opened.inc(this.options.telemetry.labels('destination', parties));
   }
+}
+
+/** The caller's namespace, service account and Istio principal, from the SPIFFE id its certificate proved. */
+function callerOf(spiffeId: string): { namespace: string; serviceAccount: string; principal: string } | undefined {
+  const identity = parseSpiffeId(spiffeId);
+  if (identity instanceof SpiffeIdError) return undefined;
+  return { namespace: identity.namespace, serviceAccount: identity.serviceAccount, principal: istioPrincipal(spiffeId) };
 }
 
 /** Pipe a captured socket and its upstream both ways; resolve with byte counts once both are done. */
