@@ -1,7 +1,7 @@
 // One embedded cluster on this machine: images built and tagged, a CA, the node's ztunnel with its HBONE
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
@@ -254,9 +254,4 @@ async function forwardHostPort(engine: Engine, namespace: string, name: string, 
     return close(callback);
   }) as typeof server.close;
   return { server, forward: { namespace, service: name, port: bound, url: `http://127.0.0.1:${bound}/` } };
-}
-
-export function writeJson(file: string, value: unknown): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }

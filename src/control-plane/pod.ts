@@ -113,16 +113,6 @@ export class Pod implements MeshWorkload {
     });
   }
 
-  /** Restart now (like deleting a pod and getting it back with the same identity). */
-  async restart(): Promise<void> {
-    const old = this.process;
-    this.process = undefined;
-    this.setReady(false);
-    clearTimeout(this.probeTimer);
-    await old?.stop();
-    this.start();
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     this.phase = 'Terminating';

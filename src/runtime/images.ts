@@ -4,7 +4,7 @@
 // resolved from the project's node_modules (linked once into the store). A change to the workload's code —
 // the rug-pull — changes the digest; a retag moves a reference without touching any manifest.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -115,9 +115,5 @@ export class ImageStore {
     return Object.entries(this.refs)
       .map(([ref, digest]) => ({ ref, digest }))
       .sort((a, b) => a.ref.localeCompare(b.ref));
-  }
-
-  digests(): string[] {
-    return readdirSync(this.blobs).map((hex) => `sha256:${hex}`);
   }
 }
