@@ -13,3 +13,4 @@ export { DENY_REASON_HEADER } from './protocol.ts';
 export { SniError, sniForSpiffeId, spiffeIdFromSni } from './sni.ts';
 export { type SpliceOutcome, spliceTunnel } from './splice.ts';
 export { DEFAULT_HTTP2_TUNING, type Http2Tuning } from './tuning.ts';
+export { asByteStream } from './byte-stream.ts';

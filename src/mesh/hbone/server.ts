@@ -17,6 +17,7 @@ import { PeerIdentityError, type Svid, spiffeIdOfPeerCertificate } from '../ca/i
 import { formatAuthority, type HostPort, parseAuthority, AuthorityError } from './authority.ts';
 import { DENY_REASON_HEADER } from './protocol.ts';
 import { secureContextFor } from './secure-context.ts';
+import { asByteStream } from './byte-stream.ts';
 import { splice } from './splice.ts';
 import { DEFAULT_HTTP2_TUNING, type Http2Tuning, http2Settings } from './tuning.ts';
 
@@ -37,7 +38,7 @@ export interface AuthorizeRequest {
 
 export type AuthorizeDecision =
   | { allow: true; target: HostPort }
-  /** Terminate the tunnel here: answer 200 and hand the stream to `accept` (a waypoint does this). */
+  /** Terminate the tunnel here: answer 200 and hand `accept` the stream as plain bytes (a waypoint does this). */
   | { allow: true; accept: (stream: Duplex) => void }
   | { allow: false; status?: number; reason: string };
 
@@ -248,7 +249,7 @@ export class HboneServer {
     if ('accept' in decision) {
       stream.respond({ ':status': 200 });
       this.emit({ ...base, kind: 'opened', target: { host: 'local', port: 0 }, connectMs: 0, openedAt: new Date() });
-      decision.accept(stream);
+      decision.accept(asByteStream(stream));
       return;
     }
     this.openTunnel(stream, base, decision.target);

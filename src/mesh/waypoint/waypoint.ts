@@ -3,10 +3,11 @@
 // service (targetRefs: hosts, methods, paths, headers), and forwards each allowed request over HBONE, as
 // itself, to a ready endpoint of the service. The caller is the certificate's identity, never a header.
 import { createServer, request as httpRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
 import type { AuthorizationPolicyEngine } from '../authz/index.ts';
+import { asByteStream } from '../hbone/index.ts';
 import type { MeshService, MeshView, MeshWorkload } from '../ztunnel/state.ts';
 
 /** Headers that describe one hop, not the request (RFC 9110 §7.6.1), plus the ones the waypoint sets. */
@@ -20,30 +21,6 @@ export interface WaypointOptions {
   metrics: Registry;
   /** Open an HBONE tunnel as this waypoint to a destination pod. */
   open(destination: MeshWorkload, authority: string): Promise<Duplex>;
-}
-
-/**
- * Node's HTTP layer writes its head as a latin1 string, which an HTTP/2 stream garbles on the way out: give
- * the HTTP layer a plain Duplex that hands the tunnel Buffers only.
- */
-export function asByteStream(tunnel: Duplex): Duplex {
-  const bytes = new Duplex({
-    decodeStrings: true,
-    read: () => tunnel.resume(),
-    write: (chunk: Buffer, _encoding, callback) => void tunnel.write(chunk, callback),
-    final: (callback) => void tunnel.end(callback),
-    destroy: (error, callback) => {
-      tunnel.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  tunnel.on('data', (chunk: Buffer) => {
-    if (!bytes.push(chunk)) tunnel.pause();
-  });
-  tunnel.once('end', () => bytes.push(null));
-  tunnel.once('error', (error) => bytes.destroy(error));
-  tunnel.once('close', () => bytes.destroy());
-  return bytes;
 }
 
 interface TunnelContext {
@@ -74,7 +51,7 @@ export class Waypoint {
     return this.options.workload;
   }
 
-  /** Take over one HBONE stream whose :authority was `authority` (a service's cluster IP and port). */
+  /** Take over one HBONE stream (byte-safe, as the HBONE server hands it) whose :authority was `authority`. */
   accept(stream: Duplex, peerSpiffeId: string, authority: string): void {
     const colon = authority.lastIndexOf(':');
     const host = authority.slice(0, colon);
@@ -85,9 +62,8 @@ export class Waypoint {
       stream.destroy();
       return;
     }
-    const connection = asByteStream(stream);
-    this.contexts.set(connection, { peerSpiffeId, service, port });
-    this.server.emit('connection', connection);
+    this.contexts.set(stream, { peerSpiffeId, service, port });
+    this.server.emit('connection', stream);
   }
 
   close(): void {
