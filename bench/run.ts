@@ -1,6 +1,7 @@
 // `npm run bench [name…]`: run the benchmarks (all, or those named) and print each one's ratio table.
 const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authz: () => import('./authz.bench.ts'),
+  cel: () => import('./cel.ts'),
   hbone: () => import('./hbone.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),
   startup: () => import('./startup.bench.ts'),
