@@ -159,6 +159,7 @@ export const positiveInt = z.int().min(1, { error: 'must be 1 or more' });
 export function supportedValue<const Values extends readonly [string, ...string[]]>(supported: Values, options: { what: string; unsupported?: readonly string[]; upstream?: string }) {
   return z.enum(supported, {
     error: (issue) => {
+      if (issue.input === undefined) return 'is required';
       if (typeof issue.input !== 'string') return undefined;
       if (options.unsupported?.includes(issue.input)) {
         return `${issue.input} is a ${options.upstream ?? 'Kubernetes'} ${options.what} TrustUsBank does not support yet (supported: ${supported.join(', ')})`;

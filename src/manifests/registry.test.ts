@@ -30,6 +30,15 @@ describe('kindByName', () => {
     ['peerauthentication', 'PeerAuthentication'],
     ['peerauthentications', 'PeerAuthentication'],
     ['pa', 'PeerAuthentication'],
+    ['gtw', 'Gateway'],
+    ['httproute', 'HTTPRoute'],
+    ['httproutes.gateway.networking.k8s.io', 'HTTPRoute'],
+    ['agbe', 'AgentgatewayBackend'],
+    ['agentgatewaybackends.agentgateway.dev', 'AgentgatewayBackend'],
+    ['agpol', 'AgentgatewayPolicy'],
+    ['agentgatewaypolicies', 'AgentgatewayPolicy'],
+    ['eagpol', 'EnterpriseAgentgatewayPolicy'],
+    ['enterpriseagentgatewaypolicies.enterpriseagentgateway.solo.io', 'EnterpriseAgentgatewayPolicy'],
   ])('reads %s as %s', (name, kind) => {
     expect(kindByName(name)).toBe(kind);
   });
@@ -61,7 +70,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AuthorizationPolicy, Deployment, Gateway, Namespace, PeerAuthentication, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, Namespace, PeerAuthentication, Service, ServiceAccount, Widget',
     ]);
   });
 
@@ -78,9 +87,13 @@ describe('registerKind', () => {
         .filter((definition) => definition.kind !== ('Widget' as KnownKind))
         .map(({ kind, apiVersions, namespaced }) => ({ kind, apiVersions, namespaced })),
     ).toEqual([
+      { kind: 'AgentgatewayBackend', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
+      { kind: 'AgentgatewayPolicy', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AuthorizationPolicy', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true },
+      { kind: 'EnterpriseAgentgatewayPolicy', apiVersions: ['enterpriseagentgateway.solo.io/v1alpha1'], namespaced: true },
       { kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
+      { kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'Namespace', apiVersions: ['v1'], namespaced: false },
       { kind: 'PeerAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },

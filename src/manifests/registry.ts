@@ -1,9 +1,11 @@
-// The kinds TrustUsBank understands. Later work adds kinds (Gateway, HTTPRoute, kagent Agent, ...) by
+// The kinds TrustUsBank understands. Later work adds kinds (kagent Agent, ...) by
 // registering them here; the loader, `get` and the error messages learn about them from this table alone.
 import type { z } from 'zod';
+import { AGENTGATEWAY_API_VERSION, ENTERPRISE_AGENTGATEWAY_API_VERSION, agentgatewayBackendSchema, agentgatewayPolicySchema, enterpriseAgentgatewayPolicySchema } from './kinds/agentgateway.ts';
 import { authorizationPolicySchema } from './kinds/authorization-policy.ts';
 import { deploymentSchema } from './kinds/deployment.ts';
 import { gatewaySchema } from './kinds/gateway.ts';
+import { httpRouteSchema } from './kinds/http-route.ts';
 import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
@@ -85,3 +87,7 @@ registerKind({ kind: 'Service', apiVersions: ['v1'], namespaced: true, schema: s
 registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: authorizationPolicySchema, shortNames: ['ap'] });
 registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
 registerKind({ kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: gatewaySchema, shortNames: ['gtw'] });
+registerKind({ kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: httpRouteSchema });
+registerKind({ kind: 'AgentgatewayBackend', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayBackendSchema, shortNames: ['agbe'] });
+registerKind({ kind: 'AgentgatewayPolicy', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayPolicySchema, shortNames: ['agpol'] });
+registerKind({ kind: 'EnterpriseAgentgatewayPolicy', apiVersions: [ENTERPRISE_AGENTGATEWAY_API_VERSION], namespaced: true, schema: enterpriseAgentgatewayPolicySchema, shortNames: ['eagpol'] });

@@ -115,7 +115,8 @@ export interface Rule {
   when?: Condition[];
 }
 
-export interface PolicyTargetReference {
+/** Istio's `targetRef(s)`; the agentgateway policies have their own `PolicyTargetReference` below. */
+export interface IstioPolicyTargetReference {
   group?: string;
   kind: string;
   name: string;
@@ -124,8 +125,8 @@ export interface PolicyTargetReference {
 
 export interface AuthorizationPolicySpec {
   selector?: { matchLabels?: Record<string, string> };
-  targetRef?: PolicyTargetReference;
-  targetRefs?: PolicyTargetReference[];
+  targetRef?: IstioPolicyTargetReference;
+  targetRefs?: IstioPolicyTargetReference[];
   action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
   provider?: { name: string };
   rules?: Rule[];
@@ -145,21 +146,203 @@ export type PeerAuthentication = Resource<'PeerAuthentication', 'security.istio.
 
 // --- Gateway API gateway.networking.k8s.io/v1 ----------------------------------------------------------
 
+export const GATEWAY_CLASSES = ['istio-waypoint', 'agentgateway', 'enterprise-agentgateway-waypoint'] as const;
+export type GatewayClassName = (typeof GATEWAY_CLASSES)[number];
+
 export interface GatewayListener {
   name: string;
   port: number;
-  protocol: 'HBONE';
+  /** HBONE for istio-waypoint; HTTP for the agentgateway classes (an agentgateway waypoint may also list HBONE). */
+  protocol: 'HBONE' | 'HTTP';
+  allowedRoutes?: { namespaces?: { from: 'Same' | 'All' } };
 }
 
 export interface GatewaySpec {
-  /** Istio's class for ambient waypoints; the MCP gateway's classes will widen this. */
-  gatewayClassName: 'istio-waypoint';
+  gatewayClassName: GatewayClassName;
   listeners: GatewayListener[];
 }
 
 export type Gateway = Resource<'Gateway', 'gateway.networking.k8s.io/v1', GatewaySpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway;
+export interface ParentReference {
+  /** '' or absent with kind Service (core group); gateway.networking.k8s.io (default) with kind Gateway. */
+  group?: string;
+  /** Default Gateway. */
+  kind?: 'Gateway' | 'Service';
+  name: string;
+  /** Default: the route's namespace. */
+  namespace?: string;
+  sectionName?: string;
+  port?: number;
+}
+
+export interface HTTPPathMatch {
+  /** Default PathPrefix. */
+  type?: 'PathPrefix' | 'Exact' | 'RegularExpression';
+  /** Default "/". */
+  value?: string;
+}
+
+export interface HTTPHeaderMatch {
+  /** Default Exact. */
+  type?: 'Exact' | 'RegularExpression';
+  name: string;
+  value: string;
+}
+
+export interface HTTPRouteMatch {
+  path?: HTTPPathMatch;
+  headers?: HTTPHeaderMatch[];
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH';
+}
+
+export interface HTTPBackendRef {
+  /** '' / absent for Service; agentgateway.dev for AgentgatewayBackend. */
+  group?: string;
+  /** Default Service. */
+  kind?: 'Service' | 'AgentgatewayBackend';
+  name: string;
+  namespace?: string;
+  /** Required for Service, refused for AgentgatewayBackend. */
+  port?: number;
+  weight?: number;
+}
+
+export interface HTTPRouteRule {
+  name?: string;
+  matches?: HTTPRouteMatch[];
+  backendRefs?: HTTPBackendRef[];
+}
+
+export interface HTTPRouteSpec {
+  parentRefs: ParentReference[];
+  hostnames?: string[];
+  rules: HTTPRouteRule[];
+}
+
+export type HTTPRoute = Resource<'HTTPRoute', 'gateway.networking.k8s.io/v1', HTTPRouteSpec>;
+
+// --- agentgateway.dev/v1alpha1 and enterpriseagentgateway.solo.io/v1alpha1 ------------------------------
+
+export interface McpTargetStatic {
+  host: string;
+  port: number;
+  /** Default StreamableHTTP. */
+  protocol?: 'StreamableHTTP' | 'SSE';
+  /** Default /mcp for StreamableHTTP, /sse for SSE. */
+  path?: string;
+}
+
+export interface McpTarget {
+  /** DNS-1123 label; also the tool-name prefix (`<name>_<tool>`). */
+  name: string;
+  static: McpTargetStatic;
+}
+
+export interface AgentgatewayBackendSpec {
+  mcp: {
+    targets: McpTarget[];
+    /** Default Conditional: prefix tool names only when there is more than one target. */
+    prefixMode?: 'Conditional' | 'Always' | 'Never';
+    /** Default FailClosed: a target that fails fails the request; FailOpen leaves it out. */
+    failureMode?: 'FailClosed' | 'FailOpen';
+  };
+}
+
+export type AgentgatewayBackend = Resource<'AgentgatewayBackend', 'agentgateway.dev/v1alpha1', AgentgatewayBackendSpec>;
+
+export interface PolicyTargetReference {
+  /** gateway.networking.k8s.io for Gateway/HTTPRoute, agentgateway.dev for AgentgatewayBackend. */
+  group: string;
+  kind: 'Gateway' | 'HTTPRoute' | 'AgentgatewayBackend';
+  name: string;
+  sectionName?: string;
+}
+
+export interface CelAuthorization {
+  /** Default Allow. */
+  action?: 'Allow' | 'Deny' | 'Require';
+  policy: { matchExpressions: string[] };
+}
+
+export interface JwtProvider {
+  issuer: string;
+  audiences?: string[];
+  jwks: { inline: string } | { remote: { url: string; cacheDuration?: string } };
+}
+
+export interface JwtAuthentication {
+  /** Default Strict. */
+  mode?: 'Strict' | 'Optional' | 'Permissive';
+  providers: JwtProvider[];
+}
+
+export interface LocalRateLimit {
+  requests: number;
+  unit: 'Seconds' | 'Minutes' | 'Hours';
+  /** Extra requests allowed in a burst on top of `requests`; default 0. */
+  burst?: number;
+}
+
+export interface TrafficPolicy {
+  authorization?: CelAuthorization;
+  jwtAuthentication?: JwtAuthentication;
+  rateLimit?: { local: LocalRateLimit[] };
+}
+
+export interface McpBackendPolicy {
+  authorization?: CelAuthorization;
+}
+
+export interface AgentgatewayPolicySpec {
+  targetRefs: PolicyTargetReference[];
+  traffic?: TrafficPolicy;
+  backend?: { mcp?: McpBackendPolicy };
+}
+
+export type AgentgatewayPolicy = Resource<'AgentgatewayPolicy', 'agentgateway.dev/v1alpha1', AgentgatewayPolicySpec>;
+
+export type DlpBuiltinMatcher = 'UkNiNumber' | 'Email' | 'UkPostcode' | 'Phone' | 'CreditCard';
+
+/** One DLP matcher: a built-in (`builtin`) or a named custom regex (`name` + `regex`), never both. */
+export interface DlpMatcher {
+  builtin?: DlpBuiltinMatcher;
+  name?: string;
+  regex?: string;
+}
+
+export interface DlpPolicy {
+  /** Default Reject. */
+  action?: 'Reject' | 'RedactInPlace';
+  /** What is inspected; default [Arguments]. */
+  scope?: ('Arguments' | 'Results')[];
+  matchers: DlpMatcher[];
+}
+
+export interface ToolPinningPolicy {
+  /** What a drifted server gets: Alert (log and count only), HideDrifted (drifted tools are removed from
+   *  lists and refused), BlockServer (every call to the server is refused). */
+  action: 'Alert' | 'HideDrifted' | 'BlockServer';
+}
+
+export interface TokenExchangePolicy {
+  /** The issuer (iss) of minted tokens. */
+  issuer: string;
+  /** Lifetime of a minted token, a Go-style duration ("5m", "1h"); default "5m". */
+  tokenExpiration?: string;
+  /** Who may be exchanged: the user IdP whose tokens are accepted as subject_token. */
+  subjectValidator: JwtProvider;
+}
+
+export interface EnterpriseAgentgatewayPolicySpec {
+  targetRefs: PolicyTargetReference[];
+  traffic?: TrafficPolicy & { tokenExchange?: TokenExchangePolicy };
+  backend?: { mcp?: McpBackendPolicy & { dlp?: DlpPolicy; toolPinning?: ToolPinningPolicy } };
+}
+
+export type EnterpriseAgentgatewayPolicy = Resource<'EnterpriseAgentgatewayPolicy', 'enterpriseagentgateway.solo.io/v1alpha1', EnterpriseAgentgatewayPolicySpec>;
+
+export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */

@@ -1,7 +1,7 @@
 // From applied AuthorizationPolicies to an index ready to decide, plus every warning an operator should see at
 // apply time. Policies with targetRefs belong to waypoints (istiod never sends them to ztunnel); all others are
 // ztunnel's, scoped by namespace (mesh-wide from the root namespace) and selector.
-import type { PolicyTargetReference } from '../../manifests/types.ts';
+import type { IstioPolicyTargetReference } from '../../manifests/types.ts';
 import { NEVER } from './predicates.ts';
 import { httpAtZtunnel } from './assemble.ts';
 import { compilePolicy } from './decide.ts';
@@ -37,7 +37,7 @@ function isTargetKind(kind: string): kind is PolicyTargetKind {
 }
 
 /** The target a reference binds to, or why it binds to nothing. */
-function resolveTarget(reference: PolicyTargetReference, policyNamespace: string, rootNamespace: string): PolicyTarget | string {
+function resolveTarget(reference: IstioPolicyTargetReference, policyNamespace: string, rootNamespace: string): PolicyTarget | string {
   const { kind, name } = reference;
   if (!isTargetKind(kind)) return `targetRefs kind ${kind} is not one of ${Object.keys(TARGET_GROUPS).join(', ')}`;
   // An omitted group is read as the kind's own group (the kinds are unambiguous here); a wrong one is refused.
