@@ -24,7 +24,7 @@ async function bareProcesses(count: number): Promise<number> {
 
 async function upToReady(dataDir: string): Promise<number> {
   const started = performance.now();
-  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0']);
+  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0']);
   await up.waitForLine(/Ctrl-C/);
   const elapsed = performance.now() - started;
   up.child.kill('SIGINT');

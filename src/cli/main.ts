@@ -6,6 +6,7 @@ import { applyCommand, deleteCommand } from './commands/apply.ts';
 import { curlCommand } from './commands/curl.ts';
 import { downCommand } from './commands/down.ts';
 import { execCommand } from './commands/exec.ts';
+import { gatewayCommand } from './commands/gateway.ts';
 import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
 import { policiesCommand } from './commands/policies.ts';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   execCommand,
   curlCommand,
   policiesCommand,
+  gatewayCommand,
   workloadCommand,
 ];
 

@@ -1,5 +1,5 @@
 // What the admin API exposes of a running cluster: data in, data out; the HTTP plumbing is in admin-api.ts.
-import { UserError } from '../core/errors.ts';
+import { UserError, errorMessage } from '../core/errors.ts';
 import { kindByName } from '../manifests/index.ts';
 import type { CaptureInit } from '../mesh/capture/protocol.ts';
 import type { AdminRoutes } from './admin-api.ts';
@@ -108,6 +108,35 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { deleted, pods: engine.podsOf(namespace, workload).map((pod) => pod.name) };
     },
     'GET /metrics': async () => ({ text: await cluster.metrics.metrics() }),
+    // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.
+    'GET /gateway/tools': (_body, query) => {
+      const server = query.get('server') ?? undefined;
+      return {
+        gateways: cluster.waypoints.agentGateways().map((gateway) => ({
+          gateway: gateway.key,
+          servers: gateway.pins.status(server),
+          pins: gateway.pins.pins(server).map(({ definition: _definition, ...pin }) => pin),
+          events: gateway.pins.events({ ...(server ? { server } : {}), limit: 100 }),
+        })),
+      };
+    },
+    'POST /gateway/approve': (body) => {
+      const server = required(body as Record<string, unknown>, 'server');
+      const tools = (body as { tools?: unknown }).tools;
+      if (tools !== undefined && (!Array.isArray(tools) || tools.some((t) => typeof t !== 'string'))) throw new UserError('"tools" must be a list of tool names');
+      const by = typeof (body as { by?: unknown }).by === 'string' ? String((body as { by: string }).by) : 'operator';
+      const gateways = cluster.waypoints.agentGateways().filter((g) => g.pins.status().some((r) => r.server === server));
+      if (gateways.length === 0) throw new UserError(`no agent gateway has seen the MCP server "${server}" (see \`trustusbank gateway tools\`)`);
+      const approved = gateways.map((gateway) => {
+        try {
+          const pins = gateway.pins.approve(server, { ...(tools ? { tools: tools as string[] } : {}), by });
+          return { gateway: gateway.key, pinned: pins.map((p) => ({ tool: p.tool, fingerprint: p.fingerprint })) };
+        } catch (error) {
+          throw new UserError(errorMessage(error));
+        }
+      });
+      return { server, approved };
+    },
   };
 }
 

@@ -17,9 +17,10 @@ import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
 import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
 import { Engine } from './engine.ts';
+import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 
-export const HOST_PORT_ANNOTATION = 'trustusbank.io/host-port';
+export { HOST_PORT_ANNOTATION };
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
@@ -101,6 +102,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     trustBundlePem: ca.trustBundlePem(),
     log: fileLogger('waypoint', 'waypoint.log'),
     metrics,
+    gatewayDataDir: join(dataDir, 'gateways'),
+    gatewayLog: fileLogger('agentgateway', 'agentgateway.log'),
+    ...(options.hostPorts ? { hostPorts: options.hostPorts } : {}),
+    ...(options.hostPortFlags ? { hostPortFlags: options.hostPortFlags } : {}),
     open: (source, destination, authority) =>
       hbone.transport!.open({ source, destination, server: hbone.transport!.inboundEndpoint(), authority, headers: { forwarded: `for=${source.ip}` } }),
   });
@@ -135,6 +140,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
     await engine.apply(base);
     await engine.waitReady(options.readyTimeoutMs ?? 30_000);
+    // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).
+    await waypoints.sync();
+    for (const [key, url] of waypoints.hostUrls) {
+      const [namespace, name] = key.split('/') as [string, string];
+      forwards.push({ namespace, service: name, port: Number(new URL(url).port), url });
+    }
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
       if (annotation === undefined) continue;

@@ -54,6 +54,8 @@ export class Engine implements MeshView {
   private readonly execTokens = new Map<string, Pod>();
   /** Mesh workloads that are not pods (waypoints), by address. */
   private readonly extraWorkloads = new Map<string, MeshWorkload>();
+  /** Services the control plane provisions itself (a Gateway's own Service), by hostname. */
+  private readonly extraServices = new Map<string, { name: string; namespace: string; ports: MeshService['ports']; labels: Record<string, string>; selector: Record<string, string> }>();
   private readonly podIps = new AddressPool('10.244');
   private readonly serviceIps = new AddressPool('10.96');
   private services = new Map<string, MeshService>();
@@ -203,6 +205,11 @@ export class Engine implements MeshView {
         labels: service.metadata.labels ?? {},
         selector: service.spec.selector ?? {},
       } as MeshService & { selector: Record<string, string> });
+    }
+    for (const [hostname, extra] of this.extraServices) {
+      // A Service of the user's with the same name wins, as a controller would not overwrite it.
+      if (services.has(hostname)) continue;
+      services.set(hostname, { ...extra, hostname, clusterIp: this.serviceIps.assign(hostname) } as MeshService & { selector: Record<string, string> });
     }
     for (const hostname of this.services.keys()) if (!services.has(hostname)) this.serviceIps.release(hostname);
     this.services = services;
@@ -418,6 +425,14 @@ export class Engine implements MeshView {
     return this.podIps.assign(key);
   }
 
+  /** Provision (or, with `undefined` ports, remove) a Service the control plane owns, e.g. a Gateway's. */
+  setProvisionedService(namespace: string, name: string, spec: { ports: MeshService['ports']; selector: Record<string, string>; labels?: Record<string, string> } | undefined): void {
+    const hostname = `${name}.${namespace}.svc.cluster.local`;
+    if (spec) this.extraServices.set(hostname, { name, namespace, ports: spec.ports, labels: spec.labels ?? {}, selector: spec.selector });
+    else this.extraServices.delete(hostname);
+    this.reconcileServices();
+  }
+
   addWorkload(workload: MeshWorkload): void {
     this.extraWorkloads.set(workload.ip, workload);
   }
@@ -436,9 +451,9 @@ export class Engine implements MeshView {
   endpoints(service: MeshService): MeshWorkload[] {
     const selector = (service as MeshService & { selector: Record<string, string> }).selector;
     if (Object.keys(selector).length === 0) return [];
-    return this.allPods().filter(
-      (pod) => pod.namespace === service.namespace && pod.ready && pod.phase === 'Running' && Object.entries(selector).every(([k, v]) => pod.labels[k] === v),
-    );
+    const matches = (workload: MeshWorkload): boolean => workload.namespace === service.namespace && Object.entries(selector).every(([k, v]) => workload.labels[k] === v);
+    // Built-in proxies (a Gateway's) are endpoints too when selected, as their pods would be.
+    return [...this.allPods().filter((pod) => pod.ready && pod.phase === 'Running' && matches(pod)), ...[...this.extraWorkloads.values()].filter((w) => w.ready && matches(w))];
   }
 
   containerPort(_service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {

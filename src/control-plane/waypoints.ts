@@ -1,12 +1,22 @@
-// The waypoints of the cluster: one per Gateway of class istio-waypoint, each with its own SPIFFE identity
-// (the service account named after the gateway, as Istio does), address and HBONE listener; and which
-// waypoint, if any, a service's traffic must go through (`istio.io/use-waypoint` on the Service, else on
-// its Namespace; the value `none` opts a service out).
+// The built-in proxies of the cluster, one per Gateway: an Istio waypoint for class istio-waypoint, an agent
+// gateway for the agentgateway classes. Each has its own SPIFFE identity (the service account named after
+// the gateway, as Istio and agentgateway do), a cluster address and its own HBONE listener; an agent gateway
+// also gets a Service named after the Gateway with its listener ports, as its controller provisions one.
+// The directory also says which waypoint, if any, a service's traffic must go through (`istio.io/use-waypoint`
+// on the Service, else on its Namespace; the value `none` opts a service out); an agent gateway of class
+// enterprise-agentgateway-waypoint can be that waypoint.
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/log.ts';
-import type { Gateway, Namespace } from '../manifests/types.ts';
-import { WAYPOINT_CLASS } from '../manifests/kinds/gateway.ts';
+import { join } from 'node:path';
+import type { AgentgatewayBackend, Gateway, HTTPRoute, Namespace, Service } from '../manifests/types.ts';
+import { AGENTGATEWAY_CLASSES, WAYPOINT_CLASS } from '../manifests/kinds/gateway.ts';
+import type { GatewayInputs, GatewayPolicy } from '../gateway/config.ts';
+import { AgentGateway, type CallerIdentity, type ConnectionParent } from '../gateway/gateway.ts';
+import { SpiffeIdError, parseSpiffeId } from '../mesh/ca/spiffe-id.ts';
+import { HOST_PORT_ANNOTATION } from './host-port.ts';
+import { createMeshFetch } from './mesh-fetch.ts';
+import type { FetchLike } from '../gateway/mcp/upstream.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { HboneServer } from '../mesh/hbone/index.ts';
@@ -19,10 +29,16 @@ export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
 export const USE_WAYPOINT_NAMESPACE_LABEL = 'istio.io/use-waypoint-namespace';
 
 interface RunningWaypoint {
-  waypoint: Waypoint;
+  workload: MeshWorkload;
   server: HboneServer;
   endpoint: Endpoint;
+  gateway?: AgentGateway;
+  /** The agent gateway's HTTP client through the mesh. */
+  gatewayFetch?: FetchLike;
+  close(): Promise<void>;
 }
+
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
 export interface WaypointDirectoryOptions {
   engine: Engine;
@@ -32,6 +48,13 @@ export interface WaypointDirectoryOptions {
   metrics: Registry;
   /** Open an HBONE tunnel as `source` to a destination pod through the node's inbound listener. */
   open(source: MeshWorkload, destination: MeshWorkload, authority: string): Promise<Duplex>;
+  /** The agent gateways' log (access log lines, drift, configuration warnings). */
+  gatewayLog?: Logger;
+  /** Where agent gateways keep their state: `<dir>/<namespace>/<name>`. */
+  gatewayDataDir: string;
+  /** Host ports chosen on the command line for `<namespace>/<gateway>`, and the flag that moves them. */
+  hostPorts?: Record<string, number>;
+  hostPortFlags?: Record<string, string>;
 }
 
 export class WaypointDirectory {
@@ -47,7 +70,60 @@ export class WaypointDirectory {
     const name = labels[USE_WAYPOINT_LABEL];
     if (name === undefined || name === 'none') return undefined;
     const running = this.running.get(`${labels[USE_WAYPOINT_NAMESPACE_LABEL] ?? service.namespace}/${name}`);
-    return running ? { workload: running.waypoint.workload, endpoint: running.endpoint } : undefined;
+    return running ? { workload: running.workload, endpoint: running.endpoint } : undefined;
+  }
+
+  /** The running agent gateways (for the admin API and tests). */
+  agentGateways(): AgentGateway[] {
+    return [...this.running.values()].flatMap((r) => (r.gateway ? [r.gateway] : []));
+  }
+
+  /** Reconfigure every agent gateway from the current resources (routes and policies changed). */
+  private configureGateways(): void {
+    for (const running of this.running.values()) {
+      if (!running.gateway) continue;
+      const gateway = this.options.engine.list('Gateway').find((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}` === running.gateway!.key)?.resource as Gateway | undefined;
+      if (!gateway) continue;
+      const warnings = running.gateway.configure(this.gatewayInputs(gateway));
+      const text = warnings.join('\n');
+      if (text !== this.lastWarnings.get(running.gateway.key)) {
+        this.lastWarnings.set(running.gateway.key, text);
+        for (const warning of warnings) (this.options.gatewayLog ?? this.options.log).warn('gateway configuration', { gateway: running.gateway.key, warning });
+      }
+    }
+  }
+
+  private readonly lastWarnings = new Map<string, string>();
+
+  private gatewayInputs(gateway: Gateway): GatewayInputs {
+    const { engine } = this.options;
+    const list = <T>(kind: Parameters<Engine['list']>[0]): T[] => engine.list(kind).map((l) => l.resource as T);
+    return {
+      gateway,
+      routes: list<HTTPRoute>('HTTPRoute'),
+      backends: list<AgentgatewayBackend>('AgentgatewayBackend'),
+      policies: [...list<GatewayPolicy>('AgentgatewayPolicy'), ...list<GatewayPolicy>('EnterpriseAgentgatewayPolicy')],
+      service: (namespace, name) => {
+        const service = engine.list('Service').find((l) => l.resource.metadata.namespace === namespace && l.resource.metadata.name === name)?.resource as Service | undefined;
+        if (service) {
+          return {
+            name,
+            namespace,
+            hostname: `${name}.${namespace}.svc.cluster.local`,
+            ports: service.spec.ports.map((p) => ({ port: p.port, ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
+            annotations: service.metadata.annotations ?? {},
+          };
+        }
+        const provisioned = engine.service(`${name}.${namespace}.svc.cluster.local`, namespace);
+        return provisioned ? { name, namespace, hostname: provisioned.hostname, ports: provisioned.ports.map((p) => ({ port: p.port })), annotations: {} } : undefined;
+      },
+      fetchJwks: async (url) => {
+        const running = this.running.get(`${gateway.metadata.namespace}/${gateway.metadata.name}`);
+        const response = await (running?.gatewayFetch ?? fetch)(url, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}`);
+        return response.json();
+      },
+    };
   }
 
   /** Start waypoints for new Gateways, stop those whose Gateway is gone. Serialised. */
@@ -66,13 +142,14 @@ export class WaypointDirectory {
     const gateways = this.options.engine
       .list('Gateway')
       .map((l) => l.resource as Gateway)
-      .filter((g) => g.spec.gatewayClassName === WAYPOINT_CLASS);
+      .filter((g) => g.spec.gatewayClassName === WAYPOINT_CLASS || (AGENTGATEWAY_CLASSES as readonly string[]).includes(g.spec.gatewayClassName));
     const wanted = new Set(gateways.map((g) => `${g.metadata.namespace}/${g.metadata.name}`));
     for (const key of this.running.keys()) if (!wanted.has(key)) await this.stop(key);
     for (const gateway of gateways) {
       const key = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
       if (!this.running.has(key)) await this.start(gateway);
     }
+    this.configureGateways();
   }
 
   private async start(gateway: Gateway): Promise<void> {
@@ -81,51 +158,126 @@ export class WaypointDirectory {
     const name = gateway.metadata.name;
     const key = `${namespace}/${name}`;
     const spiffeId = spiffeIdFor(namespace, name);
+    const agent = gateway.spec.gatewayClassName !== WAYPOINT_CLASS;
     await rotator.ensure({ namespace, serviceAccount: name });
     const workload: MeshWorkload = {
-      uid: `${key}-waypoint`,
-      name: `${name}-waypoint`,
+      uid: `${key}-${agent ? 'gateway' : 'waypoint'}`,
+      name: `${name}-${agent ? 'gateway' : 'waypoint'}`,
       namespace,
       workload: name,
       serviceAccount: name,
-      labels: { 'gateway.networking.k8s.io/gateway-name': name },
-      ip: engine.assignAddress(`${key}-waypoint`),
+      labels: { [GATEWAY_NAME_LABEL]: name },
+      ip: engine.assignAddress(`${key}-${agent ? 'gateway' : 'waypoint'}`),
       spiffeId,
       hostPorts: new Map(),
       ready: true,
       imageDigest: 'built-in',
-      image: 'trustusbank/waypoint (built in)',
+      image: agent ? 'trustusbank/agentgateway (built in)' : 'trustusbank/waypoint (built in)',
     };
-    const waypoint = new Waypoint({
-      workload,
-      view: engine,
-      authz: engine.authz,
-      log: log.child({ waypoint: key }),
+    const serverIdentity = () => {
+      const svid = rotator.current(spiffeId);
+      if (!svid) throw new Error(`no SVID for ${spiffeId}`);
+      return svid;
+    };
+    if (!agent) {
+      const waypoint = new Waypoint({
+        workload,
+        view: engine,
+        authz: engine.authz,
+        log: log.child({ waypoint: key }),
+        metrics: this.options.metrics,
+        open: (destination, authority) => this.options.open(workload, destination, authority),
+      });
+      const server = new HboneServer({
+        trustBundlePem: this.options.trustBundlePem,
+        serverIdentity,
+        authorize: (request) => ({ allow: true, accept: (stream) => waypoint.accept(stream, request.peerSpiffeId, request.authority) }),
+      });
+      const endpoint = await server.listen(0, '127.0.0.1');
+      engine.addWorkload(workload);
+      this.running.set(key, { workload, server, endpoint, close: async () => waypoint.close() });
+      log.info('waypoint started', { waypoint: key, identity: spiffeId, ip: workload.ip });
+      return;
+    }
+
+    const gatewayFetch = createMeshFetch({ view: engine, namespace, open: (destination, authority) => this.options.open(workload, destination, authority) });
+    const agentGateway = new AgentGateway({
+      key,
+      log: (this.options.gatewayLog ?? log).child({ gateway: key }),
       metrics: this.options.metrics,
-      open: (destination, authority) => this.options.open(workload, destination, authority),
+      dataDir: join(this.options.gatewayDataDir, namespace, name),
+      fetch: gatewayFetch,
+      namespaceLabels: (ns) => (engine.list('Namespace').find((l) => l.resource.metadata.name === ns)?.resource as Namespace | undefined)?.metadata.labels ?? {},
     });
+    const listenerPorts = gateway.spec.listeners.filter((l) => l.protocol === 'HTTP').map((l) => l.port);
     const server = new HboneServer({
       trustBundlePem: this.options.trustBundlePem,
-      serverIdentity: () => {
-        const svid = rotator.current(spiffeId);
-        if (!svid) throw new Error(`no SVID for ${spiffeId}`);
-        return svid;
+      serverIdentity,
+      authorize: (request) => {
+        const caller = callerIdentity(request.peerSpiffeId);
+        if (!caller) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
+        const colon = request.authority.lastIndexOf(':');
+        const host = request.authority.slice(0, colon);
+        const port = Number(request.authority.slice(colon + 1));
+        // L4 policy on the gateway itself, as ztunnel would apply it in front of a gateway pod.
+        const decision = engine.authorize({ destination: workload, source: { spiffeId: caller.spiffeId, principal: caller.spiffeId.replace(/^spiffe:\/\//, ''), namespace: caller.namespace, serviceAccount: caller.serviceAccount }, port });
+        if (!decision.allowed) return { allow: false, status: 401, reason: decision.message };
+        const service = host === workload.ip ? undefined : engine.service(host, namespace);
+        const own = !service || (service.namespace === namespace && service.name === name);
+        if (own && !listenerPorts.includes(port)) return { allow: false, status: 503, reason: `${key} does not listen on ${port}` };
+        const parent: ConnectionParent = own ? { kind: 'Gateway' } : { kind: 'Service', namespace: service.namespace, name: service.name, hostname: service.hostname, port };
+        return { allow: true, accept: (stream) => agentGateway.accept(stream, caller, caller.spiffeId, parent) };
       },
-      authorize: (request) => ({ allow: true, accept: (stream) => waypoint.accept(stream, request.peerSpiffeId, request.authority) }),
     });
     const endpoint = await server.listen(0, '127.0.0.1');
+    workload.hboneEndpoint = endpoint;
     engine.addWorkload(workload);
-    this.running.set(key, { waypoint, server, endpoint });
-    log.info('waypoint started', { waypoint: key, identity: spiffeId, ip: workload.ip });
+    engine.setProvisionedService(namespace, name, {
+      ports: gateway.spec.listeners.filter((l) => l.protocol === 'HTTP').map((l) => ({ name: l.name, port: l.port, targetPort: l.port })),
+      selector: { [GATEWAY_NAME_LABEL]: name },
+      labels: { [GATEWAY_NAME_LABEL]: name },
+    });
+    const running: RunningWaypoint = {
+      workload,
+      server,
+      endpoint,
+      gateway: agentGateway,
+      gatewayFetch,
+      close: async () => {
+        engine.setProvisionedService(namespace, name, undefined);
+        gatewayFetch.close();
+        await agentGateway.close();
+      },
+    };
+    this.running.set(key, running);
+    agentGateway.configure(this.gatewayInputs(gateway));
+    const annotation = gateway.metadata.annotations?.[HOST_PORT_ANNOTATION];
+    if (annotation !== undefined) {
+      const port = this.options.hostPorts?.[key] ?? Number(annotation);
+      const bound = await agentGateway.listenOnHost(port, '127.0.0.1', this.options.hostPortFlags?.[key] ?? `--host-port ${key}=N`);
+      log.info('agent gateway host listener', { gateway: key, url: bound.url });
+      this.hostUrls.set(key, bound.url);
+    }
+    log.info('agent gateway started', { gateway: key, identity: spiffeId, ip: workload.ip, class: gateway.spec.gatewayClassName });
   }
+
+  /** Host URLs of agent gateways that have a host listener. */
+  readonly hostUrls = new Map<string, string>();
 
   private async stop(key: string): Promise<void> {
     const running = this.running.get(key);
     if (!running) return;
     this.running.delete(key);
-    this.options.engine.removeWorkload(running.waypoint.workload);
-    running.waypoint.close();
+    this.hostUrls.delete(key);
+    this.options.engine.removeWorkload(running.workload);
+    await running.close();
     await running.server.close();
     this.options.log.info('waypoint stopped', { waypoint: key });
   }
+}
+
+function callerIdentity(spiffeId: string): CallerIdentity | undefined {
+  const parsed = parseSpiffeId(spiffeId);
+  if (parsed instanceof SpiffeIdError) return undefined;
+  return { spiffeId, trustDomain: parsed.trustDomain, namespace: parsed.namespace, serviceAccount: parsed.serviceAccount };
 }

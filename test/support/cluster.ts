@@ -25,7 +25,7 @@ export interface TestCluster {
 
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, hostPorts: { 'external-attacker/mock-attacker': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
   let admin: Server;
   try {
     const socket = adminSocketPath(dir.path);

@@ -1,4 +1,5 @@
-// `trustusbank policies on|off`: apply or delete the mesh AuthorizationPolicies of deploy/manifests/policies/mesh/.
+// `trustusbank policies [mesh|gateway] on|off`: apply or delete a layer of policies from
+// deploy/manifests/policies/<layer>/; without a layer, every layer `policies on` covers.
 import { join } from 'node:path';
 import type { ApplyResult } from '../../control-plane/engine.ts';
 import { DEFAULT_MANIFESTS, readManifestDocuments } from '../../control-plane/cluster.ts';
@@ -8,13 +9,24 @@ import { parseCommandArgs, type Command } from '../command.ts';
 import { stackClient } from '../stack-client.ts';
 
 export const MESH_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'mesh');
+export const GATEWAY_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'gateway');
 
-const usage = `Usage: trustusbank policies on|off [--data-dir DIR]
+const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES } as const;
+type Layer = keyof typeof LAYERS;
+const DEFAULT_LAYERS: Layer[] = ['mesh', 'gateway'];
+const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies' };
 
-on:  apply the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
-     the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
-     rug-pulled converter's exfiltration at the attacker's ztunnel, on the converter's SPIFFE identity.
-off: delete them again.
+const usage = `Usage: trustusbank policies [mesh|gateway] on|off [--data-dir DIR]
+
+mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
+          the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
+          rug-pulled converter's exfiltration at the attacker's ztunnel, on the converter's SPIFFE identity.
+gateway:  the agent gateway's policies (${GATEWAY_POLICIES}): deny PII-shaped tool
+          arguments on the converter's route, DLP on every tool call's arguments, and tool pinning (a tool
+          whose definition drifted from what the gateway first saw is hidden).
+With no layer, both.
+
+on:  apply them;  off: delete them again.
 
 Options:
   --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
@@ -22,18 +34,21 @@ Options:
 
 export const policiesCommand: Command = {
   name: 'policies',
-  summary: 'switch the mesh AuthorizationPolicies on or off',
+  summary: 'switch the mesh and gateway policies on or off',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
+    const layers: Layer[] = positionals[0] !== undefined && positionals[0] in LAYERS ? [positionals.shift() as Layer] : DEFAULT_LAYERS;
     const [mode, ...extra] = positionals;
-    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected on or off, got "${mode}"`, usage);
+    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway) or on|off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     const stack = stackClient(values['data-dir']);
-    const result = await stack.call<ApplyResult>('POST', mode === 'on' ? '/apply' : '/delete', { documents: readManifestDocuments(MESH_POLICIES, []) });
+    // One request for all layers, so a mistake in one applies none (the engine's apply is atomic).
+    const documents = layers.flatMap((layer) => readManifestDocuments(LAYERS[layer], []));
+    const result = await stack.call<ApplyResult>('POST', mode === 'on' ? '/apply' : '/delete', { documents });
     for (const change of result.changes) console.log(`${change.description} ${change.action}`);
     for (const warning of result.warnings) console.error(`Warning: ${warning}`);
-    console.log(mode === 'on' ? 'Mesh policies are on.' : 'Mesh policies are off.');
+    for (const layer of layers) console.log(`${LAYER_NAMES[layer]} are ${mode}.`);
     return 0;
   },
 };

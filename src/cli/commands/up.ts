@@ -15,9 +15,11 @@ import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
 import { formatUrlTable } from '../stack-view.ts';
 
 export const ATTACKER_PORT = 18011;
+export const GATEWAY_PORT = 18008;
+const GATEWAY_KEY = 'trustusbank-platform/trustusbank-agentgw';
 const DETACH_TIMEOUT_MS = 90_000;
 
-const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--attacker-port N] [--host-port NS/SERVICE=N]...
+const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--attacker-port N] [--gateway-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -28,6 +30,7 @@ Options:
   --detach                  start in the background and return once everything is ready
   --data-dir DIR            state directory (default: ${DATA_DIR_ENV} or .trustusbank)
   --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
+  --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -38,12 +41,15 @@ export const upCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { detach: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' }, 'host-port': { type: 'string', multiple: true } },
+      { detach: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' }, 'gateway-port': { type: 'string' }, 'host-port': { type: 'string', multiple: true } },
       usage,
     );
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank up --help`, 2);
     const dataDir = ensureDir(resolveDataDir(values['data-dir']));
-    const hostPorts: Record<string, number> = { 'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage) };
+    const hostPorts: Record<string, number> = {
+      'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage),
+      [GATEWAY_KEY]: parsePortFlag(values['gateway-port'], '--gateway-port', GATEWAY_PORT, usage),
+    };
     for (const entry of (values['host-port'] as string[] | undefined) ?? []) {
       const match = /^([a-z0-9-]+\/[a-z0-9-]+)=(\d+)$/.exec(entry);
       if (!match) throw new UserError(`--host-port takes NAMESPACE/SERVICE=PORT, got "${entry}"`, 2);
@@ -62,7 +68,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>): P
   const stop = stopSignal();
   const started = new Date();
   console.log(`Starting TrustUsBank (data in ${dataDir})…`);
-  const cluster = await startCluster({ dataDir, hostPorts, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N' } });
+  const cluster = await startCluster({ dataDir, hostPorts, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
   const socket = adminSocketPath(dataDir);
   const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
     await cluster.close();

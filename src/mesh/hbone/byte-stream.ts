@@ -6,6 +6,9 @@ import { Duplex } from 'node:stream';
 export function asByteStream(tunnel: Duplex): Duplex {
   const bytes = new Duplex({
     decodeStrings: true,
+    // When the far side finishes, so do we (as a TCP socket with allowHalfOpen off): a kept-alive HTTP
+    // connection the server closed must close here too, or an agent would reuse a dead tunnel.
+    allowHalfOpen: false,
     read: () => tunnel.resume(),
     write: (chunk: Buffer, _encoding, callback) => void tunnel.write(chunk, callback),
     final: (callback) => void tunnel.end(callback),

@@ -20,6 +20,9 @@ export interface MeshWorkload {
   /** Digest of the image the pod runs, for evidence. */
   imageDigest: string;
   image: string;
+  /** Set for a workload that terminates HBONE itself (a waypoint or gateway): tunnels to it go here,
+   *  addressed to the service or address the caller dialled, instead of through a node's inbound listener. */
+  hboneEndpoint?: { host: string; port: number };
 }
 
 export interface MeshServicePort {

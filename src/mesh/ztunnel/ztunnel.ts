@@ -135,7 +135,7 @@ export class Ztunnel {
     | { kind: 'refuse'; flags: string; error: string; service?: MeshService } {
     const { view } = this.options;
     const pod = view.workloadByIp(host);
-    if (pod) return { kind: 'mesh', pod, containerPort: port };
+    if (pod) return { kind: 'mesh', pod, containerPort: port, ...(pod.hboneEndpoint ? { authority: `${host}:${port}`, server: pod.hboneEndpoint } : {}) };
     const service = view.service(host, source.namespace);
     if (!service) {
       if (/\.cluster\.local\.?$/i.test(host) || /^10\.(96|244)\./.test(host)) return { kind: 'refuse', flags: 'NR', error: `no such service: ${host}` };
@@ -151,6 +151,8 @@ export class Ztunnel {
     const next = (this.roundRobin.get(service.hostname) ?? 0) % endpoints.length;
     this.roundRobin.set(service.hostname, next + 1);
     const chosen = endpoints[next]!;
+    // A proxy that terminates HBONE itself learns which service the caller dialled from the :authority.
+    if (chosen.hboneEndpoint) return { kind: 'mesh', pod: chosen, containerPort: port, service, authority: `${service.clusterIp}:${port}`, server: chosen.hboneEndpoint };
     const containerPort = view.containerPort(service, servicePort, chosen);
     if (containerPort === undefined) return { kind: 'refuse', flags: 'NR', error: `target port ${servicePort.targetPort} not found on ${chosen.name}`, service };
     return { kind: 'mesh', pod: chosen, containerPort, service };
