@@ -12,6 +12,20 @@ import { seriesValue, startTestCluster, type TestCluster } from './support/clust
 import { callTool } from './support/workloads.ts';
 
 const GATEWAY = 'http://trustusbank-agentgw.trustusbank-platform.svc.cluster.local:8080';
+// Only the agents may read customer profiles through the gateway; identities come from the mesh.
+const ONLY_BOTS = `
+apiVersion: agentgateway.dev/v1alpha1
+kind: AgentgatewayPolicy
+metadata: { name: profiles-for-agents, namespace: trustusbank-platform }
+spec:
+  targetRefs: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, name: account-mcp-route }]
+  traffic:
+    authorization:
+      action: Deny
+      policy:
+        matchExpressions:
+          - 'mcp.tool.name == "get_profile" && source.identity.namespace != "trustusbank-bank-agents"'
+`;
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } });
 
 describe('the agent gateway in the cluster', () => {
@@ -47,19 +61,19 @@ describe('the agent gateway in the cluster', () => {
     const line = gatewayLog().find((l) => l.msg === 'request' && l['src.identity'] === 'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/transaction-mcp');
     expect(line).toMatchObject({ route: 'account-mcp-route', 'http.status': 200, 'mcp.method.name': 'initialize' });
 
-    // A tool outside the route's allowlist, in a session: 403 from the gateway, counted.
+    // get_profile is a tool the account server lists, but not one a transaction-mcp pod may use here.
     const session = /mcp-session-id: (\S+)/i.exec(ok.stdout)![1]!;
-    const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'transfer_funds', arguments: {} } });
-    const denied = await t.curlFrom('trustusbank-bank-mcp', 'transaction-mcp', ['-i', '-H', `mcp-session-id: ${session}`, '-H', 'mcp-protocol-version: 2025-11-25', '-d', call, `${GATEWAY}/mcp/account`]);
-    // Not a tool the server lists: an unknown tool, never forwarded.
-    expect(denied.stdout).toMatch(/^HTTP\/1\.1 400/);
-    const profile = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' } } });
-    const transactionRoute = await t.curlFrom('trustusbank-bank-mcp', 'transaction-mcp', ['-i', '-H', 'accept: application/json, text/event-stream', '-d', INIT, `${GATEWAY}/mcp/transaction`]);
-    const txSession = /mcp-session-id: (\S+)/i.exec(transactionRoute.stdout)![1]!;
-    const wrongRoute = await t.curlFrom('trustusbank-bank-mcp', 'transaction-mcp', ['-i', '-H', `mcp-session-id: ${txSession}`, '-H', 'mcp-protocol-version: 2025-11-25', '-d', profile, `${GATEWAY}/mcp/transaction`]);
-    expect(wrongRoute.stdout).toMatch(/^HTTP\/1\.1 400/);
-    expect(seriesValue(await t.metricsText(), 'agentgateway_requests_total', { gateway: 'trustusbank-platform/trustusbank-agentgw', route: 'transaction-mcp-route', status: '400' })).toBeGreaterThan(0);
-  });
+    await t.cluster.engine.apply([{ file: 'only-bots.yaml', text: ONLY_BOTS }]);
+    try {
+      const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' } } });
+      const denied = await t.curlFrom('trustusbank-bank-mcp', 'transaction-mcp', ['-i', '-H', `mcp-session-id: ${session}`, '-H', 'mcp-protocol-version: 2025-11-25', '-d', call, `${GATEWAY}/mcp/account`]);
+      expect(denied.stdout).toMatch(/^HTTP\/1\.1 403/);
+      expect(denied.stdout).toContain('"reason":"Authorization"');
+      expect(seriesValue(await t.metricsText(), 'agentgateway_requests_total', { gateway: 'trustusbank-platform/trustusbank-agentgw', route: 'account-mcp-route', status: '403', reason: 'Authorization' })).toBe(1);
+    } finally {
+      await t.cluster.engine.delete([{ file: 'only-bots.yaml', text: ONLY_BOTS }]);
+    }
+  }, 60_000);
 
   it('reaches the vendor as its own identity when the mesh policies are on; a bank pod cannot go around it', async () => {
     await t.cluster.engine.apply(readManifestDocuments(MESH_POLICIES, []));
@@ -75,19 +89,23 @@ describe('the agent gateway in the cluster', () => {
     }
   });
 
-  it('applies the gateway policy layer and takes it off again', async () => {
-    const applied = await t.cluster.engine.apply(readManifestDocuments(GATEWAY_POLICIES, []));
-    expect(applied.changes.map((c) => c.description).sort()).toEqual([
-      'AgentgatewayPolicy trustusbank-platform/deny-pii-in-tool-args',
-      'EnterpriseAgentgatewayPolicy trustusbank-platform/dlp-tool-arguments',
-      'EnterpriseAgentgatewayPolicy trustusbank-platform/tool-pinning',
-    ]);
+  it('applies the gateway policy layer with `policies gateway on` and takes it off again', async () => {
+    const on = await t.cli(['policies', 'gateway', 'on']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('AgentgatewayPolicy trustusbank-platform/deny-pii-in-tool-args created');
+    expect(on.stdout).toContain('EnterpriseAgentgatewayPolicy trustusbank-platform/dlp-tool-arguments created');
+    expect(on.stdout).toContain('Gateway policies are on.');
+    expect(on.stdout).not.toContain('Mesh policies');
     const client = new Client({ name: 'host', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL('/mcp/currency-converter', hostUrl())));
     expect((await callTool(client, 'convert_currency', { amount: 1, from_ccy: 'GBP', to_ccy: 'USD' })).value).toMatchObject({ converted: 1.27 });
     await expect(client.callTool({ name: 'convert_currency', arguments: { amount: 1, from_ccy: 'GBP', to_ccy: 'USD', note: 'email alex.carter@gmail.com' } })).rejects.toThrow(/403|Forbidden/);
     await client.close();
-    await t.cluster.engine.delete(readManifestDocuments(GATEWAY_POLICIES, []));
+    const off = await t.cli(['policies', 'gateway', 'off']);
+    expect(off.stdout).toContain('Gateway policies are off.');
+    expect(t.cluster.engine.list('EnterpriseAgentgatewayPolicy')).toEqual([]);
+    const logs = await t.cli(['logs', 'agentgateway', '--tail', '50']);
+    expect(logs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ msg: 'request', 'http.status': 403, reason: 'DLP' }));
   });
 
   it('pins the vendor’s tools, flags the same-tag rug-pull as drift, hides it under the pinning policy, and `gateway approve` re-pins', async () => {

@@ -6,11 +6,12 @@ import { UsageError, UserError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 
 const usage = `Usage: trustusbank logs -n NAMESPACE <workload> [--tail N] [--data-dir DIR]
-       trustusbank logs ztunnel|control-plane [--tail N]
+       trustusbank logs ztunnel|agentgateway|waypoint|control-plane [--tail N]
 
 Print the logs of a workload's pods (newest pod last), or of ztunnel (its access log: one
-"connection complete" line per connection, with both identities and any policy rejection) or of the
-control plane. Lines are JSON.
+"connection complete" line per connection, with both identities and any policy rejection), of the agent
+gateway (one "request" line per request: caller identity, route, MCP method, tool, status, reason; tool
+drift), of the waypoints, or of the control plane. Lines are JSON.
 
 Options:
   -n, --namespace NS   the workload's namespace
@@ -20,18 +21,18 @@ Options:
 
 export const logsCommand: Command = {
   name: 'logs',
-  summary: "print a workload's, ztunnel's or the control plane's logs",
+  summary: "print a workload's, ztunnel's, the gateway's or the control plane's logs",
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { namespace: { type: 'string', short: 'n' }, tail: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
     const [name, ...extra] = positionals;
-    if (name === undefined) throw new UsageError('whose logs? name a workload (with -n NAMESPACE), ztunnel or control-plane', usage);
+    if (name === undefined) throw new UsageError('whose logs? name a workload (with -n NAMESPACE), ztunnel, agentgateway, waypoint or control-plane', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     const tail = values.tail === undefined ? undefined : Number(values.tail);
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail takes a whole number, got "${values.tail}"`, usage);
     const logs = join(resolveDataDir(values['data-dir']), 'logs');
     let files: string[];
-    if ((name === 'ztunnel' || name === 'control-plane') && values.namespace === undefined) {
+    if (['ztunnel', 'agentgateway', 'waypoint', 'control-plane'].includes(name) && values.namespace === undefined) {
       files = [join(logs, `${name}.log`)].filter((file) => existsSync(file));
     } else {
       if (values.namespace === undefined) throw new UsageError(`which namespace is ${name} in? give -n NAMESPACE`, usage);
