@@ -3,11 +3,12 @@
 // tunnel opened with the proxy's own identity, so the destination's ztunnel sees and authorizes it as the
 // proxy. Tunnels are kept alive and reused per destination (a new HBONE stream costs a little under a
 // millisecond). Hosts outside the mesh are reached directly, as Istio's ALLOW_ANY passthrough does.
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Readable, type Duplex } from 'node:stream';
+import { Agent } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { asByteStream } from '../mesh/hbone/index.ts';
 import type { MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
-import type { FetchLike } from '../gateway/mcp/upstream.ts';
+import { requestOnce } from '../gateway/http-fetch.ts';
+import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
 
 export interface MeshFetchOptions {
   view: MeshView;
@@ -73,33 +74,13 @@ export function createMeshFetch(options: MeshFetchOptions): FetchLike & { close(
 
   const meshFetch = (async (url, init) => {
     const target = new URL(url);
-    const port = Number(target.port || 80);
-    const routed = agentFor(target.hostname, port);
-    if (!routed) return fetch(url, init);
-    return new Promise<Response>((resolve, reject) => {
-      const req = httpRequest(
-        { agent: routed.agent, method: init.method, path: `${target.pathname}${target.search}`, headers: { ...init.headers, host: target.host }, ...(init.signal ? { signal: init.signal } : {}) },
-        (res: IncomingMessage) => resolve(toResponse(res, init.method)),
-      );
-      req.on('error', reject);
-      req.end(init.body);
-    });
+    const routed = agentFor(target.hostname, Number(target.port || 80));
+    if (!routed) return webFetch(url, init);
+    return requestOnce(target, init, routed.agent, { host: target.host });
   }) as FetchLike & { close(): void };
   meshFetch.close = () => {
     for (const agent of agents.values()) agent.destroy();
     agents.clear();
   };
   return meshFetch;
-}
-
-function toResponse(res: IncomingMessage, method: string): Response {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  const status = res.statusCode ?? 502;
-  const bodyless = method === 'HEAD' || status === 204 || status === 304;
-  if (bodyless) res.resume();
-  return new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream), { status, headers });
 }

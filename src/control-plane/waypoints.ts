@@ -16,7 +16,7 @@ import { AgentGateway, type CallerIdentity, type ConnectionParent } from '../gat
 import { SpiffeIdError, parseSpiffeId } from '../mesh/ca/spiffe-id.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { createMeshFetch } from './mesh-fetch.ts';
-import type { FetchLike } from '../gateway/mcp/upstream.ts';
+import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { HboneServer } from '../mesh/hbone/index.ts';
@@ -119,7 +119,7 @@ export class WaypointDirectory {
       },
       fetchJwks: async (url) => {
         const running = this.running.get(`${gateway.metadata.namespace}/${gateway.metadata.name}`);
-        const response = await (running?.gatewayFetch ?? fetch)(url, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
+        const response = await (running?.gatewayFetch ?? webFetch)(url, { method: 'GET', headers: { accept: 'application/json' }, timeoutMs: 5_000 });
         if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}`);
         return response.json();
       },

@@ -17,7 +17,7 @@ import { agentCardBase, parseA2aRequest, rewriteAgentCard } from './a2a.ts';
 import { compileGateway, selectRoute, type CompiledBackend, type CompiledGateway, type CompiledRoute, type GatewayInputs, type RoutePolicies } from './config.ts';
 import { Federation } from './mcp/federation.ts';
 import { McpRouteHandler, type McpPolicies, type RequestRecord } from './mcp/handler.ts';
-import type { FetchLike } from './mcp/upstream.ts';
+import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
 import type { AuthorizationDecision, RuleSet } from './policy/cel.ts';
 import { rateLimitHeaders } from './policy/rate-limit.ts';
 import { TokenExchangeService } from './policy/token-exchange.ts';
@@ -355,7 +355,7 @@ export class AgentGateway {
     // As Envoy does: the upstream learns the authenticated caller; a client-supplied value was dropped above.
     if (context.caller) headers['x-forwarded-client-cert'] = `URI=${context.caller.spiffeId}`;
     const path = req.url ?? '/';
-    let response: Response;
+    let response: UpstreamResponse;
     try {
       response = await this.options.fetch(`http://${target.hostname}:${target.port}${path}`, {
         method: req.method ?? 'GET',

@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { AgentGateway, type CallerIdentity } from '../../src/gateway/gateway.ts';
+import { createHttpFetch } from '../../src/gateway/http-fetch.ts';
 import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gateway/config.ts';
 import { closeServer, listen } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
@@ -71,20 +72,21 @@ export async function startTestGateway(options: { yaml: string; upstreams: Recor
   const metrics = new Registry();
   const upstreams = new Map(Object.entries(options.upstreams));
   // Cluster names resolve to the loopback servers standing in for the Services.
-  const fetchUpstream = (url: string, init: Parameters<typeof fetch>[1]) => {
-    const parsed = new URL(url);
-    const base = upstreams.get(parsed.host) ?? upstreams.get(parsed.hostname);
-    return fetch(base ? `${base}${parsed.pathname}${parsed.search}` : url, init);
-  };
+  const fetchUpstream = createHttpFetch({
+    rewrite: (url) => {
+      const base = upstreams.get(url.host) ?? upstreams.get(url.hostname);
+      return base ? new URL(`${url.pathname}${url.search}`, base) : url;
+    },
+  });
   const gateway = new AgentGateway({
     key: 'trustusbank-platform/trustusbank-agentgw',
     log,
     metrics,
     dataDir: dir.path,
-    fetch: (url, init) => fetchUpstream(url, init as Parameters<typeof fetch>[1]),
+    fetch: fetchUpstream,
     namespaceLabels: (namespace) => options.namespaceLabels?.[namespace] ?? {},
   });
-  const configure = (yaml: string): string[] => gateway.configure(inputsFrom(GATEWAY_YAML + '\n---\n' + yaml, async (url) => (await fetchUpstream(url, {})).json()));
+  const configure = (yaml: string): string[] => gateway.configure(inputsFrom(GATEWAY_YAML + '\n---\n' + yaml, async (url) => (await fetchUpstream(url, { method: 'GET', headers: {} })).json()));
   configure(options.yaml);
   const host = await gateway.listenOnHost(0, '127.0.0.1', 'n/a');
   const servers: TcpServer[] = [];
@@ -104,6 +106,7 @@ export async function startTestGateway(options: { yaml: string; upstreams: Recor
     },
     async close() {
       await gateway.close();
+      fetchUpstream.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       dir.remove();
     },

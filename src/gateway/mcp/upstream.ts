@@ -33,7 +33,25 @@ export interface UpstreamTarget {
   server: string;
 }
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
+/** The members of a fetch Response the gateway reads (a web Response is one). */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null; forEach(callback: (value: string, name: string) => void): void };
+  readonly body: ReadableStream<Uint8Array> | null;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; /** the whole exchange, body included */ timeoutMs?: number },
+) => Promise<UpstreamResponse>;
+
+/** Web fetch as a FetchLike (its timeout becomes an abort signal). */
+export const webFetch: FetchLike = (url, { timeoutMs, signal, ...init }) =>
+  fetch(url, { ...init, ...(signal || timeoutMs ? { signal: signal ?? AbortSignal.timeout(timeoutMs!) } : {}) });
 
 export interface UpstreamOptions {
   fetch: FetchLike;
@@ -81,7 +99,7 @@ function encodeHeaderValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
-async function readAnswer(target: UpstreamTarget, response: Response, id: number): Promise<JsonRpcResponse> {
+async function readAnswer(target: UpstreamTarget, response: UpstreamResponse, id: number): Promise<JsonRpcResponse> {
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   let messages: JsonRpcMessage[];
@@ -150,9 +168,9 @@ class StatelessSession implements UpstreamSession {
   async close(): Promise<void> {}
 }
 
-async function post(target: UpstreamTarget, options: UpstreamOptions, headers: Record<string, string>, message: JsonRpcRequest | JsonRpcNotification, url = target.url): Promise<Response> {
+async function post(target: UpstreamTarget, options: UpstreamOptions, headers: Record<string, string>, message: JsonRpcRequest | JsonRpcNotification, url = target.url): Promise<UpstreamResponse> {
   try {
-    return await options.fetch(url, { method: 'POST', headers, body: JSON.stringify(message), signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+    return await options.fetch(url, { method: 'POST', headers, body: JSON.stringify(message), timeoutMs: options.timeoutMs ?? 30_000 });
   } catch (error) {
     throw new UpstreamError(target.name, `unreachable: ${(error as Error).message}`);
   }
@@ -220,7 +238,7 @@ class LegacySession implements UpstreamSession {
   async close(): Promise<void> {
     if (!this.sessionId) return;
     try {
-      const response = await this.options.fetch(this.target.url, { method: 'DELETE', headers: this.headers({}), signal: AbortSignal.timeout(5_000) });
+      const response = await this.options.fetch(this.target.url, { method: 'DELETE', headers: this.headers({}), timeoutMs: 5_000 });
       await response.arrayBuffer();
     } catch {
       // The server is gone or does not support DELETE; the session ends with it either way.
@@ -253,7 +271,7 @@ class SseSession implements UpstreamSession {
   }
 
   private async connect(forward: ForwardHeaders): Promise<void> {
-    let response: Response;
+    let response: UpstreamResponse;
     try {
       response = await this.options.fetch(this.target.url, { method: 'GET', headers: { ...forward, accept: 'text/event-stream' }, signal: this.abort.signal });
     } catch (error) {
