@@ -49,6 +49,8 @@ describe('the agent gateway in the cluster', () => {
     expect(workload).toBeUndefined(); // a Service address, not a workload address
     const endpoints = t.cluster.engine.endpoints(t.cluster.engine.service('trustusbank-agentgw.trustusbank-platform.svc.cluster.local', 'default')!);
     expect(endpoints.map((e) => e.spiffeId)).toEqual(['spiffe://cluster.local/ns/trustusbank-platform/sa/trustusbank-agentgw']);
+    const status = await t.cli(['status']);
+    expect(status.stdout).toMatch(/trustusbank-platform\s+trustusbank-agentgw\s+agentgateway\s+spiffe:\/\/cluster\.local\/ns\/trustusbank-platform\/sa\/trustusbank-agentgw/);
     const client = new Client({ name: 'host', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL('/mcp/currency-converter', hostUrl())));
     expect((await callTool(client, 'convert_currency', { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' })).value).toMatchObject({ converted: 5445.19 });

@@ -10,7 +10,7 @@ import { transactionMcp } from '../apps/transaction-mcp/server.ts';
 import { cleanConverter } from '../apps/currency-converter/clean/tool.ts';
 import { rugpullConverter } from '../apps/currency-converter/rugpull/tool.ts';
 import { REVISIONS, callTool, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from './support/workloads.ts';
-import { openSession, routeYaml, rpc, serviceYaml, startSseMcpServer, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startSseMcpServer, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { seriesValue } from './support/cluster.ts';
 
 const metric = async (gw: TestGateway, name: string, labels: Record<string, string>): Promise<number> => seriesValue(await gw.metrics.metrics(), name, labels);
@@ -30,6 +30,8 @@ const PROFILE = {
 };
 
 const BASE = [
+  referenceGrantYaml('trustusbank-bank-mcp'),
+  referenceGrantYaml('trustusbank-bank-vendors'),
   serviceYaml('account-mcp', 'trustusbank-bank-mcp'),
   serviceYaml('transaction-mcp', 'trustusbank-bank-mcp'),
   serviceYaml('currency-converter', 'trustusbank-bank-vendors'),
@@ -148,6 +150,17 @@ describe('routing and both MCP revisions', () => {
     const big = await rpc(`${gw.url}/mcp/account`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(2 * 1024 * 1024) } });
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ reason: 'PayloadTooLarge' });
+  });
+
+  it('needs a ReferenceGrant for a backend in another namespace (Gateway API RefNotPermitted)', async () => {
+    const ungranted = [serviceYaml('account-mcp', 'trustusbank-bank-mcp'), routeYaml('account-mcp-route', '/mcp/account', { service: 'account-mcp', namespace: 'trustusbank-bank-mcp' })].join('\n---\n');
+    t = await startTestGateway({ yaml: ungranted, upstreams: { [ACCOUNT]: account.url } });
+    expect(t.configure(ungranted)).toContain('HTTPRoute trustusbank-platform/account-mcp-route: backendRef to Service trustusbank-bank-mcp/account-mcp is not permitted: no ReferenceGrant in trustusbank-bank-mcp allows HTTPRoutes from trustusbank-platform');
+    const refused = await rpc(`${t.url}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    expect(refused.status).toBe(500);
+    t.configure(`${referenceGrantYaml('trustusbank-bank-mcp')}\n---\n${ungranted}`);
+    const granted = await rpc(`${t.url}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    expect(granted.status).toBe(200);
   });
 
   it('refuses a 2025-11-25 request outside a session and an unknown session', async () => {
@@ -510,7 +523,7 @@ describe('rate limit, A2A and telemetry', () => {
     });
     try {
       const denySend = policy('AgentgatewayPolicy', 'no-send', 'HTTPRoute/agent-route', `  traffic:\n    authorization:\n      action: Deny\n      policy:\n        matchExpressions: ['a2a.operation == "SendMessage" && source.identity.serviceAccount == "rogue"']`);
-      const yaml = [serviceYaml('support-bot', 'trustusbank-bank-agents', 'agentgateway.dev/a2a'), routeYaml('agent-route', '/a2a/support-bot', { service: 'support-bot', namespace: 'trustusbank-bank-agents' }), denySend].join('\n---\n');
+      const yaml = [referenceGrantYaml('trustusbank-bank-agents'), serviceYaml('support-bot', 'trustusbank-bank-agents', 'agentgateway.dev/a2a'), routeYaml('agent-route', '/a2a/support-bot', { service: 'support-bot', namespace: 'trustusbank-bank-agents' }), denySend].join('\n---\n');
       t = await startTestGateway({ yaml, upstreams: { 'support-bot.trustusbank-bank-agents.svc.cluster.local:8080': agent.url } });
       const card = (await (await fetch(`${t.url}/a2a/support-bot/.well-known/agent-card.json`)).json()) as { url: string; supportedInterfaces: { url: string }[] };
       expect(card.url).toBe(`${t.url}/a2a/support-bot`);

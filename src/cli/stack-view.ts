@@ -32,3 +32,11 @@ export function formatPolicies(status: StackStatus): string {
     status.policies.map((policy) => [policy, [...new Set(byPolicy.get(policy) ?? [])].join(', ') || '(no running workload)']),
   );
 }
+
+export function formatGateways(status: StackStatus): string {
+  if (status.gateways.length === 0) return '  none';
+  return formatTable(
+    ['NAMESPACE', 'GATEWAY', 'KIND', 'IDENTITY', 'ADDRESS', 'HOST URL'],
+    status.gateways.map((g) => [g.namespace, g.name, g.kind, g.identity, g.ip, g.hostUrl ?? '-']),
+  );
+}

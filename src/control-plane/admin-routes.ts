@@ -29,6 +29,8 @@ export interface StackStatus {
   pods: PodStatus[];
   services: { namespace: string; name: string; clusterIp: string; ports: number[] }[];
   forwards: Cluster['forwards'];
+  /** The built-in proxies: agent gateways and waypoints. */
+  gateways: ReturnType<Cluster['waypoints']['describe']>;
   images: Cluster['builds'];
   policies: string[];
   warnings: string[];
@@ -65,6 +67,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     })),
     services: engine.allServices().map((s) => ({ namespace: s.namespace, name: s.name, clusterIp: s.clusterIp, ports: s.ports.map((p) => p.port) })),
     forwards: cluster.forwards,
+    gateways: cluster.waypoints.describe(),
     images: cluster.builds,
     policies: engine.list('AuthorizationPolicy').map(({ resource }) => `${resource.metadata.namespace}/${resource.metadata.name}`),
     warnings: lastWarnings,

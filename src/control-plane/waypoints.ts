@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/log.ts';
 import { join } from 'node:path';
-import type { AgentgatewayBackend, Gateway, HTTPRoute, Namespace, Service } from '../manifests/types.ts';
+import type { AgentgatewayBackend, Gateway, HTTPRoute, Namespace, ReferenceGrant, Service } from '../manifests/types.ts';
 import { AGENTGATEWAY_CLASSES, WAYPOINT_CLASS } from '../manifests/kinds/gateway.ts';
 import type { GatewayInputs, GatewayPolicy } from '../gateway/config.ts';
 import { AgentGateway, type CallerIdentity, type ConnectionParent } from '../gateway/gateway.ts';
@@ -73,6 +73,21 @@ export class WaypointDirectory {
     return running ? { workload: running.workload, endpoint: running.endpoint } : undefined;
   }
 
+  /** Every running proxy, for `status`. */
+  describe(): { namespace: string; name: string; kind: 'agentgateway' | 'waypoint'; identity: string; ip: string; hostUrl?: string }[] {
+    return [...this.running.entries()].map(([key, running]) => {
+      const hostUrl = this.hostUrls.get(key);
+      return {
+        namespace: running.workload.namespace,
+        name: running.workload.workload,
+        kind: running.gateway ? 'agentgateway' : 'waypoint',
+        identity: running.workload.spiffeId,
+        ip: running.workload.ip,
+        ...(hostUrl ? { hostUrl } : {}),
+      };
+    });
+  }
+
   /** The running agent gateways (for the admin API and tests). */
   agentGateways(): AgentGateway[] {
     return [...this.running.values()].flatMap((r) => (r.gateway ? [r.gateway] : []));
@@ -103,6 +118,7 @@ export class WaypointDirectory {
       routes: list<HTTPRoute>('HTTPRoute'),
       backends: list<AgentgatewayBackend>('AgentgatewayBackend'),
       policies: [...list<GatewayPolicy>('AgentgatewayPolicy'), ...list<GatewayPolicy>('EnterpriseAgentgatewayPolicy')],
+      referenceGrants: list<ReferenceGrant>('ReferenceGrant'),
       service: (namespace, name) => {
         const service = engine.list('Service').find((l) => l.resource.metadata.namespace === namespace && l.resource.metadata.name === name)?.resource as Service | undefined;
         if (service) {
@@ -226,7 +242,10 @@ export class WaypointDirectory {
         const own = !service || (service.namespace === namespace && service.name === name);
         if (own && !listenerPorts.includes(port)) return { allow: false, status: 503, reason: `${key} does not listen on ${port}` };
         const parent: ConnectionParent = own ? { kind: 'Gateway' } : { kind: 'Service', namespace: service.namespace, name: service.name, hostname: service.hostname, port };
-        return { allow: true, accept: (stream) => agentGateway.accept(stream, caller, caller.spiffeId, parent) };
+        // The source pod's address, as ztunnel forwards it, only when that pod really has the proven identity.
+        const forwarded = /for="?([0-9a-fA-F.:]+)"?/.exec(String(request.headers.forwarded ?? ''))?.[1];
+        const address = forwarded && engine.workloadByIp(forwarded)?.spiffeId === caller.spiffeId ? forwarded : 'unknown';
+        return { allow: true, accept: (stream) => agentGateway.accept(stream, caller, address, parent) };
       },
     });
     const endpoint = await server.listen(0, '127.0.0.1');

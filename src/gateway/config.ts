@@ -20,6 +20,7 @@ import type {
   HTTPRouteMatch,
   LocalRateLimit,
   PolicyTargetReference,
+  ReferenceGrant,
 } from '../manifests/types.ts';
 import { RuleSet, type RuleSource } from './policy/cel.ts';
 import { DlpScanner } from './policy/dlp.ts';
@@ -49,6 +50,8 @@ export interface GatewayInputs {
   routes: HTTPRoute[];
   backends: AgentgatewayBackend[];
   policies: GatewayPolicy[];
+  /** Gateway API ReferenceGrants: a backendRef into another namespace needs one there. */
+  referenceGrants: ReferenceGrant[];
   service(namespace: string, name: string): ServiceFacts | undefined;
   fetchJwks: JwksFetcher;
 }
@@ -153,6 +156,12 @@ export function compileGateway(inputs: GatewayInputs): CompiledGateway {
         const backends: CompiledBackend[] = [];
         for (const ref of rule.backendRefs ?? []) {
           const refNamespace = ref.namespace ?? namespace;
+          const refKind = ref.kind ?? 'Service';
+          if (refNamespace !== namespace && !referenceGranted(inputs.referenceGrants, namespace, refNamespace, refKind, ref.name)) {
+            // Gateway API: RefNotPermitted. The rule keeps no backend, and requests to it get 500.
+            warnings.push(`HTTPRoute ${routeKey}: backendRef to ${refKind} ${refNamespace}/${ref.name} is not permitted: no ReferenceGrant in ${refNamespace} allows HTTPRoutes from ${namespace}`);
+            continue;
+          }
           if ((ref.kind ?? 'Service') === 'AgentgatewayBackend') {
             const backend = inputs.backends.find((b) => b.metadata.namespace === refNamespace && b.metadata.name === ref.name);
             if (!backend) {
@@ -207,6 +216,17 @@ export function compileGateway(inputs: GatewayInputs): CompiledGateway {
         }
       : undefined;
   return { key: gwKey, ...(tokenExchange ? { tokenExchange } : {}), routes, gatewayPolicies: { traffic: gatewayLevel.traffic.size > 0 ? [gatewayLevel.traffic] : [], backend: [], ...pick('jwt', gatewayLevel), ...pick('rateLimit', gatewayLevel) }, warnings };
+}
+
+/** Does a ReferenceGrant in `to` let HTTPRoutes in `from` reference this object? */
+export function referenceGranted(grants: ReferenceGrant[], from: string, to: string, kind: 'Service' | 'AgentgatewayBackend', name: string): boolean {
+  const group = kind === 'Service' ? '' : 'agentgateway.dev';
+  return grants.some(
+    (grant) =>
+      grant.metadata.namespace === to &&
+      grant.spec.from.some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === from) &&
+      grant.spec.to.some((t) => t.group === group && t.kind === kind && (t.name === undefined || t.name === name)),
+  );
 }
 
 function pick<K extends 'jwt' | 'rateLimit' | 'dlp' | 'pinning'>(key: K, ...levels: Partial<Pick<RoutePolicies, K>>[]): Partial<Pick<RoutePolicies, K>> {

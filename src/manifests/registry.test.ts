@@ -33,6 +33,10 @@ describe('kindByName', () => {
     ['gtw', 'Gateway'],
     ['httproute', 'HTTPRoute'],
     ['httproutes.gateway.networking.k8s.io', 'HTTPRoute'],
+    ['refgrant', 'ReferenceGrant'],
+    ['referencegrants', 'ReferenceGrant'],
+    ['referencegrants.v1beta1.gateway.networking.k8s.io', 'ReferenceGrant'],
+    ['referencegrants.v1.gateway.networking.k8s.io', 'ReferenceGrant'],
     ['agbe', 'AgentgatewayBackend'],
     ['agentgatewaybackends.agentgateway.dev', 'AgentgatewayBackend'],
     ['agpol', 'AgentgatewayPolicy'],
@@ -70,7 +74,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, Namespace, PeerAuthentication, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, Namespace, PeerAuthentication, ReferenceGrant, Service, ServiceAccount, Widget',
     ]);
   });
 
@@ -96,6 +100,7 @@ describe('registerKind', () => {
       { kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'Namespace', apiVersions: ['v1'], namespaced: false },
       { kind: 'PeerAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
+      { kind: 'ReferenceGrant', apiVersions: ['gateway.networking.k8s.io/v1beta1', 'gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },
       { kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true },
     ]);

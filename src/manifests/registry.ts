@@ -9,6 +9,7 @@ import { httpRouteSchema } from './kinds/http-route.ts';
 import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
+import { REFERENCE_GRANT_API_VERSIONS, referenceGrantSchema } from './kinds/reference-grant.ts';
 import { serviceAccountSchema } from './kinds/service-account.ts';
 import { serviceSchema } from './kinds/service.ts';
 import type { KnownKind, KnownResource } from './types.ts';
@@ -88,6 +89,7 @@ registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERS
 registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
 registerKind({ kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: gatewaySchema, shortNames: ['gtw'] });
 registerKind({ kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: httpRouteSchema });
+registerKind({ kind: 'ReferenceGrant', apiVersions: REFERENCE_GRANT_API_VERSIONS, namespaced: true, schema: referenceGrantSchema, shortNames: ['refgrant'] });
 registerKind({ kind: 'AgentgatewayBackend', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayBackendSchema, shortNames: ['agbe'] });
 registerKind({ kind: 'AgentgatewayPolicy', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayPolicySchema, shortNames: ['agpol'] });
 registerKind({ kind: 'EnterpriseAgentgatewayPolicy', apiVersions: [ENTERPRISE_AGENTGATEWAY_API_VERSION], namespaced: true, schema: enterpriseAgentgatewayPolicySchema, shortNames: ['eagpol'] });

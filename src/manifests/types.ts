@@ -144,7 +144,7 @@ export interface PeerAuthenticationSpec {
 
 export type PeerAuthentication = Resource<'PeerAuthentication', 'security.istio.io/v1' | 'security.istio.io/v1beta1', PeerAuthenticationSpec>;
 
-// --- Gateway API gateway.networking.k8s.io/v1 ----------------------------------------------------------
+// --- Gateway API gateway.networking.k8s.io/v1 (ReferenceGrant also v1beta1) -----------------------------
 
 export const GATEWAY_CLASSES = ['istio-waypoint', 'agentgateway', 'enterprise-agentgateway-waypoint'] as const;
 export type GatewayClassName = (typeof GATEWAY_CLASSES)[number];
@@ -221,6 +221,31 @@ export interface HTTPRouteSpec {
 }
 
 export type HTTPRoute = Resource<'HTTPRoute', 'gateway.networking.k8s.io/v1', HTTPRouteSpec>;
+
+/** Who is trusted: routes of this kind in this namespace may reference the grant's `to` objects. */
+export interface ReferenceGrantFrom {
+  /** gateway.networking.k8s.io for HTTPRoute. */
+  group: string;
+  kind: 'HTTPRoute';
+  namespace: string;
+}
+
+/** What may be referenced, in the grant's own namespace. */
+export interface ReferenceGrantTo {
+  /** '' (core) for Service, agentgateway.dev for AgentgatewayBackend. */
+  group: string;
+  kind: 'Service' | 'AgentgatewayBackend';
+  /** Absent: every object of that kind in the grant's namespace. */
+  name?: string;
+}
+
+export interface ReferenceGrantSpec {
+  from: ReferenceGrantFrom[];
+  to: ReferenceGrantTo[];
+}
+
+/** v1beta1 is served by every Gateway API release since v0.6; v1 from v1.5 on (same schema). */
+export type ReferenceGrant = Resource<'ReferenceGrant', 'gateway.networking.k8s.io/v1beta1' | 'gateway.networking.k8s.io/v1', ReferenceGrantSpec>;
 
 // --- agentgateway.dev/v1alpha1 and enterpriseagentgateway.solo.io/v1alpha1 ------------------------------
 
@@ -342,7 +367,7 @@ export interface EnterpriseAgentgatewayPolicySpec {
 
 export type EnterpriseAgentgatewayPolicy = Resource<'EnterpriseAgentgatewayPolicy', 'enterpriseagentgateway.solo.io/v1alpha1', EnterpriseAgentgatewayPolicySpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy;
+export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */

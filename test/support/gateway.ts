@@ -10,7 +10,7 @@ import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gatew
 import { closeServer, listen } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import { parseManifests } from '../../src/manifests/index.ts';
-import type { AgentgatewayBackend, Gateway, HTTPRoute, Service } from '../../src/manifests/types.ts';
+import type { AgentgatewayBackend, Gateway, HTTPRoute, ReferenceGrant, Service } from '../../src/manifests/types.ts';
 import { tempDir } from './workloads.ts';
 
 export const GATEWAY_YAML = `
@@ -21,6 +21,18 @@ spec:
   gatewayClassName: enterprise-agentgateway-waypoint
   listeners: [{ name: http, port: 8080, protocol: HTTP }]
 `;
+
+/** Lets the gateway's HTTPRoutes (in trustusbank-platform) reference Services in `namespace`. */
+export function referenceGrantYaml(namespace: string): string {
+  return `
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: { name: from-gateway-routes, namespace: ${namespace} }
+spec:
+  from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: trustusbank-platform }]
+  to: [{ group: '', kind: Service }]
+`;
+}
 
 /** A Service document for an upstream, MCP unless said otherwise. */
 export function serviceYaml(name: string, namespace: string, appProtocol = 'agentgateway.dev/mcp'): string {
@@ -122,6 +134,7 @@ function inputsFrom(yaml: string, fetchJwks: GatewayInputs['fetchJwks']): Gatewa
     routes: of<HTTPRoute>('HTTPRoute'),
     backends: of<AgentgatewayBackend>('AgentgatewayBackend'),
     policies: [...of<GatewayPolicy>('AgentgatewayPolicy'), ...of<GatewayPolicy>('EnterpriseAgentgatewayPolicy')],
+    referenceGrants: of<ReferenceGrant>('ReferenceGrant'),
     service(namespace, name): ServiceFacts | undefined {
       const service = services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
       if (!service) return undefined;

@@ -5,12 +5,12 @@ import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, readLiveStack } from '../../runtime/stack-state.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
-import { formatPodTable, formatPolicies, formatUrlTable } from '../stack-view.ts';
+import { formatGateways, formatPodTable, formatPolicies, formatUrlTable } from '../stack-view.ts';
 
 const usage = `Usage: trustusbank status [--data-dir DIR] [--json]
 
 Show the running stack: every pod with its namespace, SPIFFE identity, cluster address, image and digest
-and readiness; the host ports; the AuthorizationPolicies in force and the workloads they apply to.
+and readiness; the agent gateways and waypoints with their identities; the host ports; the AuthorizationPolicies in force and the workloads they apply to.
 Exit code 0 when running, 3 when not.
 
 Options:
@@ -38,6 +38,8 @@ export const statusCommand: Command = {
     }
     console.log(`TrustUsBank is running (pid ${status.pid}, since ${status.startedAt}, data in ${status.dataDir}).\n`);
     console.log(formatPodTable(status));
+    console.log('\nGateways and waypoints (built-in proxies):');
+    console.log(formatGateways(status));
     console.log('\nHost ports:');
     console.log(formatUrlTable(status));
     console.log('\nAuthorizationPolicies:');
