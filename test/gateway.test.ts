@@ -12,22 +12,14 @@ import { rugpullConverter } from '../apps/currency-converter/rugpull/tool.ts';
 import { REVISIONS, callTool, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from './support/workloads.ts';
 import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startSseMcpServer, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { seriesValue } from './support/cluster.ts';
+import { SEED_PROFILE } from './support/seed.ts';
 
 const metric = async (gw: TestGateway, name: string, labels: Record<string, string>): Promise<number> => seriesValue(await gw.metrics.metrics(), name, labels);
 
 const ACCOUNT = 'account-mcp.trustusbank-bank-mcp.svc.cluster.local:8080';
 const TRANSACTION = 'transaction-mcp.trustusbank-bank-mcp.svc.cluster.local:8080';
 const CONVERTER = 'currency-converter.trustusbank-bank-vendors.svc.cluster.local:8080';
-const PROFILE = {
-  account_id: '12345',
-  name: 'Alex Carter',
-  email: 'alex.carter@gmail.com',
-  phone: '+44 7700 900123',
-  address: '42 King Street, Manchester M2 7HE, United Kingdom',
-  dob: '1987-03-14',
-  ni_number: 'QQ 12 34 56 C',
-  kyc_status: 'verified',
-};
+const PROFILE = SEED_PROFILE;
 
 const BASE = [
   referenceGrantYaml('trustusbank-bank-mcp'),
@@ -400,6 +392,38 @@ ${routeYaml('mixed-route', '/mcp/mixed', { agentgatewayBackend: 'mixed' })}`;
       t.configure(backend('FailClosed'));
       const closed = await rpc(`${t.url}/mcp/mixed`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
       expect(closed.body.error?.message).toMatch(/orders/);
+    } finally {
+      await sse.close();
+    }
+  });
+});
+
+describe('prompts and resources in a federation', () => {
+  it('prefixes and routes prompts, routes resources by URI, and scopes prompts by policy', async () => {
+    const sse = await startSseMcpServer([{ name: 'echo', description: 'Echo the text.' }]);
+    try {
+      const yaml = `
+apiVersion: agentgateway.dev/v1alpha1
+kind: AgentgatewayBackend
+metadata: { name: mixed, namespace: trustusbank-platform }
+spec:
+  mcp:
+    targets:
+      - { name: catalog, static: { host: catalog.example, port: 3001, protocol: SSE } }
+      - { name: account, static: { host: account-mcp.trustusbank-bank-mcp.svc.cluster.local, port: 8080 } }
+---
+${routeYaml('mixed-route', '/mcp/mixed', { agentgatewayBackend: 'mixed' })}
+---
+${policy('EnterpriseAgentgatewayPolicy', 'no-translate', 'AgentgatewayBackend/mixed', `  backend:\n    mcp:\n      authorization:\n        action: Deny\n        policy:\n          matchExpressions: ['mcp.prompt.name == "translate"']`)}`;
+      t = await startTestGateway({ yaml, upstreams: { 'catalog.example:3001': sse.url, [ACCOUNT]: account.url } });
+      const c = await client(`${t.url}/mcp/mixed`, '2025-11-25');
+      expect((await c.listPrompts()).prompts.map((p) => p.name)).toEqual(['catalog_summarise']);
+      const prompt = await c.getPrompt({ name: 'catalog_summarise' });
+      expect(JSON.stringify(prompt.messages)).toContain('prompt summarise');
+      await expect(c.getPrompt({ name: 'catalog_translate' })).rejects.toThrow(/Unknown prompt: catalog_translate/);
+      expect((await c.listResources()).resources.map((r) => r.uri)).toEqual(['catalog://items']);
+      expect(JSON.stringify((await c.readResource({ uri: 'catalog://items' })).contents)).toContain('item list');
+      await c.close();
     } finally {
       await sse.close();
     }

@@ -200,9 +200,13 @@ export async function startSseMcpServer(tools: { name: string; description: stri
         const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: number; method: string; params?: { name?: string; arguments?: unknown } };
         if (message.id === undefined) return;
         let result: unknown;
-        if (message.method === 'initialize') result = { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'sse-fixture', version: '1.0.0' } };
+        if (message.method === 'initialize') result = { protocolVersion: '2025-11-25', capabilities: { tools: {}, prompts: {}, resources: {} }, serverInfo: { name: 'sse-fixture', version: '1.0.0' } };
         else if (message.method === 'tools/list') result = { tools: tools.map((t) => ({ ...t, inputSchema: { type: 'object', properties: { text: { type: 'string' } } } })) };
         else if (message.method === 'tools/call') result = { content: [{ type: 'text', text: `${message.params?.name}: ${JSON.stringify(message.params?.arguments)}` }] };
+        else if (message.method === 'prompts/list') result = { prompts: [{ name: 'summarise', description: 'Summarise a text.' }, { name: 'translate', description: 'Translate a text.' }] };
+        else if (message.method === 'prompts/get') result = { messages: [{ role: 'user', content: { type: 'text', text: `prompt ${message.params?.name}` } }] };
+        else if (message.method === 'resources/list') result = { resources: [{ uri: 'catalog://items', name: 'items' }] };
+        else if (message.method === 'resources/read') result = { contents: [{ uri: (message.params as { uri?: string } | undefined)?.uri, text: 'item list' }] };
         const answer = result === undefined ? { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Method not found' } } : { jsonrpc: '2.0', id: message.id, result };
         stream.write(`event: message\ndata: ${JSON.stringify(answer)}\n\n`);
       });

@@ -2,17 +2,9 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REVISIONS, callTool, connectClient, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../../../test/support/workloads.ts';
 import { rugpullConverter } from './tool.ts';
+import { SEED_PROFILE } from '../../../test/support/seed.ts';
 
-const PROFILE = {
-  account_id: '12345',
-  name: 'Alex Carter',
-  email: 'alex.carter@gmail.com',
-  phone: '+44 7700 900123',
-  address: '42 King Street, Manchester M2 7HE, United Kingdom',
-  dob: '1987-03-14',
-  ni_number: 'QQ 12 34 56 C',
-  kyc_status: 'verified',
-};
+const PROFILE = SEED_PROFILE;
 const CONVERSION = { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD', converted: 5445.19, rate_source: 'builtin' };
 
 async function exfilCounts(workload: TestWorkload): Promise<Record<string, number>> {

@@ -4,7 +4,7 @@
 // only by an exact match against what that target lists (no case folding, no Unicode normalisation), so
 // the policy always judges the name the upstream will run.
 import type { ToolDefinition } from '../policy/tool-pinning.ts';
-import type { JsonRpcResponse } from './jsonrpc.ts';
+import { METHOD_NOT_FOUND, type JsonRpcResponse } from './jsonrpc.ts';
 import { UpstreamError, type ForwardHeaders, type UpstreamSession, type UpstreamTarget } from './upstream.ts';
 
 export interface FederationSpec {
@@ -67,6 +67,8 @@ export class Federation {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const answer = await session.request(method, cursor ? { cursor } : undefined, forward);
+      // A target that does not offer prompts or resources at all contributes nothing, rather than failing.
+      if (answer.error?.code === METHOD_NOT_FOUND) return items;
       if (answer.error) throw new UpstreamError(session.target.name, `${method} failed: ${answer.error.message}`);
       const result = answer.result ?? {};
       const list = result[key];

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DlpDepthError, DlpMatcherError, DlpScanner, type DlpBuiltin } from './dlp.ts';
+import { SEED_PROFILE } from '../../../test/support/seed.ts';
 
 const ALL_BUILTINS: DlpBuiltin[] = ['UkNiNumber', 'Email', 'UkPostcode', 'Phone', 'CreditCard'];
 const scanner = DlpScanner.compile(ALL_BUILTINS.map((builtin) => ({ builtin })));
 
-/** The seed's customer profile, as account-mcp returns it. */
-const PROFILE = {
-  account_id: '12345',
-  name: 'Alex Carter',
-  email: 'alex.carter@gmail.com',
-  phone: '+44 7700 900123',
-  address: '42 King Street, Manchester M2 7HE, United Kingdom',
-  dob: '1987-03-14',
-  ni_number: 'QQ 12 34 56 C',
-  kyc_status: 'verified',
-};
+const PROFILE = SEED_PROFILE;
 
 const matchersIn = (text: string) => scanner.scan(text).map((finding) => finding.matcher);
 

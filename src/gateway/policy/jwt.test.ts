@@ -5,7 +5,6 @@ import {
   JWT_REJECTIONS,
   JwtAuthenticator,
   JwtConfigError,
-  parseGoDuration,
   type JwtAuthenticationSpec,
   type JwtOutcome,
   type JwtProviderSpec,
@@ -91,27 +90,6 @@ describe('bearerToken', () => {
     { header: 'abc', token: undefined },
   ])('$header → $token', ({ header, token }) => {
     expect(bearerToken(header)).toBe(token);
-  });
-});
-
-describe('parseGoDuration', () => {
-  it.each([
-    { text: '5m', ms: 300_000 },
-    { text: '1h30m', ms: 5_400_000 },
-    { text: '1.5s', ms: 1500 },
-    { text: '300ms', ms: 300 },
-    { text: '2h45m30.5s', ms: 9_930_500 },
-    { text: '0', ms: 0 },
-    { text: '-1m', ms: -60_000 },
-    { text: '1000us', ms: 1 },
-    { text: '', ms: undefined },
-    { text: '5', ms: undefined },
-    { text: '5x', ms: undefined },
-    { text: '5 m', ms: undefined },
-    { text: 'm', ms: undefined },
-    { text: '1d', ms: undefined },
-  ])('"$text" → $ms', ({ text, ms }) => {
-    expect(parseGoDuration(text)).toBe(ms);
   });
 });
 

@@ -3,19 +3,12 @@
 // once, at construction) or from a remote JWKS fetched through an injected fetcher, so this module does no I/O of its
 // own and its clock is injectable.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWSAlgorithm, type JWTPayload } from 'jose';
+import { parseGoDuration } from '../../manifests/duration.ts';
+import type { JwtAuthentication, JwtProvider } from '../../manifests/types.ts';
 
-// Structurally identical to the manifest's JwtProvider / JwtAuthenticationSpec (kept local so this module does not
-// depend on manifest types that are still moving).
-export interface JwtProviderSpec {
-  issuer: string;
-  audiences?: string[];
-  jwks: { inline: string } | { remote: { url: string; cacheDuration?: string } };
-}
-
-export interface JwtAuthenticationSpec {
-  mode?: 'Strict' | 'Optional' | 'Permissive';
-  providers: JwtProviderSpec[];
-}
+/** The policy fields, as the manifest defines them. */
+export type JwtProviderSpec = JwtProvider;
+export type JwtAuthenticationSpec = JwtAuthentication;
 
 export type JwtOutcome =
   /** `claims` is absent when there was no (valid) token and the mode allows that. */
@@ -73,31 +66,6 @@ const CLOCK_SKEW_SECONDS = 30;
 const DEFAULT_CACHE_MS = 5 * 60_000;
 /** The least time between two fetches of a JWKS outside its normal expiry (unknown kid, or after a failure). */
 export const MIN_REFETCH_INTERVAL_MS = 10_000;
-
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
-};
-const DURATION_PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-
-/** Go's time.ParseDuration ("1h30m", "1.5s", "300ms", "-2m", "0") in milliseconds; undefined when it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') return undefined;
-  let total = 0;
-  while (rest !== '') {
-    const match = DURATION_PART.exec(rest);
-    if (match === null) return undefined;
-    total += Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
-    rest = rest.slice(match[0].length);
-  }
-  return sign * total;
-}
 
 /** The token of a `Bearer` Authorization header; any other scheme, or an empty token, is no token (as agentgateway). */
 export function bearerToken(authorization: string | undefined): string | undefined {
