@@ -237,7 +237,9 @@ export class McpRouteHandler {
       const map = session?.upstreams ?? shared;
       let opened = map.get(target.name);
       if (!opened) {
-        opened = openUpstream(target, revision, this.options.upstream, forward);
+        // A shared session must not carry one caller's credentials on its handshake or event stream; each
+        // request still carries its own caller's headers.
+        opened = openUpstream(target, revision, this.options.upstream, session ? forward : { ...(forward.traceparent ? { traceparent: forward.traceparent } : {}) });
         map.set(target.name, opened);
         opened.catch(() => map.delete(target.name));
       }
