@@ -527,6 +527,8 @@ describe('rate limit, A2A and telemetry', () => {
       const answer = await rpc(`${gw.url}/mcp/account`, { jsonrpc: '2.0', id: 1, method: 'ping' });
       statuses.push(answer.status);
       last = answer.headers;
+      // A reconfiguration (any change in the cluster) must not refill the bucket.
+      gw.configure(`${BASE}\n---\n${limited}`);
     }
     expect(statuses[2]).toBe(429);
     expect(last?.get('x-ratelimit-limit')).toBe('2');

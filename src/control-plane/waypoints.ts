@@ -99,7 +99,12 @@ export class WaypointDirectory {
       if (!running.gateway) continue;
       const gateway = this.options.engine.list('Gateway').find((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}` === running.gateway!.key)?.resource as Gateway | undefined;
       if (!gateway) continue;
-      const warnings = running.gateway.configure(this.gatewayInputs(gateway));
+      const inputs = this.gatewayInputs(gateway);
+      // Engine changes are frequent (every pod readiness); recompile only when what the gateway reads changed.
+      const signature = JSON.stringify([inputs.gateway, inputs.routes, inputs.backends, inputs.policies, inputs.referenceGrants, this.options.engine.list('Service').map((l) => l.resource), this.options.engine.list('Namespace').map((l) => l.resource.metadata.labels)]);
+      if (this.signatures.get(running.gateway.key) === signature) continue;
+      this.signatures.set(running.gateway.key, signature);
+      const warnings = running.gateway.configure(inputs);
       const text = warnings.join('\n');
       if (text !== this.lastWarnings.get(running.gateway.key)) {
         this.lastWarnings.set(running.gateway.key, text);
@@ -109,6 +114,7 @@ export class WaypointDirectory {
   }
 
   private readonly lastWarnings = new Map<string, string>();
+  private readonly signatures = new Map<string, string>();
 
   private gatewayInputs(gateway: Gateway): GatewayInputs {
     const { engine } = this.options;
@@ -288,6 +294,7 @@ export class WaypointDirectory {
     if (!running) return;
     this.running.delete(key);
     this.hostUrls.delete(key);
+    this.signatures.delete(key);
     this.options.engine.removeWorkload(running.workload);
     await running.close();
     await running.server.close();

@@ -116,7 +116,12 @@ interface Attachment {
   key: string;
 }
 
-export function compileGateway(inputs: GatewayInputs): CompiledGateway {
+/** What outlives one compilation: rate-limit buckets, so a reconfiguration does not refill them. */
+export interface CompileState {
+  limiters: Map<string, LocalRateLimiter>;
+}
+
+export function compileGateway(inputs: GatewayInputs, state: CompileState = { limiters: new Map() }): CompiledGateway {
   const { gateway } = inputs;
   const gwNamespace = gateway.metadata.namespace!;
   const gwKey = `${gwNamespace}/${gateway.metadata.name}`;
@@ -128,7 +133,7 @@ export function compileGateway(inputs: GatewayInputs): CompiledGateway {
       .map((policy) => ({ policy, key: `${policy.metadata.namespace}/${policy.metadata.name}` }));
 
   const gatewayAttachments = attached('Gateway', gwNamespace, gateway.metadata.name);
-  const gatewayLevel = levelPolicies(gatewayAttachments, inputs, warnings);
+  const gatewayLevel = levelPolicies(gatewayAttachments, inputs, warnings, state);
 
   const routes: CompiledRoute[] = [];
   const sortedRoutes = [...inputs.routes].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
@@ -151,7 +156,7 @@ export function compileGateway(inputs: GatewayInputs): CompiledGateway {
       } else {
         parent = { kind: 'Service', namespace: parentNamespace, name: parentRef.name };
       }
-      const routeLevel = levelPolicies(attached('HTTPRoute', namespace, route.metadata.name), inputs, warnings);
+      const routeLevel = levelPolicies(attached('HTTPRoute', namespace, route.metadata.name), inputs, warnings, state);
       route.spec.rules.forEach((rule, index) => {
         const backends: CompiledBackend[] = [];
         for (const ref of rule.backendRefs ?? []) {
@@ -184,7 +189,7 @@ export function compileGateway(inputs: GatewayInputs): CompiledGateway {
           }
         }
         const backendAttachments = backends.flatMap((b) => (b.kind === 'mcp' ? attached('AgentgatewayBackend', b.key.split('/')[0]!, b.key.split('/')[1]!) : []));
-        const backendLevel = levelPolicies(backendAttachments, inputs, warnings);
+        const backendLevel = levelPolicies(backendAttachments, inputs, warnings, state);
         const policies: RoutePolicies = {
           traffic: [gatewayLevel.traffic, routeLevel.traffic].filter((r) => r.size > 0),
           backend: [routeLevel.backend, backendLevel.backend].filter((r) => r.size > 0),
@@ -240,7 +245,7 @@ interface LevelPolicies extends Omit<RoutePolicies, 'traffic' | 'backend'> {
 }
 
 /** The policies attached at one level (one target), merged. */
-function levelPolicies(attachments: Attachment[], inputs: GatewayInputs, warnings: string[]): LevelPolicies {
+function levelPolicies(attachments: Attachment[], inputs: GatewayInputs, warnings: string[], state: CompileState): LevelPolicies {
   const traffic: RuleSource[] = [];
   const backend: RuleSource[] = [];
   const level: Omit<LevelPolicies, 'traffic' | 'backend'> = {};
@@ -255,7 +260,15 @@ function levelPolicies(attachments: Attachment[], inputs: GatewayInputs, warning
         warnings.push(`${policy.kind} ${key}: jwtAuthentication: ${(error as Error).message}`);
       }
     }
-    if (spec.traffic?.rateLimit && !level.rateLimit) level.rateLimit = { limiter: new LocalRateLimiter(spec.traffic.rateLimit.local.map(rateSpec)), policy: key };
+    if (spec.traffic?.rateLimit && !level.rateLimit) {
+      const limiterKey = `${key}|${JSON.stringify(spec.traffic.rateLimit)}`;
+      let limiter = state.limiters.get(limiterKey);
+      if (!limiter) {
+        limiter = new LocalRateLimiter(spec.traffic.rateLimit.local.map(rateSpec));
+        state.limiters.set(limiterKey, limiter);
+      }
+      level.rateLimit = { limiter, policy: key };
+    }
     if (policy.kind === 'EnterpriseAgentgatewayPolicy') {
       const mcp = policy.spec.backend?.mcp;
       if (mcp?.dlp && !level.dlp) {

@@ -14,7 +14,7 @@ import { errorMessage } from '../core/errors.ts';
 import { BodyTooLargeError, closeServer, listen, readBody, type BoundAddress } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { agentCardBase, parseA2aRequest, rewriteAgentCard } from './a2a.ts';
-import { compileGateway, selectRoute, type CompiledBackend, type CompiledGateway, type CompiledRoute, type GatewayInputs, type RoutePolicies } from './config.ts';
+import { compileGateway, selectRoute, type CompileState, type CompiledBackend, type CompiledGateway, type CompiledRoute, type GatewayInputs, type RoutePolicies } from './config.ts';
 import { Federation } from './mcp/federation.ts';
 import { McpRouteHandler, type McpPolicies, type RequestRecord } from './mcp/handler.ts';
 import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
@@ -69,6 +69,7 @@ export class AgentGateway {
   private readonly hostServers: ReturnType<typeof createServer>[] = [];
   private readonly contexts = new WeakMap<object, ConnectionContext>();
   private config: CompiledGateway = { key: '', routes: [], gatewayPolicies: { traffic: [], backend: [] }, warnings: [] };
+  private readonly compileState: CompileState = { limiters: new Map() };
   private sts: { spec: string; service: Promise<TokenExchangeService | undefined> } | undefined;
   /** MCP handlers by backend key and spec, kept across reconfiguration so sessions survive policy changes. */
   private handlers = new Map<string, { spec: string; handler: McpRouteHandler }>();
@@ -84,7 +85,7 @@ export class AgentGateway {
 
   /** Recompile from the current resources; returns warnings (routes that cannot work, bad policies). */
   configure(inputs: GatewayInputs): string[] {
-    const config = compileGateway(inputs);
+    const config = compileGateway(inputs, this.compileState);
     const wanted = new Map<string, string>();
     for (const route of config.routes) for (const backend of route.backends) if (backend.kind === 'mcp') wanted.set(backend.key, JSON.stringify(backend.spec));
     for (const [key, entry] of this.handlers) {
