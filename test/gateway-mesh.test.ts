@@ -106,6 +106,11 @@ describe('the agent gateway in the cluster', () => {
     const off = await t.cli(['policies', 'gateway', 'off']);
     expect(off.stdout).toContain('Gateway policies are off.');
     expect(t.cluster.engine.list('EnterpriseAgentgatewayPolicy')).toEqual([]);
+    const all = await t.cli(['policies', 'all', 'on']);
+    expect(all.stdout).toContain('Mesh policies are on.');
+    expect(all.stdout).toContain('Gateway policies are on.');
+    expect((await t.cli(['policies', 'all', 'off'])).code).toBe(0);
+    expect(t.cluster.engine.list('AuthorizationPolicy')).toEqual([]);
     const logs = await t.cli(['logs', 'agentgateway', '--tail', '50']);
     expect(logs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ msg: 'request', 'http.status': 403, reason: 'DLP' }));
   });

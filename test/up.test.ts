@@ -49,6 +49,8 @@ describe('trustusbank up', () => {
     const on = await cli(['policies', 'on']);
     expect(on.code).toBe(0);
     expect(on.stdout).toContain('AuthorizationPolicy external-attacker/deny-bank-to-attacker created');
+    // Act 3 is the mesh's: the gateway's layer is switched on by name.
+    expect(on.stdout).not.toContain('Gateway policies');
     const withPolicies = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     expect(withPolicies.pods.find((p) => p.workload === 'mock-attacker')?.policies).toEqual(['external-attacker/deny-bank-to-attacker']);
     const policies = await cli(['get', 'ap', '-n', 'external-attacker', '-o', 'yaml']);

@@ -1,5 +1,7 @@
-// `trustusbank policies [mesh|gateway] on|off`: apply or delete a layer of policies from
-// deploy/manifests/policies/<layer>/; without a layer, every layer `policies on` covers.
+// `trustusbank policies [mesh|gateway|all] on|off`: apply or delete a layer of policies from
+// deploy/manifests/policies/<layer>/. Without a layer, the mesh's: that is Act 3 of the story (the mesh
+// refuses the rug-pulled converter on its identity while the reply stays the same); the gateway's layer
+// stops the attack earlier, at its own depth, and is switched on by name.
 import { join } from 'node:path';
 import type { ApplyResult } from '../../control-plane/engine.ts';
 import { DEFAULT_MANIFESTS, readManifestDocuments } from '../../control-plane/cluster.ts';
@@ -13,10 +15,10 @@ export const GATEWAY_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'gateway');
 
 const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES } as const;
 type Layer = keyof typeof LAYERS;
-const DEFAULT_LAYERS: Layer[] = ['mesh', 'gateway'];
+const DEFAULT_LAYERS: Layer[] = ['mesh'];
 const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies' };
 
-const usage = `Usage: trustusbank policies [mesh|gateway] on|off [--data-dir DIR]
+const usage = `Usage: trustusbank policies [mesh|gateway|all] on|off [--data-dir DIR]
 
 mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
           the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
@@ -24,7 +26,7 @@ mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in t
 gateway:  the agent gateway's policies (${GATEWAY_POLICIES}): deny PII-shaped tool
           arguments on the converter's route, DLP on every tool call's arguments, and tool pinning (a tool
           whose definition drifted from what the gateway first saw is hidden).
-With no layer, both.
+all:      both layers. With no layer: mesh (Act 3 of the demo).
 
 on:  apply them;  off: delete them again.
 
@@ -38,9 +40,15 @@ export const policiesCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
-    const layers: Layer[] = positionals[0] !== undefined && positionals[0] in LAYERS ? [positionals.shift() as Layer] : DEFAULT_LAYERS;
+    let layers: Layer[] = DEFAULT_LAYERS;
+    if (positionals[0] === 'all') {
+      positionals.shift();
+      layers = ['mesh', 'gateway'];
+    } else if (positionals[0] !== undefined && positionals[0] in LAYERS) {
+      layers = [positionals.shift() as Layer];
+    }
     const [mode, ...extra] = positionals;
-    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway) or on|off, got "${mode}"`, usage);
+    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, all) or on|off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     const stack = stackClient(values['data-dir']);
     // One request for all layers, so a mistake in one applies none (the engine's apply is atomic).
