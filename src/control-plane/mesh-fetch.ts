@@ -6,6 +6,7 @@
 import { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { asByteStream } from '../mesh/hbone/index.ts';
+import { EndpointBalancer } from '../mesh/ztunnel/endpoints.ts';
 import type { MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import { requestOnce } from '../gateway/http-fetch.ts';
 import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
@@ -43,7 +44,7 @@ function socketLike(stream: Duplex): Duplex {
 
 export function createMeshFetch(options: MeshFetchOptions): FetchLike & { close(): void } {
   const agents = new Map<string, TunnelAgent>();
-  const roundRobin = new Map<string, number>();
+  const balancer = new EndpointBalancer(options.view);
 
   const agentFor = (host: string, port: number): { agent: Agent; authority: string } | undefined => {
     const { view } = options;
@@ -53,11 +54,9 @@ export function createMeshFetch(options: MeshFetchOptions): FetchLike & { close(
       const service = view.service(host, options.namespace);
       if (!service) return undefined;
       const servicePort = service.ports.find((p) => p.port === port);
-      const endpoints = view.endpoints(service);
-      if (!servicePort || endpoints.length === 0) throw new Error(`no healthy upstream for ${service.hostname}:${port}`);
-      const next = (roundRobin.get(service.hostname) ?? 0) % endpoints.length;
-      roundRobin.set(service.hostname, next + 1);
-      pod = endpoints[next]!;
+      const chosen = servicePort ? balancer.next(service) : undefined;
+      if (!servicePort || !chosen) throw new Error(`no healthy upstream for ${service.hostname}:${port}`);
+      pod = chosen;
       const resolved = view.containerPort(service, servicePort, pod);
       if (resolved === undefined) throw new Error(`target port ${servicePort.targetPort} not found on ${pod.name}`);
       containerPort = resolved;

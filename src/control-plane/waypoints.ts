@@ -15,6 +15,7 @@ import type { GatewayInputs, GatewayPolicy } from '../gateway/config.ts';
 import { AgentGateway, type CallerIdentity, type ConnectionParent } from '../gateway/gateway.ts';
 import { SpiffeIdError, parseSpiffeId } from '../mesh/ca/spiffe-id.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
+import { forwardedSource } from '../mesh/ztunnel/endpoints.ts';
 import { createMeshFetch } from './mesh-fetch.ts';
 import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
@@ -249,8 +250,7 @@ export class WaypointDirectory {
         if (own && !listenerPorts.includes(port)) return { allow: false, status: 503, reason: `${key} does not listen on ${port}` };
         const parent: ConnectionParent = own ? { kind: 'Gateway' } : { kind: 'Service', namespace: service.namespace, name: service.name, hostname: service.hostname, port };
         // The source pod's address, as ztunnel forwards it, only when that pod really has the proven identity.
-        const forwarded = /for="?([0-9a-fA-F.:]+)"?/.exec(String(request.headers.forwarded ?? ''))?.[1];
-        const address = forwarded && engine.workloadByIp(forwarded)?.spiffeId === caller.spiffeId ? forwarded : 'unknown';
+        const address = forwardedSource(engine, request.headers.forwarded, caller.spiffeId).pod?.ip ?? 'unknown';
         return { allow: true, accept: (stream) => agentGateway.accept(stream, caller, address, parent) };
       },
     });

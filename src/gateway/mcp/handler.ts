@@ -297,12 +297,11 @@ export class McpRouteHandler {
     if (!traffic.allowed) return forbid('Authorization', traffic);
 
     if (itemKind && resolved) {
-      if (itemKind === 'tool' && policies.pinning) {
-        const drifted = this.options.pins.driftedTools(resolved.target.server);
-        if (policies.pinning.action === 'BlockServer' && this.options.pins.status(resolved.target.server).some((r) => r.drifted)) {
+      if (itemKind === 'tool' && policies.pinning && this.pinningFilter(resolved.target.server, policies)(resolved.name)) {
+        if (policies.pinning.action === 'BlockServer') {
           return { kind: 'forbid', reason: 'ToolPinning', message: `server ${resolved.target.server} drifted from its pinned tools`, policy: policies.pinning.policy };
         }
-        if (policies.pinning.action === 'HideDrifted' && drifted.has(resolved.name)) return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
+        return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
       }
       const backend = policies.backend.evaluate(attributes);
       if (!backend.allowed) {
@@ -369,6 +368,20 @@ export class McpRouteHandler {
     }
   }
 
+  /** Which of a server's tools the pinning policy keeps from callers: drifted ones (HideDrifted), or all of a drifted server's (BlockServer). */
+  private pinningFilter(server: string, policies: McpPolicies): (tool: string) => boolean {
+    const action = policies.pinning?.action;
+    if (action === 'HideDrifted') {
+      const drifted = this.options.pins.driftedTools(server);
+      return (tool) => drifted.has(tool);
+    }
+    if (action === 'BlockServer') {
+      const blocked = this.options.pins.status(server).some((report) => report.drifted);
+      return () => blocked;
+    }
+    return () => false;
+  }
+
   /** DLP on results, when the policy asks for it. */
   private afterCall(answer: JsonRpcResponse, policies: McpPolicies, resolved: ResolvedItem): JsonRpcResponse {
     const dlp = policies.dlp;
@@ -389,12 +402,18 @@ export class McpRouteHandler {
     for (const failure of failures) this.options.log.warn('mcp target left out of a list (FailOpen)', { target: failure.target, error: failure.error });
     const method = kind === 'tool' ? 'tools/call' : kind === 'prompt' ? 'prompts/get' : 'resources/read';
     const visible: Record<string, unknown>[] = [];
-    for (const { target, name, item } of items) {
-      if (kind === 'tool' && policies.pinning) {
-        const hide = policies.pinning.action === 'HideDrifted' && this.options.pins.driftedTools(target.server).has(name);
-        const blocked = policies.pinning.action === 'BlockServer' && this.options.pins.status(target.server).some((r) => r.drifted);
-        if (hide || blocked) continue;
+    // Which tools pinning hides, read once per target rather than once per listed tool.
+    const hiddenByPinning = new Map<string, (tool: string) => boolean>();
+    const pinnedAway = (server: string, tool: string): boolean => {
+      let hides = hiddenByPinning.get(server);
+      if (!hides) {
+        hides = this.pinningFilter(server, policies);
+        hiddenByPinning.set(server, hides);
       }
+      return hides(tool);
+    };
+    for (const { target, name, item } of items) {
+      if (kind === 'tool' && pinnedAway(target.server, name)) continue;
       // A listed item is one a call to would be allowed (its arguments are not known yet).
       const attributes = { ...exchange.attributes, mcp: { method, [kind]: { name, target: target.name, ...(kind === 'resource' ? { uri: name } : { arguments: {} }) } } };
       if (!policies.backend.evaluate(attributes).allowed) continue;

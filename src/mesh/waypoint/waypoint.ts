@@ -8,6 +8,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
 import type { AuthorizationPolicyEngine } from '../authz/index.ts';
 import { asByteStream } from '../hbone/index.ts';
+import { EndpointBalancer } from '../ztunnel/endpoints.ts';
 import type { MeshService, MeshView, MeshWorkload } from '../ztunnel/state.ts';
 
 /** Headers that describe one hop, not the request (RFC 9110 §7.6.1), plus the ones the waypoint sets. */
@@ -32,10 +33,11 @@ interface TunnelContext {
 export class Waypoint {
   private readonly server = createServer({ keepAlive: true }, (req, res) => void this.onRequest(req, res));
   private readonly contexts = new WeakMap<object, TunnelContext>();
-  private readonly roundRobin = new Map<string, number>();
+  private readonly balancer: EndpointBalancer;
   private readonly requests: Counter<string>;
 
   constructor(private readonly options: WaypointOptions) {
+    this.balancer = new EndpointBalancer(options.view);
     // One counter per registry: several waypoints share the metric, told apart by their labels.
     this.requests =
       (options.metrics.getSingleMetric('istio_requests_total') as Counter<string> | undefined) ??
@@ -119,10 +121,7 @@ export class Waypoint {
       return;
     }
     const servicePort = service.ports.find((p) => p.port === port);
-    const endpoints = this.options.view.endpoints(service);
-    const next = (this.roundRobin.get(service.hostname) ?? 0) % Math.max(endpoints.length, 1);
-    this.roundRobin.set(service.hostname, next + 1);
-    const pod = endpoints[next];
+    const pod = this.balancer.next(service);
     const containerPort = pod && servicePort ? this.options.view.containerPort(service, servicePort, pod) : undefined;
     if (!pod || containerPort === undefined) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('no healthy upstream');

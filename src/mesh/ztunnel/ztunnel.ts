@@ -11,6 +11,7 @@ import type { Logger } from '../../core/log.ts';
 import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
 import { CONNECT_ACK } from '../capture/protocol.ts';
 import { spliceTunnel, type SpliceOutcome } from '../hbone/index.ts';
+import { EndpointBalancer, forwardedSource } from './endpoints.ts';
 import { readPreamble } from './preamble.ts';
 import type { MeshService, MeshView, MeshWorkload } from './state.ts';
 import type { ConnectionParties, ZtunnelTelemetry } from './telemetry.ts';
@@ -51,14 +52,14 @@ export interface ZtunnelOptions {
   waypoints?: { forService(service: MeshService): { workload: MeshWorkload; endpoint: Endpoint } | undefined };
 }
 
-const FORWARDED_FOR = /(?:^|;|,)\s*for="?([0-9a-fA-F.:]+)"?/;
-
 export class Ztunnel {
   private captureServer: Server | undefined;
   private readonly captured = new Set<Socket>();
-  private readonly roundRobin = new Map<string, number>();
+  private readonly balancer: EndpointBalancer;
 
-  constructor(private readonly options: ZtunnelOptions) {}
+  constructor(private readonly options: ZtunnelOptions) {
+    this.balancer = new EndpointBalancer(options.view);
+  }
 
   /** Start the capture listener; returns its address (handed to every pod's shim). */
   async start(): Promise<Endpoint> {
@@ -146,11 +147,8 @@ export class Ztunnel {
     // A service that uses a waypoint is reached through it: HBONE to the waypoint, addressed to the service.
     const waypoint = this.options.waypoints?.forService(service);
     if (waypoint) return { kind: 'mesh', pod: waypoint.workload, containerPort: port, service, authority: `${service.clusterIp}:${port}`, server: waypoint.endpoint };
-    const endpoints = view.endpoints(service);
-    if (endpoints.length === 0) return { kind: 'refuse', flags: 'UH', error: `no healthy upstream for ${service.hostname}`, service };
-    const next = (this.roundRobin.get(service.hostname) ?? 0) % endpoints.length;
-    this.roundRobin.set(service.hostname, next + 1);
-    const chosen = endpoints[next]!;
+    const chosen = this.balancer.next(service);
+    if (!chosen) return { kind: 'refuse', flags: 'UH', error: `no healthy upstream for ${service.hostname}`, service };
     // A proxy that terminates HBONE itself learns which service the caller dialled from the :authority.
     if (chosen.hboneEndpoint) return { kind: 'mesh', pod: chosen, containerPort: port, service, authority: `${service.clusterIp}:${port}`, server: chosen.hboneEndpoint };
     const containerPort = view.containerPort(service, servicePort, chosen);
@@ -248,16 +246,25 @@ export class Ztunnel {
     const identity = callerOf(peerSpiffeId);
     if (!identity) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
     const { namespace, serviceAccount, principal } = identity;
-    const forwarded = FORWARDED_FOR.exec(String(headers.forwarded ?? ''))?.[1];
-    const claimed = forwarded ? view.workloadByIp(forwarded) : undefined;
-    const source: MeshWorkload =
-      claimed && claimed.spiffeId === peerSpiffeId
-        ? claimed
-        : { uid: `${namespace}/unknown`, name: 'unknown', namespace, workload: 'unknown', serviceAccount, labels: {}, ip: forwarded ?? 'unknown', spiffeId: peerSpiffeId, hostPorts: new Map(), ready: true, imageDigest: 'unknown', image: 'unknown' };
+    const { address: forwarded, pod: claimed } = forwardedSource(view, headers.forwarded, peerSpiffeId);
+    const source: MeshWorkload = claimed ?? {
+      uid: `${namespace}/unknown`,
+      name: 'unknown',
+      namespace,
+      workload: 'unknown',
+      serviceAccount,
+      labels: {},
+      ip: forwarded ?? 'unknown',
+      spiffeId: peerSpiffeId,
+      hostPorts: new Map(),
+      ready: true,
+      imageDigest: 'unknown',
+      image: 'unknown',
+    };
     const parties: ConnectionParties = { source, destination };
     const decision = view.authorize({
       destination,
-      source: { spiffeId: peerSpiffeId, principal, namespace, serviceAccount, ...(claimed?.spiffeId === peerSpiffeId ? { ip: claimed.ip } : {}) },
+      source: { spiffeId: peerSpiffeId, principal, namespace, serviceAccount, ...(claimed ? { ip: claimed.ip } : {}) },
       port,
     });
     if (!decision.allowed) {
