@@ -43,6 +43,10 @@ describe('kindByName', () => {
     ['agentgatewaypolicies', 'AgentgatewayPolicy'],
     ['eagpol', 'EnterpriseAgentgatewayPolicy'],
     ['enterpriseagentgatewaypolicies.enterpriseagentgateway.solo.io', 'EnterpriseAgentgatewayPolicy'],
+    ['agents', 'Agent'],
+    ['mc', 'ModelConfig'],
+    ['rmcps', 'RemoteMCPServer'],
+    ['accesspolicies', 'AccessPolicy'],
   ])('reads %s as %s', (name, kind) => {
     expect(kindByName(name)).toBe(kind);
   });
@@ -74,7 +78,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, Namespace, PeerAuthentication, ReferenceGrant, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, Widget',
     ]);
   });
 
@@ -91,6 +95,8 @@ describe('registerKind', () => {
         .filter((definition) => definition.kind !== ('Widget' as KnownKind))
         .map(({ kind, apiVersions, namespaced }) => ({ kind, apiVersions, namespaced })),
     ).toEqual([
+      { kind: 'AccessPolicy', apiVersions: ['policy.kagent-enterprise.solo.io/v1alpha1'], namespaced: true },
+      { kind: 'Agent', apiVersions: ['kagent.dev/v1alpha2'], namespaced: true },
       { kind: 'AgentgatewayBackend', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AgentgatewayPolicy', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AuthorizationPolicy', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
@@ -98,9 +104,11 @@ describe('registerKind', () => {
       { kind: 'EnterpriseAgentgatewayPolicy', apiVersions: ['enterpriseagentgateway.solo.io/v1alpha1'], namespaced: true },
       { kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
+      { kind: 'ModelConfig', apiVersions: ['kagent.dev/v1alpha2', 'kagent.dev/v1alpha1'], namespaced: true },
       { kind: 'Namespace', apiVersions: ['v1'], namespaced: false },
       { kind: 'PeerAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'ReferenceGrant', apiVersions: ['gateway.networking.k8s.io/v1beta1', 'gateway.networking.k8s.io/v1'], namespaced: true },
+      { kind: 'RemoteMCPServer', apiVersions: ['kagent.dev/v1alpha2', 'kagent.dev/v1alpha1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },
       { kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true },
     ]);

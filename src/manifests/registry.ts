@@ -1,5 +1,5 @@
-// The kinds TrustUsBank understands. Later work adds kinds (kagent Agent, ...) by
-// registering them here; the loader, `get` and the error messages learn about them from this table alone.
+// The kinds TrustUsBank understands. Later work adds kinds by registering them here; the loader,
+// `get` and the error messages learn about them from this table alone.
 import type { z } from 'zod';
 import { AGENTGATEWAY_API_VERSION, ENTERPRISE_AGENTGATEWAY_API_VERSION, agentgatewayBackendSchema, agentgatewayPolicySchema, enterpriseAgentgatewayPolicySchema } from './kinds/agentgateway.ts';
 import { authorizationPolicySchema } from './kinds/authorization-policy.ts';
@@ -7,6 +7,7 @@ import { deploymentSchema } from './kinds/deployment.ts';
 import { gatewaySchema } from './kinds/gateway.ts';
 import { httpRouteSchema } from './kinds/http-route.ts';
 import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
+import { ACCESS_POLICY_API_VERSION, KAGENT_API_VERSION, KAGENT_API_VERSIONS, accessPolicySchema, agentSchema, modelConfigSchema, remoteMcpServerSchema } from './kinds/kagent.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
 import { REFERENCE_GRANT_API_VERSIONS, referenceGrantSchema } from './kinds/reference-grant.ts';
@@ -93,3 +94,7 @@ registerKind({ kind: 'ReferenceGrant', apiVersions: REFERENCE_GRANT_API_VERSIONS
 registerKind({ kind: 'AgentgatewayBackend', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayBackendSchema, shortNames: ['agbe'] });
 registerKind({ kind: 'AgentgatewayPolicy', apiVersions: [AGENTGATEWAY_API_VERSION], namespaced: true, schema: agentgatewayPolicySchema, shortNames: ['agpol'] });
 registerKind({ kind: 'EnterpriseAgentgatewayPolicy', apiVersions: [ENTERPRISE_AGENTGATEWAY_API_VERSION], namespaced: true, schema: enterpriseAgentgatewayPolicySchema, shortNames: ['eagpol'] });
+registerKind({ kind: 'ModelConfig', apiVersions: KAGENT_API_VERSIONS, namespaced: true, schema: modelConfigSchema, shortNames: ['mc'] });
+registerKind({ kind: 'RemoteMCPServer', apiVersions: KAGENT_API_VERSIONS, namespaced: true, schema: remoteMcpServerSchema, shortNames: ['rmcps'] });
+registerKind({ kind: 'Agent', apiVersions: [KAGENT_API_VERSION], namespaced: true, schema: agentSchema });
+registerKind({ kind: 'AccessPolicy', apiVersions: [ACCESS_POLICY_API_VERSION], namespaced: true, schema: accessPolicySchema, plural: 'accesspolicies' });

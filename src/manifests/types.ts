@@ -367,7 +367,150 @@ export interface EnterpriseAgentgatewayPolicySpec {
 
 export type EnterpriseAgentgatewayPolicy = Resource<'EnterpriseAgentgatewayPolicy', 'enterpriseagentgateway.solo.io/v1alpha1', EnterpriseAgentgatewayPolicySpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy;
+// --- kagent kagent.dev/v1alpha2 (v1alpha1 accepted for ModelConfig and RemoteMCPServer) -------------------
+
+/** Anthropic's Messages API or an OpenAI-compatible Chat Completions API; Scripted is TrustUsBank's offline,
+ *  deterministic stand-in (no network, no key), not a kagent provider. */
+export type KagentModelProvider = 'Anthropic' | 'OpenAI' | 'Scripted';
+
+/** `spec.anthropic` / `spec.openAI`: only for the provider of that name. */
+export interface ModelProviderConfig {
+  /** Absolute http(s) URL; default the provider's public API (for OpenAI, any OpenAI-compatible server, e.g. Ollama's /v1). */
+  baseUrl?: string;
+  /** Default: the provider client's own. */
+  maxTokens?: number;
+  /** As written: kagent writes a string ("0.3"); a YAML number is accepted too. 0–1 for Anthropic, 0–2 for OpenAI. */
+  temperature?: string | number;
+}
+
+export interface ModelConfigSpec {
+  provider: KagentModelProvider;
+  model: string;
+  /** Where the API key comes from (kagent: a Secret in the ModelConfig's namespace); set together with apiKeySecretKey. */
+  apiKeySecret?: string;
+  apiKeySecretKey?: string;
+  /** Only with provider Anthropic. */
+  anthropic?: ModelProviderConfig;
+  /** Only with provider OpenAI. */
+  openAI?: ModelProviderConfig;
+}
+
+export type ModelConfig = Resource<'ModelConfig', 'kagent.dev/v1alpha2' | 'kagent.dev/v1alpha1', ModelConfigSpec>;
+
+/** kagent's ValueSource. Refused by validation (the cluster has no Secret/ConfigMap store); kept so the type mirrors kagent. */
+export interface KagentValueSource {
+  type: 'Secret' | 'ConfigMap';
+  name: string;
+  key: string;
+}
+
+/** A header sent on every request to the server (kagent's ValueRef): in practice always `value`. */
+export interface HeaderValueRef {
+  name: string;
+  value?: string;
+  valueFrom?: KagentValueSource;
+}
+
+export interface RemoteMCPServerSpec {
+  description?: string;
+  /** Default STREAMABLE_HTTP. */
+  protocol?: 'STREAMABLE_HTTP' | 'SSE';
+  /** Absolute http:// or https:// URL of the MCP endpoint. */
+  url: string;
+  headersFrom?: HeaderValueRef[];
+  /** Go durations ("30s"); defaults are the MCP client's. */
+  timeout?: string;
+  sseReadTimeout?: string;
+  /** Default true (kagent). */
+  terminateOnClose?: boolean;
+}
+
+export type RemoteMCPServer = Resource<'RemoteMCPServer', 'kagent.dev/v1alpha2' | 'kagent.dev/v1alpha1', RemoteMCPServerSpec>;
+
+export interface McpServerToolReference {
+  /** Absent or "kagent.dev". */
+  apiGroup?: string;
+  /** Default RemoteMCPServer (the only kind supported). */
+  kind?: 'RemoteMCPServer';
+  name: string;
+  /** Default: the Agent's namespace. */
+  namespace?: string;
+  /** The tools offered to the agent; absent: every tool the server lists (as in kagent). Never empty. */
+  toolNames?: string[];
+}
+
+export interface AgentReference {
+  name: string;
+  /** Default: the Agent's namespace. */
+  namespace?: string;
+}
+
+/** A tool of a declarative agent: an MCP server's tools, or a hand-off to another Agent (over A2A). */
+export type AgentTool = { type: 'McpServer'; mcpServer: McpServerToolReference } | { type: 'Agent'; agent: AgentReference };
+
+export interface AgentSkill {
+  id: string;
+  name: string;
+  description?: string;
+  tags?: string[];
+  examples?: string[];
+  inputModes?: string[];
+  outputModes?: string[];
+}
+
+export interface DeclarativeAgentSpec {
+  /** Name of a ModelConfig in the Agent's namespace. */
+  modelConfig: string;
+  systemMessage: string;
+  tools?: AgentTool[];
+  /** The agent card's skills (A2A). */
+  a2aConfig?: { skills?: AgentSkill[] };
+  /** Default false. */
+  stream?: boolean;
+  deployment?: { replicas?: number; env?: EnvVar[] };
+}
+
+export interface AgentSpec {
+  /** Default Declarative (the only type supported; BYO is refused). */
+  type?: 'Declarative';
+  description?: string;
+  declarative: DeclarativeAgentSpec;
+}
+
+export type Agent = Resource<'Agent', 'kagent.dev/v1alpha2', AgentSpec>;
+
+// --- kagent enterprise policy.kagent-enterprise.solo.io/v1alpha1 ----------------------------------------
+
+/** Who a policy is about. Agent and ServiceAccount need `name` (namespace default: the policy's); a UserGroup is
+ *  the users whose token (from `issuer`, when given) carries `claimName` with `claimValue`; it ignores `name`. */
+export interface AccessPolicySubject {
+  kind: 'Agent' | 'ServiceAccount' | 'UserGroup';
+  name?: string;
+  namespace?: string;
+  issuer?: string;
+  claimName?: string;
+  claimValue?: string;
+}
+
+export interface AccessPolicyTargetRef {
+  /** Only Agent: access to MCP servers' tools is governed at the agent gateway (AgentgatewayPolicy). */
+  kind: 'Agent';
+  /** An Agent in the policy's namespace, or "*" for every Agent there. */
+  name: string;
+  /** Per-tool scoping of MCP targets; refused on an Agent target, so always absent. */
+  tools?: string[];
+}
+
+export interface AccessPolicySpec {
+  action: 'ALLOW' | 'DENY';
+  /** May be empty: no subjects, e.g. with targetRef.name "*", is an allow-none baseline. */
+  from: { subjects: AccessPolicySubject[] };
+  targetRef: AccessPolicyTargetRef;
+}
+
+export type AccessPolicy = Resource<'AccessPolicy', 'policy.kagent-enterprise.solo.io/v1alpha1', AccessPolicySpec>;
+
+export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */
