@@ -1,0 +1,18 @@
+// A real browser for UI tests: playwright-core driving Debian's chromium (no browser download; the package is
+// `chromium`, installed by .ci/run when missing). Every UI test launches through here so the flags stay in one place.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's chromium, unless CHROMIUM_PATH points elsewhere (e.g. on a developer's machine). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `browser tests need chromium at ${CHROMIUM_PATH}, which is missing: install Debian's package ` +
+        `(apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
