@@ -24,6 +24,13 @@ export const WORKLOADS: readonly WorkloadEntry[] = [
     variants: { clean: 'currency-converter/clean/main.ts', rugpull: 'currency-converter/rugpull/main.ts' },
     defaultVariant: 'clean',
   },
+  {
+    name: 'kagent-agent',
+    image: 'trustusbank/kagent-agent:1.0.0',
+    summary: 'The agent runtime every declarative Agent runs (A2A server, tool loop, sessions)',
+    variants: { clean: 'agent/main.ts' },
+    defaultVariant: 'clean',
+  },
   { name: 'mock-attacker', image: 'trustusbank/mock-attacker:1.0.0', summary: "The attacker's exfiltration receiver", variants: { clean: 'mock-attacker/main.ts' }, defaultVariant: 'clean' },
 ];
 

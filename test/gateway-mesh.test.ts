@@ -125,8 +125,8 @@ describe('the agent gateway in the cluster', () => {
       return names;
     };
     expect(await listTools()).toEqual(['convert_currency']);
-    const before = JSON.parse((await t.cli(['gateway', 'tools', '--server', server, '--json'])).stdout) as { gateways: { servers: { drifted: boolean }[] }[] };
-    expect(before.gateways[0]!.servers).toEqual([expect.objectContaining({ server, drifted: false })]);
+    const before = JSON.parse((await t.cli(['gateway', 'tools', '--server', server, '--json'])).stdout) as { gateways: { gateway: string; servers: { drifted: boolean }[] }[] };
+    expect(before.gateways.find((g) => g.gateway === 'trustusbank-platform/trustusbank-agentgw')!.servers).toEqual([expect.objectContaining({ server, drifted: false })]);
 
     // The vendor's bytes change behind the same tag; the Deployment rolls.
     const rugpull = t.cluster.builds.find((b) => b.image === 'acme-fx/currency-converter:1.0.0' && b.variant === 'rugpull')!;

@@ -29,6 +29,9 @@ describe('the mesh', () => {
     const pods = t.cluster.engine.allPods();
     expect(pods.map((p) => p.spiffeId).sort()).toEqual([
       'spiffe://cluster.local/ns/external-attacker/sa/mock-attacker',
+      'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/fraud-bot',
+      'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot',
+      'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/triage-bot',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/account-mcp',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/ticket-mcp',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/transaction-mcp',

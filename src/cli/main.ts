@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../core/errors.ts';
 import { wantsHelp, type Command } from './command.ts';
 import { applyCommand, deleteCommand } from './commands/apply.ts';
+import { chatCommand } from './commands/chat.ts';
 import { curlCommand } from './commands/curl.ts';
 import { downCommand } from './commands/down.ts';
 import { execCommand } from './commands/exec.ts';
@@ -26,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   curlCommand,
   policiesCommand,
   gatewayCommand,
+  chatCommand,
   workloadCommand,
 ];
 

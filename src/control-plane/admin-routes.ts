@@ -3,6 +3,9 @@ import { UserError, errorMessage } from '../core/errors.ts';
 import { kindByName } from '../manifests/index.ts';
 import type { CaptureInit } from '../mesh/capture/protocol.ts';
 import type { AdminRoutes } from './admin-api.ts';
+import { sendA2aMessage, toolCallsOf, type A2aProtocol } from '../agents/runtime/a2a-client.ts';
+import { describeModelChoice } from './agents.ts';
+import { createCapturedFetch } from './captured-fetch.ts';
 import type { Cluster } from './cluster.ts';
 
 export interface PodStatus {
@@ -34,6 +37,8 @@ export interface StackStatus {
   images: Cluster['builds'];
   policies: string[];
   warnings: string[];
+  /** The agents' model, e.g. "scripted (offline stand-in, deterministic)". */
+  model: string;
 }
 
 function required(body: Record<string, unknown>, field: string): string {
@@ -71,6 +76,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     images: cluster.builds,
     policies: engine.list('AuthorizationPolicy').map(({ resource }) => `${resource.metadata.namespace}/${resource.metadata.name}`),
     warnings: lastWarnings,
+    model: describeModelChoice(cluster.model),
   });
 
   return {
@@ -111,6 +117,8 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { deleted, pods: engine.podsOf(namespace, workload).map((pod) => pod.name) };
     },
     'GET /metrics': async () => ({ text: await cluster.metrics.metrics() }),
+    // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
+    'POST /chat': async (body) => chat(cluster, parseChatRequest(body as Record<string, unknown>)),
     // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.
     'GET /gateway/tools': (_body, query) => {
       const server = query.get('server') ?? undefined;
@@ -141,6 +149,80 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { server, approved };
     },
   };
+}
+
+export interface ChatRequest {
+  prompt: string;
+  agent: string;
+  namespace: string;
+  as: { namespace: string; serviceAccount: string };
+  protocol: A2aProtocol;
+  contextId?: string;
+}
+
+export interface ChatAnswer {
+  reply: string;
+  author: string;
+  model: string;
+  tools: ReturnType<typeof toolCallsOf>;
+  state: string;
+  status: number;
+  contextId: string;
+  taskId: string;
+  caller: string;
+  failed: boolean;
+}
+
+const CHAT_TIMEOUT_MS = 180_000;
+
+function parseChatRequest(body: Record<string, unknown>): ChatRequest {
+  const prompt = required(body, 'prompt');
+  const as = typeof body.as === 'string' && body.as !== '' ? body.as : 'trustusbank-bank-frontend/chatbot';
+  const slash = as.indexOf('/');
+  if (slash < 1 || slash === as.length - 1 || as.indexOf('/', slash + 1) !== -1) throw new UserError(`--as takes <namespace>/<serviceaccount>, got "${as}"`);
+  const protocol = body.protocol === undefined ? '0.3' : body.protocol;
+  if (protocol !== '0.3' && protocol !== '1.0') throw new UserError(`protocol must be 0.3 or 1.0, got "${String(protocol)}"`);
+  return {
+    prompt,
+    agent: typeof body.agent === 'string' && body.agent !== '' ? body.agent : 'support-bot',
+    namespace: typeof body.namespace === 'string' && body.namespace !== '' ? body.namespace : 'trustusbank-bank-agents',
+    as: { namespace: as.slice(0, slash), serviceAccount: as.slice(slash + 1) },
+    protocol,
+    ...(typeof body.contextId === 'string' && body.contextId !== '' ? { contextId: body.contextId } : {}),
+  };
+}
+
+async function chat(cluster: Cluster, request: ChatRequest): Promise<ChatAnswer> {
+  const { engine } = cluster;
+  if (!engine.list('Agent', request.namespace).some(({ resource }) => resource.metadata.name === request.agent)) {
+    throw new UserError(`Agent "${request.agent}" not found in namespace ${request.namespace} (see \`trustusbank get agents -A\`)`);
+  }
+  const identity = await engine.ephemeralWorkload(request.as.namespace, request.as.serviceAccount, 'trustusbank-chat');
+  try {
+    const reply = await sendA2aMessage(`http://${request.agent}.${request.namespace}.svc.cluster.local:8080/`, request.prompt, {
+      protocol: request.protocol,
+      ...(request.contextId ? { contextId: request.contextId } : {}),
+      fetch: createCapturedFetch(() => engine.captureEndpoint(), identity.token),
+      signal: AbortSignal.timeout(CHAT_TIMEOUT_MS),
+    }).catch((error: Error & { code?: string }) => {
+      // A connection the mesh refused (an L4 deny) fails to connect, as it would for the chatbot.
+      throw new UserError(`could not reach ${request.agent}.${request.namespace} as ${identity.workload.spiffeId}: ${error.message}`);
+    });
+    return {
+      reply: reply.text,
+      author: reply.author,
+      model: reply.model,
+      tools: toolCallsOf(reply.chain),
+      state: reply.state,
+      status: reply.status,
+      contextId: reply.contextId,
+      taskId: reply.taskId,
+      caller: identity.workload.spiffeId,
+      failed: reply.failed,
+    };
+  } finally {
+    identity.release();
+  }
 }
 
 function documentsOf(body: unknown): { file: string; text: string }[] {

@@ -2,6 +2,7 @@
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
 import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
@@ -9,6 +10,7 @@ import { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
 import { ensureDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
+import { listen } from '../core/http.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
@@ -16,6 +18,9 @@ import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone
 import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
 import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
+import { createAgentsUi } from '../agents/ui/server.ts';
+import { SESSIONS_FILE } from '../agents/runtime/config.ts';
+import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import { Engine } from './engine.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
@@ -35,6 +40,10 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Log to stdout as well as to the log files (for `up` in the foreground with --verbose). */
   logWrite?: (line: string) => void;
+  /** The agents' model (default: the offline scripted model). */
+  model?: ModelChoice;
+  /** Host port of the agents UI (default 18007; 0 picks a free one). */
+  agentsUiPort?: number;
 }
 
 export interface ImageBuild {
@@ -60,6 +69,8 @@ export interface Cluster {
   ca: CertificateAuthority;
   forwards: HostForward[];
   dataDir: string;
+  /** The agents' model, as chosen at start. */
+  model: ModelChoice;
   log: Logger;
   /** Documents of every YAML file under a path, for apply/delete. */
   readDocuments(path: string): { file: string; text: string }[];
@@ -95,7 +106,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // ztunnel and its HBONE transport need each other; the transport is created once ztunnel exists.
   const hbone: { transport?: HboneTransport } = {};
   let captureEndpoint = { host: '127.0.0.1', port: 0 };
-  const engine = new Engine({ dataDir, images, rotator, shimFile, log, ztunnel: () => captureEndpoint });
+  const model = options.model ?? { mode: 'scripted' };
+  const engine = new Engine({ dataDir, images, rotator, shimFile, log, ztunnel: () => captureEndpoint, controllers: [createAgentsController(model)] });
   const waypoints = new WaypointDirectory({
     engine,
     rotator,
@@ -146,6 +158,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const [namespace, name] = key.split('/') as [string, string];
       forwards.push({ namespace, service: name, port: Number(new URL(url).port), url });
     }
+    const ui = await startAgentsUi(engine, dataDir, options.agentsUiPort ?? AGENTS_UI_PORT);
+    servers.push(ui.server);
+    forwards.push(ui.forward);
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
       if (annotation === undefined) continue;
@@ -170,6 +185,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ca,
     forwards,
     dataDir,
+    model,
     log,
     readDocuments: (path) => readManifestDocuments(path, []),
     close,
@@ -225,6 +241,23 @@ export function readManifestDocuments(path: string, skipDirs: string[]): { file:
 function displayPath(file: string): string {
   const fromCwd = relative(process.cwd(), file);
   return fromCwd.startsWith('..') ? file : fromCwd;
+}
+
+export const AGENTS_UI_PORT = 18007;
+
+/** The agents UI on the host: every agent's sessions, read from the agents' own session files. */
+async function startAgentsUi(engine: Engine, dataDir: string, port: number): Promise<{ server: Server; forward: HostForward }> {
+  const ui = createAgentsUi({
+    sources: () =>
+      engine
+        .list('Deployment')
+        .filter(({ resource }) => resource.metadata.labels?.[MANAGED_BY_LABEL] === 'kagent')
+        .map(({ resource }) => ({ namespace: resource.metadata.namespace!, agent: resource.metadata.name, file: join(dataDir, 'volumes', resource.metadata.namespace!, resource.metadata.name, SESSIONS_FILE) })),
+  });
+  const server = createHttpServer((req, res) => ui.handle(req, res));
+  server.on('close', () => ui.close());
+  const bound = await listen(server, { host: '127.0.0.1', port, portHint: '--agents-ui-port N' });
+  return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service: 'agents-ui', port: bound.port, url: `${bound.url}/` } };
 }
 
 /** Like `kubectl port-forward`: a host port straight to a ready pod of the service (not through the mesh). */

@@ -1,7 +1,8 @@
 // The embedded control plane: the desired state (validated resources), and the reconciliation that turns
 // it into running pods with identities, service addresses, cluster DNS and the authorization policies that
 // ztunnel enforces. apply is atomic: every document is checked first, and nothing changes unless all pass.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { UserError } from '../core/errors.ts';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../core/log.ts';
@@ -43,15 +44,38 @@ export interface EngineOptions {
   ztunnel: () => { host: string; port: number };
   /** Hook run before a pod is created (admission); throw to refuse. */
   admit?: (template: PodTemplate) => void;
+  /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
+  controllers?: Controller[];
+  /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
+  hostEnv?: NodeJS.ProcessEnv;
 }
+
+/** Generates resources from the desired state, as a Kubernetes controller would; re-run on every change. */
+export interface Controller {
+  derive(resources: readonly KnownResource[]): { resources: LoadedResource[]; warnings: string[] };
+  /** References the generated resources need, checked at apply so that nothing is half-applied. */
+  check?(batch: readonly LoadedResource[], all: readonly KnownResource[]): ManifestIssue[];
+}
+
+/** A pod of a Deployment with this annotation gets these host variables (comma-separated), like secretKeyRef env. */
+export const ENV_FROM_HOST_ANNOTATION = 'trustusbank.io/env-from-host';
+/** Only what a model provider needs; a manifest cannot read arbitrary host variables this way. */
+const HOST_ENV_NAME = /^(?:[A-Z][A-Z0-9_]*_API_KEY|ANTHROPIC_BASE_URL|OPENAI_BASE_URL)$/;
 
 export class Engine implements MeshView {
   readonly authz = new AuthorizationPolicyEngine();
   private readonly resources = new Map<string, LoadedResource>();
+  /** What the controllers generated from `resources`; a user's resource of the same key wins. */
+  private derived: LoadedResource[] = [];
+  private derivedByKey = new Map<string, LoadedResource>();
+  private derivedWarnings: string[] = [];
   private readonly pods = new Map<string, Pod>();
   private readonly podsByToken = new Map<string, Pod>();
   private readonly podsByIp = new Map<string, Pod>();
   private readonly execTokens = new Map<string, Pod>();
+  /** Short-lived identities that are not pods (`chat --as`), by token and by address. */
+  private readonly ephemeralByToken = new Map<string, MeshWorkload>();
+  private readonly ephemeralByIp = new Map<string, MeshWorkload>();
   /** Mesh workloads that are not pods (waypoints), by address. */
   private readonly extraWorkloads = new Map<string, MeshWorkload>();
   /** Services the control plane provisions itself (a Gateway's own Service), by hostname. */
@@ -73,6 +97,10 @@ export class Engine implements MeshView {
   async apply(documents: { file: string; text: string }[]): Promise<ApplyResult> {
     const loaded = this.parseAll(documents);
     const issues = this.checkReferences(loaded);
+    if (issues.length === 0) {
+      const all = [...new Map([...this.resources.values(), ...loaded].map((l) => [resourceKey(l.resource), l.resource])).values()];
+      for (const controller of this.options.controllers ?? []) issues.push(...(controller.check?.(loaded, all) ?? []));
+    }
     if (issues.length > 0) throw new ManifestError(issues);
     const changes: ResourceChange[] = loaded.map(({ resource, origin }) => {
       const key = resourceKey(resource);
@@ -81,8 +109,9 @@ export class Engine implements MeshView {
       const action: ChangeAction = !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured';
       return { key, description: describeResource(resource), action };
     });
+    this.derive();
     await this.reconcile();
-    return { changes, warnings: this.policyWarnings.map(formatWarning) };
+    return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
   }
 
   /** Delete the resources the documents name (their content is validated too). */
@@ -93,12 +122,30 @@ export class Engine implements MeshView {
       const existed = this.resources.delete(key);
       return { key, description: describeResource(resource), action: existed ? 'deleted' : 'not found' };
     });
+    this.derive();
     await this.reconcile();
     return { changes, warnings: [] };
   }
 
+  /** Re-run the controllers over the applied resources. */
+  private derive(): void {
+    const user = [...this.resources.values()].map((l) => l.resource);
+    const derived: LoadedResource[] = [];
+    const warnings: string[] = [];
+    for (const controller of this.options.controllers ?? []) {
+      const result = controller.derive(user);
+      derived.push(...result.resources.filter((l) => !this.resources.has(resourceKey(l.resource))));
+      warnings.push(...result.warnings);
+    }
+    this.derived = derived;
+    this.derivedByKey = new Map(derived.map((l) => [resourceKey(l.resource), l]));
+    this.derivedWarnings = warnings;
+    for (const warning of warnings) this.options.log.warn('controller warning', { warning });
+  }
+
+  /** Every resource: applied ones and those the controllers generated (marked by their origin). */
   list(kind?: string, namespace?: string): LoadedResource[] {
-    return [...this.resources.values()]
+    return [...this.resources.values(), ...this.derived]
       .filter(({ resource }) => (kind === undefined || resource.kind === kind) && (namespace === undefined || resource.metadata.namespace === namespace))
       .sort((a, b) => resourceKey(a.resource).localeCompare(resourceKey(b.resource)));
   }
@@ -271,7 +318,7 @@ export class Engine implements MeshView {
         namespace,
         entryFile: images.entryFile(digest),
         args: container.args ?? [],
-        env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])),
+        env: { ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])), ...hostEnvFor(deployment, this.options.hostEnv ?? process.env) },
         readPaths: [images.imageDir(digest), join(images.imageDir(digest), '..', '..', '..', 'node_modules'), images.baseLayerDir(), this.options.shimFile],
         volumeDir: join(dataDir, 'volumes', namespace, deployment.metadata.name),
         shimFile: this.options.shimFile,
@@ -413,11 +460,52 @@ export class Engine implements MeshView {
   // --- MeshView (what ztunnel reads) -----------------------------------------------------------------------
 
   workloadByToken(token: string): MeshWorkload | undefined {
-    return this.podsByToken.get(token) ?? this.execTokens.get(token);
+    return this.podsByToken.get(token) ?? this.execTokens.get(token) ?? this.ephemeralByToken.get(token);
   }
 
   workloadByIp(ip: string): MeshWorkload | undefined {
-    return this.podsByIp.get(ip) ?? this.extraWorkloads.get(ip);
+    return this.podsByIp.get(ip) ?? this.extraWorkloads.get(ip) ?? this.ephemeralByIp.get(ip);
+  }
+
+  /**
+   * A short-lived mesh identity of a service account, with no process behind it (as `kubectl run --rm
+   * --serviceaccount` would give): its connections, opened through the node's capture port with the token,
+   * are carried and authorized like any pod's. It is never a service endpoint. Release it when done.
+   */
+  async ephemeralWorkload(namespace: string, serviceAccount: string, purpose: string): Promise<{ token: string; workload: MeshWorkload; release(): void }> {
+    if (!this.list('Namespace').some(({ resource }) => resource.metadata.name === namespace)) throw new UserError(`namespace "${namespace}" does not exist`);
+    if (serviceAccount !== 'default' && !this.list('ServiceAccount', namespace).some(({ resource }) => resource.metadata.name === serviceAccount)) {
+      throw new UserError(`service account "${serviceAccount}" does not exist in namespace ${namespace}`);
+    }
+    await this.options.rotator.ensure({ namespace, serviceAccount });
+    const name = `${purpose}-${randomSuffix()}`;
+    const uid = `${namespace}/${name}`;
+    const workload: MeshWorkload = {
+      uid,
+      name,
+      namespace,
+      workload: purpose,
+      serviceAccount,
+      labels: { 'app.kubernetes.io/name': purpose },
+      ip: this.podIps.assign(uid),
+      spiffeId: spiffeIdFor(namespace, serviceAccount),
+      hostPorts: new Map(),
+      ready: false,
+      imageDigest: '',
+      image: '',
+    };
+    const token = randomBytes(24).toString('base64url');
+    this.ephemeralByToken.set(token, workload);
+    this.ephemeralByIp.set(workload.ip, workload);
+    return {
+      token,
+      workload,
+      release: () => {
+        this.ephemeralByToken.delete(token);
+        this.ephemeralByIp.delete(workload.ip);
+        this.podIps.release(uid);
+      },
+    };
   }
 
   /** A cluster address for something that is not a pod (a waypoint). */
@@ -458,7 +546,8 @@ export class Engine implements MeshView {
 
   containerPort(_service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {
     if (typeof port.targetPort === 'number') return port.targetPort;
-    const deployment = this.resources.get(`Deployment/${pod.namespace}/${pod.workload}`)?.resource as Deployment | undefined;
+    const key = `Deployment/${pod.namespace}/${pod.workload}`;
+    const deployment = (this.resources.get(key) ?? this.derivedByKey.get(key))?.resource as Deployment | undefined;
     return deployment?.spec.template.spec.containers[0].ports?.find((p) => p.name === port.targetPort)?.containerPort;
   }
 
@@ -490,6 +579,16 @@ function readinessProbeOf(container: Deployment['spec']['template']['spec']['con
 
 function qualifiedName(resource: KnownResource): string {
   return resource.metadata.namespace ? `${resource.metadata.namespace}/${resource.metadata.name}` : resource.metadata.name;
+}
+
+function hostEnvFor(deployment: Deployment, hostEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const names = deployment.spec.template.metadata.annotations?.[ENV_FROM_HOST_ANNOTATION]?.split(',').map((n) => n.trim()) ?? [];
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    const value = hostEnv[name];
+    if (HOST_ENV_NAME.test(name) && value !== undefined && value !== '') env[name] = value;
+  }
+  return env;
 }
 
 function formatWarning(warning: PolicyWarning): string {

@@ -19,16 +19,20 @@ export interface MeshFetchOptions {
   open(destination: MeshWorkload, authority: string): Promise<Duplex>;
 }
 
-class TunnelAgent extends Agent {
-  constructor(private readonly dial: () => Promise<Duplex>) {
-    super({ keepAlive: true, maxSockets: 64 });
+/** An HTTP agent whose connections are dialled asynchronously (an HBONE tunnel, a captured connection). */
+export class DialAgent extends Agent {
+  constructor(
+    private readonly dial: () => Promise<Duplex>,
+    keepAlive = true,
+  ) {
+    super({ keepAlive, maxSockets: 64 });
   }
 
 
   // Node's agent accepts a connection handed over later through the callback.
   override createConnection: Agent['createConnection'] = ((_options: unknown, callback?: (error: Error | null, stream?: Duplex) => void) => {
     this.dial().then(
-      (stream) => callback?.(null, socketLike(asByteStream(stream))),
+      (stream) => callback?.(null, socketLike(stream)),
       (error: Error) => callback?.(error),
     );
     return undefined;
@@ -43,7 +47,7 @@ function socketLike(stream: Duplex): Duplex {
 }
 
 export function createMeshFetch(options: MeshFetchOptions): FetchLike & { close(): void } {
-  const agents = new Map<string, TunnelAgent>();
+  const agents = new Map<string, DialAgent>();
   const balancer = new EndpointBalancer(options.view);
 
   const agentFor = (host: string, port: number): { agent: Agent; authority: string } | undefined => {
@@ -65,7 +69,7 @@ export function createMeshFetch(options: MeshFetchOptions): FetchLike & { close(
     let agent = agents.get(`${pod.uid}|${authority}`);
     if (!agent) {
       const destination = pod;
-      agent = new TunnelAgent(() => options.open(destination, authority));
+      agent = new DialAgent(async () => asByteStream(await options.open(destination, authority)));
       agents.set(`${pod.uid}|${authority}`, agent);
     }
     return { agent, authority };

@@ -50,6 +50,8 @@ export class PodProcess {
     this.log = createWriteStream(launch.logFile, { flags: 'a' });
     const flags = [
       '--experimental-permission',
+      '--max-semi-space-size=1',
+      '--v8-pool-size=1',
       ...[...launch.readPaths, launch.volumeDir].map((path) => `--allow-fs-read=${path}`),
       `--allow-fs-write=${launch.volumeDir}`,
       ...(launch.allowAddons ? ['--allow-addons'] : []),

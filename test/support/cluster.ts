@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { serveAdminApi } from '../../src/control-plane/admin-api.ts';
-import { adminRoutes } from '../../src/control-plane/admin-routes.ts';
+import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
+import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
 import { startCluster, type Cluster } from '../../src/control-plane/cluster.ts';
 import { adminSocketPath, removeStackState, writeStackState } from '../../src/runtime/stack-state.ts';
 import { runCli, type CliResult } from './cli.ts';
@@ -19,13 +19,15 @@ export interface TestCluster {
   curlFrom(namespace: string, workload: string, curlArgs: string[]): Promise<CliResult>;
   attackerLoot(): Promise<{ count: number }>;
   metricsText(): Promise<string>;
+  /** What `trustusbank chat` asks the stack (through its admin API, without a child process). */
+  chat(prompt: string, options?: { as?: string; agent?: string; protocol?: '0.3' | '1.0' }): Promise<ChatAnswer>;
   ztunnelLog(): string;
   close(): Promise<void>;
 }
 
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
   let admin: Server;
   try {
     const socket = adminSocketPath(dir.path);
@@ -44,6 +46,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     curlFrom: (namespace, workload, curlArgs) => runCli(['exec', '--data-dir', dir.path, '-n', namespace, workload, '--', 'trustusbank', 'curl', ...curlArgs]),
     attackerLoot: async () => (await (await fetch(new URL('/loot', attackerUrl))).json()) as { count: number },
     metricsText: () => cluster.metrics.metrics(),
+    chat: (prompt, options = {}) => callAdminApi<ChatAnswer>(adminSocketPath(dir.path), 'POST', '/chat', { prompt, ...options }),
     ztunnelLog: () => readFileSync(join(dir.path, 'logs', 'ztunnel.log'), 'utf8'),
     close: async () => {
       await new Promise<void>((resolve) => admin.close(() => resolve()));

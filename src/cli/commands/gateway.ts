@@ -50,12 +50,11 @@ export const gatewayCommand: Command = {
         console.log(JSON.stringify(answer, null, 2));
         return 0;
       }
-      for (const gateway of answer.gateways) {
+      // Waypoints that carry no MCP (the agents' own) would only add empty sections.
+      const seen = answer.gateways.filter((g) => g.servers.length > 0);
+      if (seen.length === 0) console.log('No agent gateway has seen an MCP server yet.');
+      for (const gateway of seen) {
         console.log(`Gateway ${gateway.gateway}`);
-        if (gateway.servers.length === 0) {
-          console.log('  no MCP server seen yet');
-          continue;
-        }
         const rows = gateway.pins.map((pin) => {
           const report = gateway.servers.find((s) => s.server === pin.server);
           const change = report?.changes.find((c) => c.tool === pin.tool);

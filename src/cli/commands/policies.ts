@@ -12,13 +12,14 @@ import { stackClient } from '../stack-client.ts';
 
 export const MESH_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'mesh');
 export const GATEWAY_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'gateway');
+export const AGENT_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'agents');
 
-const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES } as const;
+const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES, kagent: AGENT_POLICIES } as const;
 type Layer = keyof typeof LAYERS;
 const DEFAULT_LAYERS: Layer[] = ['mesh'];
-const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies' };
+const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies', kagent: 'Agent access policies' };
 
-const usage = `Usage: trustusbank policies [mesh|gateway|all] on|off [--data-dir DIR]
+const usage = `Usage: trustusbank policies [mesh|gateway|kagent|all] on|off [--data-dir DIR]
 
 mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
           the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
@@ -26,7 +27,10 @@ mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in t
 gateway:  the agent gateway's policies (${GATEWAY_POLICIES}): deny PII-shaped tool
           arguments on the converter's route, DLP on every tool call's arguments, and tool pinning (a tool
           whose definition drifted from what the gateway first saw is hidden).
-all:      both layers. With no layer: mesh (Act 3 of the demo).
+kagent:   the agents' AccessPolicies (${AGENT_POLICIES}): support-bot may be called by
+          the chatbot and triage-bot only, fraud-bot by triage-bot only; enforced at each agent's waypoint on
+          the caller's mesh identity (a denied caller gets 403 before the agent's model runs).
+all:      every layer. With no layer: mesh (Act 3 of the demo).
 
 on:  apply them;  off: delete them again.
 
@@ -36,19 +40,19 @@ Options:
 
 export const policiesCommand: Command = {
   name: 'policies',
-  summary: 'switch the mesh and gateway policies on or off',
+  summary: 'switch the mesh, gateway and agent access policies on or off',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
     let layers: Layer[] = DEFAULT_LAYERS;
     if (positionals[0] === 'all') {
       positionals.shift();
-      layers = ['mesh', 'gateway'];
+      layers = ['mesh', 'gateway', 'kagent'];
     } else if (positionals[0] !== undefined && positionals[0] in LAYERS) {
       layers = [positionals.shift() as Layer];
     }
     const [mode, ...extra] = positionals;
-    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, all) or on|off, got "${mode}"`, usage);
+    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, kagent, all) or on|off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     const stack = stackClient(values['data-dir']);
     // One request for all layers, so a mistake in one applies none (the engine's apply is atomic).

@@ -42,6 +42,7 @@ export const statusCommand: Command = {
     console.log(formatGateways(status));
     console.log('\nHost ports:');
     console.log(formatUrlTable(status));
+    console.log(`\nAgents' model: ${status.model}.`);
     console.log('\nAuthorizationPolicies:');
     console.log(formatPolicies(status));
     if (status.pods.some((p) => p.nativeAddons)) {

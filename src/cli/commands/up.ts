@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { StackStatus } from '../../control-plane/admin-routes.ts';
 import { adminRoutes } from '../../control-plane/admin-routes.ts';
 import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
-import { startCluster } from '../../control-plane/cluster.ts';
+import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
+import { AGENTS_UI_PORT, startCluster } from '../../control-plane/cluster.ts';
 import { DATA_DIR_ENV, ensureDir, resolveDataDir } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
@@ -17,9 +18,11 @@ import { formatUrlTable } from '../stack-view.ts';
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
 const GATEWAY_KEY = 'trustusbank-platform/trustusbank-agentgw';
+export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
-const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--attacker-port N] [--gateway-port N] [--host-port NS/SERVICE=N]...
+const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--attacker-port N] [--gateway-port N]
+                      [--agents-ui-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -29,8 +32,15 @@ Logs: <data-dir>/logs/ (control-plane.log, ztunnel.log, pods/<namespace>/<pod>.l
 Options:
   --detach                  start in the background and return once everything is ready
   --data-dir DIR            state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  --model MODEL             the agents' model (default: ${MODEL_ENV}, else scripted):
+                              scripted            the offline, deterministic stand-in (no key, no network)
+                              anthropic[:MODEL]   Anthropic's Messages API (ANTHROPIC_API_KEY)
+                              openai[:MODEL]      OpenAI-compatible Chat Completions (OPENAI_API_KEY,
+                                                  OPENAI_BASE_URL for Ollama, vLLM, LM Studio)
+                              modelconfig         each Agent's ModelConfig exactly as written
   --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
   --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
+  --agents-ui-port N        host port of the agents UI (default ${AGENTS_UI_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -41,7 +51,15 @@ export const upCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { detach: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'attacker-port': { type: 'string' }, 'gateway-port': { type: 'string' }, 'host-port': { type: 'string', multiple: true } },
+      {
+        detach: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        model: { type: 'string' },
+        'attacker-port': { type: 'string' },
+        'gateway-port': { type: 'string' },
+        'agents-ui-port': { type: 'string' },
+        'host-port': { type: 'string', multiple: true },
+      },
       usage,
     );
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank up --help`, 2);
@@ -55,20 +73,35 @@ export const upCommand: Command = {
       if (!match) throw new UserError(`--host-port takes NAMESPACE/SERVICE=PORT, got "${entry}"`, 2);
       hostPorts[match[1]!] = parsePortFlag(match[2], '--host-port', 0, usage);
     }
+    const model = modelFromFlags(values.model, process.env);
+    const agentsUiPort = parsePortFlag(values['agents-ui-port'], '--agents-ui-port', AGENTS_UI_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts);
+    return foreground(dataDir, hostPorts, model, agentsUiPort);
   },
 };
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>): Promise<number> {
+/** The model from --model or the environment; a real provider without its key fails here, before anything starts. */
+export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv): ModelChoice {
+  const choice = parseModelChoice(flag ?? env[MODEL_ENV]);
+  if (choice instanceof Error) throw new UserError(`${flag !== undefined ? '--model' : MODEL_ENV}: ${choice.message}`, 2);
+  if (choice.mode === 'provider' && choice.provider === 'anthropic' && !env.ANTHROPIC_API_KEY) {
+    throw new UserError('--model anthropic needs ANTHROPIC_API_KEY in the environment (or use the offline --model scripted)', 2);
+  }
+  if (choice.mode === 'provider' && choice.provider === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+    throw new UserError('--model openai needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server such as Ollama (or use the offline --model scripted)', 2);
+  }
+  return choice;
+}
+
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, agentsUiPort: number): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();
   const started = new Date();
   console.log(`Starting TrustUsBank (data in ${dataDir})…`);
-  const cluster = await startCluster({ dataDir, hostPorts, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
+  const cluster = await startCluster({ dataDir, hostPorts, model, agentsUiPort, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
   const socket = adminSocketPath(dataDir);
   const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
     await cluster.close();
@@ -88,6 +121,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>): P
   const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');
   console.log(`Ready in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s: ${status.pods.length} pods, all with SPIFFE identities, every connection through ztunnel.\n`);
   console.log(formatUrlTable(status));
+  console.log(`\nAgents' model: ${status.model}.`);
   console.log('\n`trustusbank status` lists the pods and policies; Ctrl-C (or `trustusbank down`) stops everything.');
   const signal = await stop.signal;
   console.log(`\n${signal}: stopping…`);

@@ -1,0 +1,37 @@
+// An agent pod: its A2A endpoint, its tool loop and its session store, as a workload of the shared runtime
+// (which adds /healthz, /metrics, logs and a clean shutdown).
+import { join } from 'node:path';
+import type { Workload, WorkloadContext } from '../../../apps/lib/workload.ts';
+import { UserError } from '../../core/errors.ts';
+import { SessionStore } from '../sessions.ts';
+import { createA2aEndpoint } from './a2a-server.ts';
+import { SESSIONS_FILE, readAgentConfig } from './config.ts';
+import { BankAgentExecutor, modelLabel } from './executor.ts';
+import { createModel } from './model.ts';
+import { Toolbox } from './toolbox.ts';
+
+export function agentWorkload(context: WorkloadContext): Workload {
+  let config, model;
+  try {
+    config = readAgentConfig(context.env);
+    model = createModel(config.model, context.env);
+  } catch (error) {
+    // A missing key or a broken config stops the pod at start with one clear line, not mid-conversation.
+    throw new UserError(`cannot start: ${(error as Error).message}`);
+  }
+  const label = modelLabel(model);
+  const log = context.log.child({ agent: config.name });
+  const sessions = SessionStore.open(join(context.dataDir, SESSIONS_FILE));
+  const toolbox = new Toolbox(config.mcpServers, config.agents, log, { name: config.name, namespace: config.namespace });
+  const executor = new BankAgentExecutor({ config, model, toolbox, sessions, log });
+  const endpoint = createA2aEndpoint(config, executor, label, log);
+  log.info('agent ready', { model: label, scripted: model.scripted, modelSource: config.model.source, mcpServers: config.mcpServers.map((s) => s.name), agents: config.agents.map((a) => a.name) });
+  return {
+    handle: (req, res) => endpoint.handle(req, res),
+    health: () => ({ agent: config.name, model: label, scripted: model.scripted }),
+    close: async () => {
+      await toolbox.close();
+      sessions.close();
+    },
+  };
+}

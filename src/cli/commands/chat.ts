@@ -1,0 +1,91 @@
+// `trustusbank chat`: send one message to an agent as the bank's chatbot does (A2A `message/send`, through the
+// mesh, with the chatbot's service account as the caller), and print the reply and the tool chain behind it.
+import type { ChatAnswer } from '../../control-plane/admin-routes.ts';
+import { DATA_DIR_ENV } from '../../core/data-dir.ts';
+import { UsageError } from '../../core/errors.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
+import { stackClient } from '../stack-client.ts';
+import { formatTable } from '../table.ts';
+
+const usage = `Usage: trustusbank chat "<prompt>" [--agent NAME] [--namespace NS] [--as NS/SERVICEACCOUNT] [--a2a 0.3|1.0]
+                        [--context ID] [--json] [--data-dir DIR]
+
+Send the prompt to an agent the way the bank's chatbot does: an A2A message sent through the mesh with the
+chatbot's identity (spiffe://cluster.local/ns/trustusbank-bank-frontend/sa/chatbot), so mesh policies,
+waypoints and AccessPolicies see it as the chatbot. Prints the reply and every tool call behind it, hand-offs
+to other agents included. Exits 1 when the agent could not answer (a 403 from an AccessPolicy, a failed task).
+
+Options:
+  --agent NAME       the agent (default support-bot)
+  --namespace NS     its namespace (default trustusbank-bank-agents)
+  --as NS/SA         send as this service account instead of the chatbot's (it must exist)
+  --a2a VERSION      A2A protocol: 0.3 (message/send, the chatbot's; default) or 1.0 (SendMessage)
+  --context ID       continue a conversation (the contextId a previous reply printed)
+  --json             print {reply, author, model, tools: [{name, author, args, result, isError}], ...}
+  --data-dir DIR     state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  -h, --help         show this help
+
+Examples:
+  trustusbank chat "What's the balance of account 12345 in USD?"
+  trustusbank chat "There is a 1499 USD charge I do not recognise on account 12345, open a ticket"
+  trustusbank chat "Balance of 12345?" --as external-attacker/mock-attacker`;
+
+export const chatCommand: Command = {
+  name: 'chat',
+  summary: 'send a message to an agent as the chatbot and show the reply and its tool chain',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        agent: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        as: { type: 'string' },
+        a2a: { type: 'string' },
+        context: { type: 'string' },
+        json: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+      },
+      usage,
+    );
+    const prompt = positionals.join(' ').trim();
+    if (prompt === '') throw new UsageError('what should the agent be asked?', usage);
+    if (values.a2a !== undefined && values.a2a !== '0.3' && values.a2a !== '1.0') throw new UsageError(`--a2a takes 0.3 or 1.0, got "${values.a2a}"`, usage);
+    const stack = stackClient(values['data-dir']);
+    const answer = await stack.call<ChatAnswer>('POST', '/chat', {
+      prompt,
+      ...(values.agent ? { agent: values.agent } : {}),
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(values.as ? { as: values.as } : {}),
+      ...(values.a2a ? { protocol: values.a2a } : {}),
+      ...(values.context ? { contextId: values.context } : {}),
+    });
+    if (values.json) {
+      console.log(JSON.stringify(answer, null, 2));
+      return answer.failed ? 1 : 0;
+    }
+    if (answer.failed) {
+      console.error(`${values.agent ?? 'support-bot'} did not answer (${answer.status === 403 ? 'denied, HTTP 403' : answer.state}) to ${answer.caller}:`);
+      console.error(answer.reply);
+      return 1;
+    }
+    console.log(answer.reply);
+    console.log('');
+    if (answer.tools.length > 0) {
+      console.log(`Tool chain (${answer.tools.length} call${answer.tools.length === 1 ? '' : 's'}):`);
+      console.log(
+        formatTable(
+          ['AGENT', 'TOOL', 'ARGUMENTS', 'RESULT'],
+          answer.tools.map((t) => [t.author, t.name, clip(JSON.stringify(t.args), 60), `${t.isError ? 'ERROR ' : ''}${clip(typeof t.result === 'string' ? t.result : JSON.stringify(t.result), 60)}`]),
+        ),
+      );
+    } else console.log('No tools were called.');
+    console.log(`\nAnswered by ${answer.author || 'the agent'} · model ${answer.model}${answer.model === 'scripted' ? ' (the offline scripted stand-in, not an LLM)' : ''} · asked as ${answer.caller} · context ${answer.contextId}`);
+    return 0;
+  },
+};
+
+function clip(text: string | undefined, width: number): string {
+  const flat = (text ?? '').replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}

@@ -1,0 +1,43 @@
+// HTTP from the control plane as a mesh workload: each connection is opened through the node's capture port
+// with a workload's token, exactly as a pod's capture shim opens it, so ztunnel resolves, routes (waypoints
+// included), authorizes and reports it as that workload. `trustusbank chat` speaks as the chatbot this way.
+import { connect, type Socket } from 'node:net';
+import { CONNECT_ACK, encodePreamble } from '../mesh/capture/protocol.ts';
+import { requestOnce } from '../gateway/http-fetch.ts';
+import type { FetchLike } from '../gateway/mcp/upstream.ts';
+import { DialAgent } from './mesh-fetch.ts';
+
+/** One captured connection: resolves once ztunnel has reached the destination (its one-byte ack). */
+export function capturedConnect(ztunnel: { host: string; port: number }, token: string, host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: ztunnel.host, port: ztunnel.port });
+    const fail = (error: Error): void => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => socket.write(encodePreamble(token, host, port)));
+    socket.once('close', () => reject(Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (refused by the mesh)`), { code: 'ECONNREFUSED' })));
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.removeAllListeners('close');
+      socket.off('error', fail);
+      if (chunk[0] !== CONNECT_ACK) return fail(Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (refused by the mesh)`), { code: 'ECONNREFUSED' }));
+      if (chunk.length > 1) socket.unshift(chunk.subarray(1));
+      resolve(socket);
+      // Paused until the HTTP client has attached its reader (it does so once the promise has settled): an
+      // explicitly paused socket does not resume when a 'data' listener is added, so resume it then.
+      setImmediate(() => socket.resume());
+    });
+  });
+}
+
+/** A fetch whose every connection is a captured one (no keep-alive: each exchange is short and one-off). */
+export function createCapturedFetch(ztunnel: () => { host: string; port: number }, token: string): FetchLike {
+  return (url, init) => {
+    const target = new URL(url);
+    const port = Number(target.port || 80);
+    const agent = new DialAgent(() => capturedConnect(ztunnel(), token, target.hostname, port), false);
+    return requestOnce(target, init, agent);
+  };
+}
