@@ -22,14 +22,15 @@ async function bareProcesses(count: number): Promise<number> {
   return elapsed;
 }
 
-async function upToReady(dataDir: string): Promise<number> {
+async function upToReady(dataDir: string): Promise<{ elapsed: number; pods: number }> {
   const started = performance.now();
-  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0']);
+  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0']);
+  const ready = await up.waitForLine(/^Ready in/);
   await up.waitForLine(/Ctrl-C/);
   const elapsed = performance.now() - started;
   up.child.kill('SIGINT');
   await up.exited;
-  return elapsed;
+  return { elapsed, pods: Number(/(\d+) pods/.exec(ready)?.[1] ?? 0) };
 }
 
 export async function run(): Promise<void> {
@@ -38,11 +39,14 @@ export async function run(): Promise<void> {
     await runCli(['--version']); // warm the compile cache once, as every run after the first has it
     const bare: number[] = [];
     const up: number[] = [];
+    let pods = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      bare.push(await bareProcesses(WORKLOADS.length));
-      up.push(await upToReady(data.path));
+      const result = await upToReady(data.path);
+      up.push(result.elapsed);
+      pods = result.pods;
+      bare.push(await bareProcesses(pods));
     }
-    report(`Start-up: ${WORKLOADS.length} workloads to ready (${ROUNDS} rounds)`, summarise(`${WORKLOADS.length} bare node processes listening (baseline)`, bare), [
+    report(`Start-up: ${pods} pods (${WORKLOADS.length} images) to ready (${ROUNDS} rounds)`, summarise(`${pods} bare node processes listening (baseline)`, bare), [
       summarise('trustusbank up → all pods ready', up),
     ]);
   } finally {

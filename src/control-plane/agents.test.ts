@@ -4,6 +4,7 @@ import type { Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, 
 import type { AgentRuntimeConfig } from '../agents/runtime/config.ts';
 import { RuleSet } from '../gateway/policy/cel.ts';
 import { checkAgentReferences, parseModelChoice, translateAgents, type ModelChoice } from './agents.ts';
+import { hostEnvFor } from './engine.ts';
 
 const BASE = `
 apiVersion: kagent.dev/v1alpha2
@@ -121,6 +122,15 @@ describe('the agents controller', () => {
     expect(generated(resources(BASE), { mode: 'provider', provider: 'openai' }).configOf('support-bot').model).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
     expect(generated(resources(BASE), { mode: 'provider', provider: 'openai', model: 'llama3.1' }).configOf('support-bot').model).toMatchObject({ provider: 'openai', model: 'llama3.1' });
     expect(generated(resources(BASE), { mode: 'modelconfig' }).configOf('support-bot').model).toMatchObject({ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' });
+  });
+
+  it('hands a pod only the host variables its Deployment names, and only key-shaped ones', () => {
+    const deployment = generated(resources(BASE), { mode: 'provider', provider: 'anthropic' }).find('Deployment', 'support-bot') as Deployment;
+    const host = { MY_ANTHROPIC_KEY: 'sk-ant-1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1', HOME: '/root', OPENAI_API_KEY: 'sk-2' };
+    expect(hostEnvFor(deployment, host)).toEqual({ MY_ANTHROPIC_KEY: 'sk-ant-1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' });
+    deployment.spec.template.metadata.annotations!['trustusbank.io/env-from-host'] = 'HOME,PATH,OPENAI_API_KEY';
+    expect(hostEnvFor(deployment, host)).toEqual({ OPENAI_API_KEY: 'sk-2' });
+    expect(hostEnvFor(generated(resources(BASE)).find('Deployment', 'support-bot') as Deployment, host)).toEqual({});
   });
 
   it('parses --model', () => {

@@ -9,7 +9,7 @@ import type { AccessPolicy, AccessPolicySubject, Agent, Deployment, EnterpriseAg
 import { AGENT_CONFIG_ENV, DEFAULT_MAX_STEPS, type AgentModelConfig, type AgentRuntimeConfig, type McpServerConfig, type PeerAgentConfig } from '../agents/runtime/config.ts';
 import { parseGoDuration } from '../manifests/duration.ts';
 import type { ManifestIssue } from '../manifests/errors.ts';
-import { ALLOW_ADDONS_ANNOTATION, ENV_FROM_HOST_ANNOTATION, type Controller } from './engine.ts';
+import { ALLOW_ADDONS_ANNOTATION, ENV_FROM_HOST_ANNOTATION, isHostEnvName, type Controller } from './engine.ts';
 import { USE_WAYPOINT_LABEL } from './waypoints.ts';
 
 export const AGENT_IMAGE = 'trustusbank/kagent-agent:1.0.0';
@@ -269,7 +269,8 @@ function resolveModel(modelConfig: ModelConfig, choice: ModelChoice): AgentModel
   }
   if (written === 'scripted') return { provider: 'scripted', model: 'scripted', source };
   const block = written === 'anthropic' ? spec.anthropic : spec.openAI;
-  const keyVariable = spec.apiKeySecretKey && /^[A-Z_][A-Z0-9_]*$/.test(spec.apiKeySecretKey) ? spec.apiKeySecretKey : KEY_VARIABLES[written];
+  // The key's variable: the ModelConfig's apiKeySecretKey when it is a name a pod may receive from the host.
+  const keyVariable = spec.apiKeySecretKey && isHostEnvName(spec.apiKeySecretKey) ? spec.apiKeySecretKey : KEY_VARIABLES[written];
   return {
     provider: written,
     model: choice.mode === 'provider' && choice.model ? choice.model : spec.model,

@@ -59,8 +59,12 @@ export interface Controller {
 
 /** A pod of a Deployment with this annotation gets these host variables (comma-separated), like secretKeyRef env. */
 export const ENV_FROM_HOST_ANNOTATION = 'trustusbank.io/env-from-host';
-/** Only what a model provider needs; a manifest cannot read arbitrary host variables this way. */
-const HOST_ENV_NAME = /^(?:[A-Z][A-Z0-9_]*_API_KEY|ANTHROPIC_BASE_URL|OPENAI_BASE_URL)$/;
+/** Only what a model provider needs (a key, a base URL); a manifest cannot read arbitrary host variables this way. */
+const HOST_ENV_NAME = /^(?:[A-Z][A-Z0-9_]*_(?:API_KEY|KEY|TOKEN)|ANTHROPIC_BASE_URL|OPENAI_BASE_URL)$/;
+
+export function isHostEnvName(name: string): boolean {
+  return HOST_ENV_NAME.test(name);
+}
 
 export class Engine implements MeshView {
   readonly authz = new AuthorizationPolicyEngine();
@@ -581,7 +585,8 @@ function qualifiedName(resource: KnownResource): string {
   return resource.metadata.namespace ? `${resource.metadata.namespace}/${resource.metadata.name}` : resource.metadata.name;
 }
 
-function hostEnvFor(deployment: Deployment, hostEnv: NodeJS.ProcessEnv): Record<string, string> {
+/** The host variables a pod of this Deployment receives at start (its env-from-host annotation, allowed names only). */
+export function hostEnvFor(deployment: Deployment, hostEnv: NodeJS.ProcessEnv): Record<string, string> {
   const names = deployment.spec.template.metadata.annotations?.[ENV_FROM_HOST_ANNOTATION]?.split(',').map((n) => n.trim()) ?? [];
   const env: Record<string, string> = {};
   for (const name of names) {

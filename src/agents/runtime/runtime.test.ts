@@ -11,6 +11,7 @@ import { SessionReader } from '../sessions.ts';
 import { readTask, sendA2aMessage, toolCallsOf } from './a2a-client.ts';
 import { AGENT_CONFIG_ENV, SESSIONS_FILE, type AgentRuntimeConfig } from './config.ts';
 import { agentWorkload } from './workload.ts';
+import { closeFakes, ok, startFake } from '../models/fake-server.test-support.ts';
 import { join } from 'node:path';
 
 const SUPPORT_SYSTEM = 'You are the bank support bot. Mask PII (email, phone, address, DOB, NI number) in your replies.';
@@ -157,6 +158,36 @@ describe('the agent runtime', () => {
       }
     } finally {
       await lonely.close();
+    }
+  });
+
+  it('runs the same loop on an OpenAI-compatible server (a local fake speaking Chat Completions), key from its variable', async () => {
+    const fake = await startFake((request, index) => {
+      const body = request.body as { messages: { role: string; content: string | null }[]; tools: { function: { name: string; description: string } }[] };
+      if (index === 0) {
+        // The model sees the tools as the server describes them, filtered by toolNames.
+        expect(body.tools.map((t) => t.function.name)).toEqual(['get_balance']);
+        return ok({ choices: [{ message: { role: 'assistant', content: null, tool_calls: [{ id: 'tc1', type: 'function', function: { name: 'get_balance', arguments: '{"account_id":"12345"}' } }] }, finish_reason: 'tool_calls' }] });
+      }
+      const toolMessage = body.messages.at(-1)!;
+      return ok({ choices: [{ message: { role: 'assistant', content: `From the bank: ${String(toolMessage.content)}` }, finish_reason: 'stop' }] });
+    });
+    const llm = await startTestWorkload('llm-bot', agentWorkload, {
+      env: {
+        [AGENT_CONFIG_ENV]: JSON.stringify(config({ name: 'llm-bot', model: { provider: 'openai', model: 'llama3.1', baseUrl: `${fake.url}/v1`, apiKeyEnv: 'BANK_LLM_API_KEY', source: 'test' }, mcpServers: [mcp('account-mcp', ['get_balance'])] })),
+        BANK_LLM_API_KEY: 'sk-test-123',
+      },
+    });
+    try {
+      const reply = await sendA2aMessage(`${llm.url}/`, 'What is the balance of account 12345?', {});
+      expect(reply).toMatchObject({ failed: false, model: 'openai/llama3.1' });
+      expect(reply.text).toContain('4287.55');
+      expect(toolCallsOf(reply.chain)).toEqual([expect.objectContaining({ name: 'get_balance', args: { account_id: '12345' } })]);
+      expect(fake.requests[0]!.headers.authorization).toBe('Bearer sk-test-123');
+      expect(fake.requests[0]!.url).toBe('/v1/chat/completions');
+    } finally {
+      await llm.close();
+      await closeFakes();
     }
   });
 
