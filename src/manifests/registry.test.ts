@@ -47,6 +47,8 @@ describe('kindByName', () => {
     ['mc', 'ModelConfig'],
     ['rmcps', 'RemoteMCPServer'],
     ['accesspolicies', 'AccessPolicy'],
+    ['cpol', 'ClusterPolicy'],
+    ['clusterpolicies.kyverno.io', 'ClusterPolicy'],
   ])('reads %s as %s', (name, kind) => {
     expect(kindByName(name)).toBe(kind);
   });
@@ -78,7 +80,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, Widget',
     ]);
   });
 
@@ -100,6 +102,7 @@ describe('registerKind', () => {
       { kind: 'AgentgatewayBackend', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AgentgatewayPolicy', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AuthorizationPolicy', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
+      { kind: 'ClusterPolicy', apiVersions: ['kyverno.io/v1'], namespaced: false },
       { kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true },
       { kind: 'EnterpriseAgentgatewayPolicy', apiVersions: ['enterpriseagentgateway.solo.io/v1alpha1'], namespaced: true },
       { kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },

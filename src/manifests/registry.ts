@@ -10,6 +10,7 @@ import { ISTIO_SECURITY_API_VERSIONS } from './kinds/istio.ts';
 import { ACCESS_POLICY_API_VERSION, KAGENT_API_VERSION, KAGENT_API_VERSIONS, accessPolicySchema, agentSchema, modelConfigSchema, remoteMcpServerSchema } from './kinds/kagent.ts';
 import { namespaceSchema } from './kinds/namespace.ts';
 import { peerAuthenticationSchema } from './kinds/peer-authentication.ts';
+import { KYVERNO_API_VERSION, clusterPolicySchema } from './kinds/kyverno.ts';
 import { REFERENCE_GRANT_API_VERSIONS, referenceGrantSchema } from './kinds/reference-grant.ts';
 import { serviceAccountSchema } from './kinds/service-account.ts';
 import { serviceSchema } from './kinds/service.ts';
@@ -98,3 +99,4 @@ registerKind({ kind: 'ModelConfig', apiVersions: KAGENT_API_VERSIONS, namespaced
 registerKind({ kind: 'RemoteMCPServer', apiVersions: KAGENT_API_VERSIONS, namespaced: true, schema: remoteMcpServerSchema, shortNames: ['rmcps'] });
 registerKind({ kind: 'Agent', apiVersions: [KAGENT_API_VERSION], namespaced: true, schema: agentSchema });
 registerKind({ kind: 'AccessPolicy', apiVersions: [ACCESS_POLICY_API_VERSION], namespaced: true, schema: accessPolicySchema, plural: 'accesspolicies' });
+registerKind({ kind: 'ClusterPolicy', apiVersions: [KYVERNO_API_VERSION], namespaced: false, schema: clusterPolicySchema, shortNames: ['cpol'] });

@@ -510,7 +510,97 @@ export interface AccessPolicySpec {
 
 export type AccessPolicy = Resource<'AccessPolicy', 'policy.kagent-enterprise.solo.io/v1alpha1', AccessPolicySpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy;
+// --- Kyverno kyverno.io/v1 ------------------------------------------------------------------------------
+
+/** Kyverno takes both cases for the policy-wide action (the CRD's enum); kept as written: compare ignoring case. */
+export type KyvernoValidationFailureAction = 'Enforce' | 'Audit' | 'enforce' | 'audit';
+
+/** Which Pods a rule is about. Only Pods: Kyverno verifies images on Pods (and generates the rules for their
+ *  controllers itself), so a Deployment's pods are checked as they start. */
+export interface KyvernoResourceDescription {
+  kinds: 'Pod'[];
+  /** The Pod's namespace must match one of these (`*` and `?` wildcards). Absent: any namespace. */
+  namespaces?: string[];
+}
+
+export interface KyvernoResourceFilter {
+  resources: KyvernoResourceDescription;
+}
+
+/** Exactly one of `any` (one filter matches) and `all` (every filter matches), as Kyverno requires. An
+ *  `exclude` may have neither: it then excludes nothing. */
+export interface KyvernoMatchResources {
+  any?: KyvernoResourceFilter[];
+  all?: KyvernoResourceFilter[];
+}
+
+/** Transparency logs are not consulted here; these say so explicitly for a real cluster too. */
+export interface KyvernoRekor {
+  ignoreTlog: true;
+}
+
+export interface KyvernoCTLog {
+  ignoreSCT: true;
+}
+
+export interface KyvernoStaticKeyAttestor {
+  /** One or more PEM public keys (`-----BEGIN PUBLIC KEY-----`, as in cosign.pub). Kyverno treats each key of
+   *  several as an entry of its own, and the attestor set's `count` applies across them. */
+  publicKeys: string;
+  /** Default sha256, the only digest supported. */
+  signatureAlgorithm?: 'sha256';
+  rekor?: KyvernoRekor;
+  ctlog?: KyvernoCTLog;
+}
+
+export interface KyvernoAttestor {
+  keys: KyvernoStaticKeyAttestor;
+}
+
+export interface KyvernoAttestorSet {
+  /** How many entries (keys) must verify; absent: all of them. At most the number of entries as written. */
+  count?: number;
+  entries: KyvernoAttestor[];
+}
+
+export interface KyvernoImageVerification {
+  /** Default Cosign, the only type supported. */
+  type?: 'Cosign';
+  /** Image reference patterns with `*` and `?` wildcards; the rule verifies the images matching one. */
+  imageReferences: string[];
+  /** Every set must be satisfied. */
+  attestors: KyvernoAttestorSet[];
+  /** Default true (Kyverno pins the verified digest into the Pod; pods here always run by digest). */
+  mutateDigest?: boolean;
+  /** Default true: with mutateDigest false, the image must be written with a digest. */
+  verifyDigest?: boolean;
+  /** Default true (Kyverno's bookkeeping of verified images; every pod start is verified here). */
+  required?: boolean;
+  /** Kyverno ≥ 1.13: overrides spec.validationFailureAction for this entry. */
+  failureAction?: 'Enforce' | 'Audit';
+}
+
+export interface KyvernoRule {
+  name: string;
+  match: KyvernoMatchResources;
+  exclude?: KyvernoMatchResources;
+  verifyImages: KyvernoImageVerification[];
+}
+
+export interface ClusterPolicySpec {
+  /** Default Audit: failures are reported, not blocked. */
+  validationFailureAction?: KyvernoValidationFailureAction;
+  /** Kyverno's background scans of existing resources; no effect here (every pod start is admitted anew). */
+  background?: boolean;
+  /** 1–30; Kyverno's webhook timeout. No effect here: admission runs in-process. */
+  webhookTimeoutSeconds?: number;
+  rules: KyvernoRule[];
+}
+
+/** Cluster-scoped. Only `verifyImages` rules on Pods, with static keys (cosign key pairs). */
+export type ClusterPolicy = Resource<'ClusterPolicy', 'kyverno.io/v1', ClusterPolicySpec>;
+
+export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy | ClusterPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */
