@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
   }
   const data = tempDir('tub-bench-');
   try {
-    const up = await runCli(['up', '--detach', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0']);
+    const up = await runCli(['up', '--detach', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
     for (const prompt of PROMPTS) {
       const chat = await runCli(['chat', prompt, '--data-dir', data.path]);

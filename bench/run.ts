@@ -2,6 +2,7 @@
 const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   authz: () => import('./authz.bench.ts'),
   cel: () => import('./cel.ts'),
+  demo: () => import('./demo.bench.ts'),
   gateway: () => import('./gateway.bench.ts'),
   hbone: () => import('./hbone.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),

@@ -24,7 +24,7 @@ async function bareProcesses(count: number): Promise<number> {
 
 async function upToReady(dataDir: string): Promise<{ elapsed: number; pods: number }> {
   const started = performance.now();
-  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0']);
+  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
   const ready = await up.waitForLine(/^Ready in/);
   await up.waitForLine(/Ctrl-C/);
   const elapsed = performance.now() - started;

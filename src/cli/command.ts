@@ -4,6 +4,8 @@ import { UsageError } from '../core/errors.ts';
 
 export interface Command {
   name: string;
+  /** Other names the command answers to (the original demo's script names). */
+  aliases?: readonly string[];
   summary: string;
   usage: string;
   /** Resolves to the exit code, or to undefined when the command keeps the process running (a server). */

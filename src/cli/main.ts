@@ -4,13 +4,17 @@ import { UsageError, UserError } from '../core/errors.ts';
 import { wantsHelp, type Command } from './command.ts';
 import { applyCommand, deleteCommand } from './commands/apply.ts';
 import { chatCommand } from './commands/chat.ts';
+import { demoCommand } from './commands/demo.ts';
+import { eventsCommand } from './commands/events.ts';
+import { registryCommand } from './commands/registry.ts';
+import { imagesCommand, resetCommand, rugpullCommand } from './commands/images.ts';
 import { curlCommand } from './commands/curl.ts';
 import { downCommand } from './commands/down.ts';
 import { execCommand } from './commands/exec.ts';
 import { gatewayCommand } from './commands/gateway.ts';
 import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
-import { policiesCommand } from './commands/policies.ts';
+import { admissionCommand, policiesCommand } from './commands/policies.ts';
 import { statusCommand } from './commands/status.ts';
 import { upCommand } from './commands/up.ts';
 import { workloadCommand } from './commands/workload.ts';
@@ -26,8 +30,15 @@ const COMMANDS: readonly Command[] = [
   execCommand,
   curlCommand,
   policiesCommand,
+  admissionCommand,
   gatewayCommand,
   chatCommand,
+  imagesCommand,
+  rugpullCommand,
+  resetCommand,
+  registryCommand,
+  eventsCommand,
+  demoCommand,
   workloadCommand,
 ];
 
@@ -53,7 +64,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     console.log(pkg.version);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
   if (!command) throw new UsageError(`unknown command "${name}"`, usage);
   if (wantsHelp(rest)) {
     console.log(command.usage);

@@ -28,7 +28,15 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
   rmSync(socketPath, { force: true });
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://engine');
-    const handler = routes[`${req.method} ${url.pathname}`];
+    // Exact routes first; a route ending in `/*` takes the rest of the path (decoded) as the query's `rest`.
+    let handler = routes[`${req.method} ${url.pathname}`];
+    if (!handler) {
+      const prefix = Object.keys(routes).find((key) => key.endsWith('/*') && `${req.method} ${url.pathname}`.startsWith(key.slice(0, -1)));
+      if (prefix) {
+        handler = routes[prefix];
+        url.searchParams.set('rest', decodeURIComponent(url.pathname.slice(prefix.length - 1 - (req.method ?? '').length - 1)));
+      }
+    }
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
     try {
       const raw = req.method === 'GET' ? '' : (await readBody(req, 16 * 1024 * 1024)).toString('utf8');

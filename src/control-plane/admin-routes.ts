@@ -6,6 +6,7 @@ import type { AdminRoutes } from './admin-api.ts';
 import { sendA2aMessage, toolCallsOf, type A2aProtocol } from '../agents/runtime/a2a-client.ts';
 import { describeModelChoice } from './agents.ts';
 import { createCapturedFetch } from './captured-fetch.ts';
+import { reset, restoreClean, rugpull } from './image-ops.ts';
 import type { Cluster } from './cluster.ts';
 
 export interface PodStatus {
@@ -117,6 +118,25 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { deleted, pods: engine.podsOf(namespace, workload).map((pod) => pod.name) };
     },
     'GET /metrics': async () => ({ text: await cluster.metrics.metrics() }),
+    'GET /images': (): ImageListing => ({
+      images: cluster.images.list().map(({ ref, digest }) => ({
+        ref,
+        digest,
+        ...(cluster.builds.find((b) => b.digest === digest) ? { variant: cluster.builds.find((b) => b.digest === digest)!.variant } : {}),
+        signers: cluster.supplyChain.signersOf(digest),
+      })),
+    }),
+    'POST /images/rugpull': () => rugpull(cluster),
+    'POST /images/restore': () => restoreClean(cluster),
+    'POST /reset': () => reset(cluster),
+    'GET /registry/entries': () => ({ entries: cluster.registry.view() }),
+    'GET /registry/entries/*': (_body, query) => {
+      const name = query.get('rest') ?? '';
+      const entry = cluster.registry.view().find((e) => e.entry.name === name);
+      if (!entry) throw new UserError(`no registry entry "${name}" (see \`trustusbank registry list\`)`);
+      return entry;
+    },
+    'GET /events': () => ({ events: cluster.supplyChain.events() }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
     'POST /chat': async (body) => chat(cluster, parseChatRequest(body as Record<string, unknown>)),
     // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.
@@ -149,6 +169,10 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { server, approved };
     },
   };
+}
+
+export interface ImageListing {
+  images: { ref: string; digest: string; variant?: string; signers: { signer: string; keyId: string }[] }[];
 }
 
 export interface ChatRequest {

@@ -21,7 +21,13 @@ import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
 import { createAgentsUi } from '../agents/ui/server.ts';
 import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
+import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
+import { SupplyChain } from './supply-chain.ts';
+import { loadCatalogue, type Catalogue } from '../registry/catalogue.ts';
+import { registryView, type Observed, type RegistryEntryView } from '../registry/drift.ts';
+import { createRegistryServer } from '../registry/server.ts';
+import { observeRegistry, recordOnboarding } from './registry-observer.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 
@@ -44,6 +50,8 @@ export interface ClusterOptions {
   model?: ModelChoice;
   /** Host port of the agents UI (default 18007; 0 picks a free one). */
   agentsUiPort?: number;
+  /** Host port of the registry (default 18006; 0 picks a free one). */
+  registryPort?: number;
 }
 
 export interface ImageBuild {
@@ -71,6 +79,10 @@ export interface Cluster {
   dataDir: string;
   /** The agents' model, as chosen at start. */
   model: ModelChoice;
+  /** Image signatures and admission. */
+  supplyChain: SupplyChain;
+  /** The registry's catalogue and its view of what runs (onboarded against current, drift). */
+  registry: { catalogue: Catalogue; view(): RegistryEntryView[] };
   log: Logger;
   /** Documents of every YAML file under a path, for apply/delete. */
   readDocuments(path: string): { file: string; text: string }[];
@@ -107,7 +119,30 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const hbone: { transport?: HboneTransport } = {};
   let captureEndpoint = { host: '127.0.0.1', port: 0 };
   const model = options.model ?? { mode: 'scripted' };
-  const engine = new Engine({ dataDir, images, rotator, shimFile, log, ztunnel: () => captureEndpoint, controllers: [createAgentsController(model)] });
+  const supplyChain: SupplyChain = new SupplyChain({
+    dataDir,
+    images,
+    builds,
+    defaultVariant: (image) => WORKLOADS.find((w) => w.image === image)?.defaultVariant,
+    metrics,
+    log,
+    policies: () => engine.list('ClusterPolicy').map(({ resource }) => resource as ClusterPolicy),
+  });
+  supplyChain.signBuilds();
+  const catalogue = loadCatalogue();
+  const onboardedBuild = (image: string): string | undefined => builds.find((b) => b.image === image && b.variant === WORKLOADS.find((w) => w.image === image)?.defaultVariant)?.digest;
+  const onboarded = recordOnboarding(dataDir, catalogue, onboardedBuild);
+  const registry = { catalogue, view: () => registryView(catalogue, observeRegistry({ engine, waypoints }, catalogue, onboarded)) };
+  const engine: Engine = new Engine({
+    dataDir,
+    images,
+    rotator,
+    shimFile,
+    log,
+    ztunnel: () => captureEndpoint,
+    controllers: [createAgentsController(model)],
+    admit: (template) => supplyChain.admit(template),
+  });
   const waypoints = new WaypointDirectory({
     engine,
     rotator,
@@ -161,6 +196,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const ui = await startAgentsUi(engine, dataDir, options.agentsUiPort ?? AGENTS_UI_PORT);
     servers.push(ui.server);
     forwards.push(ui.forward);
+    const registryUi = await startRegistry(registry.catalogue, () => observeRegistry({ engine, waypoints }, registry.catalogue, onboarded), options.registryPort ?? REGISTRY_PORT);
+    servers.push(registryUi.server);
+    forwards.push(registryUi.forward);
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
       if (annotation === undefined) continue;
@@ -186,6 +224,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     forwards,
     dataDir,
     model,
+    supplyChain,
+    registry,
     log,
     readDocuments: (path) => readManifestDocuments(path, []),
     close,
@@ -244,6 +284,16 @@ function displayPath(file: string): string {
 }
 
 export const AGENTS_UI_PORT = 18007;
+export const REGISTRY_PORT = 18006;
+
+/** The registry's page and REST API on the host. */
+async function startRegistry(catalogue: Catalogue, observe: () => Observed, port: number): Promise<{ server: Server; forward: HostForward }> {
+  const registry = createRegistryServer({ catalogue: () => catalogue, observe });
+  const server = createHttpServer((req, res) => void registry.handle(req, res));
+  server.on('close', () => registry.close());
+  const bound = await listen(server, { host: '127.0.0.1', port, portHint: '--registry-port N' });
+  return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service: 'registry', port: bound.port, url: `${bound.url}/` } };
+}
 
 /** The agents UI on the host: every agent's sessions, read from the agents' own session files. */
 async function startAgentsUi(engine: Engine, dataDir: string, port: number): Promise<{ server: Server; forward: HostForward }> {

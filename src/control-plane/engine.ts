@@ -73,6 +73,8 @@ export class Engine implements MeshView {
   private derived: LoadedResource[] = [];
   private derivedByKey = new Map<string, LoadedResource>();
   private derivedWarnings: string[] = [];
+  /** The last admission refusal per Deployment (`ns/name`), until a pod of it is admitted. */
+  private readonly refusals = new Map<string, { digest: string; templateHash: string; reason: string; at: string }>();
   private readonly pods = new Map<string, Pod>();
   private readonly podsByToken = new Map<string, Pod>();
   private readonly podsByIp = new Map<string, Pod>();
@@ -293,7 +295,9 @@ export class Engine implements MeshView {
     // Rolling update: old pods go once the new ones are ready (checked again whenever readiness changes).
     if (outdated.length > 0) {
       const newReady = current.filter((p) => p.ready).length;
-      if (newReady >= Math.min(replicas, current.length) || replicas === 0) for (const old of outdated) stops.push(this.removePod(old));
+      // Only once every replica of the new template is ready: a pod that could not be created (refused at
+      // admission) must not take the old ones down with it.
+      if (replicas === 0 || newReady >= replicas) for (const old of outdated) stops.push(this.removePod(old));
     }
   }
 
@@ -331,13 +335,21 @@ export class Engine implements MeshView {
         capture: { ztunnel: this.options.ztunnel(), namespace, dns: this.dns },
       },
     };
+    const deploymentKey = `${namespace}/${deployment.metadata.name}`;
     try {
       this.options.admit?.(template);
     } catch (error) {
       this.podIps.release(`${namespace}/${name}`);
-      this.options.log.warn('pod refused at admission', { deployment: `${namespace}/${deployment.metadata.name}`, image: container.image, digest, error: (error as Error).message });
+      const reason = (error as Error).message;
+      const previous = this.refusals.get(deploymentKey);
+      // Every reconciliation retries (a policy may have changed); the same refusal is logged once.
+      if (previous?.digest !== digest || previous.reason !== reason) {
+        this.options.log.warn('pod refused at admission', { deployment: deploymentKey, image: container.image, digest, error: reason });
+      }
+      this.refusals.set(deploymentKey, { digest, templateHash, reason, at: new Date().toISOString() });
       return undefined;
     }
+    this.refusals.delete(deploymentKey);
     await this.options.rotator.ensure({ namespace, serviceAccount });
     const pod = new Pod(template, this.options.log, () => this.onPodChange());
     this.pods.set(pod.uid, pod);
@@ -380,6 +392,39 @@ export class Engine implements MeshView {
   }
 
   /** Resolves once every Deployment has all its replicas ready (or rejects after the timeout). */
+  /** Where a Deployment's rollout stands: every pod on the wanted digest and ready, or refused at admission. */
+  rolloutStatus(namespace: string, name: string): { digest?: string; complete: boolean; pods: { name: string; digest: string; ready: boolean }[]; refused?: { digest: string; reason: string; at: string } } {
+    const deployment = this.list('Deployment', namespace).find(({ resource }) => resource.metadata.name === name)?.resource as Deployment | undefined;
+    if (!deployment) throw new UserError(`no Deployment ${name} in namespace ${namespace}`);
+    const digest = this.options.images.resolve(deployment.spec.template.spec.containers[0].image);
+    const pods = this.podsOf(namespace, name)
+      .filter((p) => p.phase !== 'Terminated')
+      .map((p) => ({ name: p.name, digest: p.imageDigest, ready: p.ready && p.phase === 'Running' }));
+    const refusal = this.refusals.get(`${namespace}/${name}`);
+    const complete = pods.length === (deployment.spec.replicas ?? 1) && pods.every((p) => p.digest === digest && p.ready);
+    return { ...(digest ? { digest } : {}), complete, pods, ...(refusal && refusal.digest === digest ? { refused: { digest: refusal.digest, reason: refusal.reason, at: refusal.at } } : {}) };
+  }
+
+  /** Wait until the rollout completes or admission refuses it. */
+  async waitRollout(namespace: string, name: string, timeoutMs: number): Promise<ReturnType<Engine['rolloutStatus']>> {
+    const deadline = Date.now() + timeoutMs;
+    await this.reconciling;
+    for (;;) {
+      const status = this.rolloutStatus(namespace, name);
+      if (status.complete || status.refused) return status;
+      if (Date.now() > deadline) throw new Error(`rollout of ${namespace}/${name} not complete after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.listeners.delete(done);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, 100);
+        this.listeners.add(done);
+      });
+    }
+  }
+
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {

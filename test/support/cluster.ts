@@ -7,6 +7,7 @@ import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.t
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
 import { startCluster, type Cluster } from '../../src/control-plane/cluster.ts';
 import { adminSocketPath, removeStackState, writeStackState } from '../../src/runtime/stack-state.ts';
+import { seriesSum } from '../../src/core/prometheus-text.ts';
 import { runCli, type CliResult } from './cli.ts';
 import { tempDir } from './workloads.ts';
 
@@ -27,7 +28,7 @@ export interface TestCluster {
 
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
   let admin: Server;
   try {
     const socket = adminSocketPath(dir.path);
@@ -58,11 +59,4 @@ export async function startTestCluster(): Promise<TestCluster> {
 }
 
 /** The value of one Prometheus series whose labels include all of `labels`, or 0. */
-export function seriesValue(text: string, metric: string, labels: Record<string, string>): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${metric}{`)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
+export const seriesValue = seriesSum;

@@ -13,13 +13,14 @@ import { stackClient } from '../stack-client.ts';
 export const MESH_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'mesh');
 export const GATEWAY_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'gateway');
 export const AGENT_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'agents');
+export const ADMISSION_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'admission');
 
-const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES, kagent: AGENT_POLICIES } as const;
+const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES, kagent: AGENT_POLICIES, admission: ADMISSION_POLICIES } as const;
 type Layer = keyof typeof LAYERS;
 const DEFAULT_LAYERS: Layer[] = ['mesh'];
-const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies', kagent: 'Agent access policies' };
+const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Gateway policies', kagent: 'Agent access policies', admission: 'Admission policies' };
 
-const usage = `Usage: trustusbank policies [mesh|gateway|kagent|all] on|off [--data-dir DIR]
+const usage = `Usage: trustusbank policies [mesh|gateway|kagent|admission|all] on|off [--data-dir DIR]
 
 mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
           the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
@@ -30,6 +31,8 @@ gateway:  the agent gateway's policies (${GATEWAY_POLICIES}): deny PII-shaped to
 kagent:   the agents' AccessPolicies (${AGENT_POLICIES}): support-bot may be called by
           the chatbot and triage-bot only, fraud-bot by triage-bot only; enforced at each agent's waypoint on
           the caller's mesh identity (a denied caller gets 403 before the agent's model runs).
+admission: image signature verification before any pod starts (${ADMISSION_POLICIES}):
+          a Kyverno ClusterPolicy (verifyImages) with the bank's public key; the same as \`trustusbank admission on\`.
 all:      every layer. With no layer: mesh (Act 3 of the demo).
 
 on:  apply them;  off: delete them again.
@@ -40,19 +43,19 @@ Options:
 
 export const policiesCommand: Command = {
   name: 'policies',
-  summary: 'switch the mesh, gateway and agent access policies on or off',
+  summary: 'switch the mesh, gateway, agent access and admission policies on or off',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
     let layers: Layer[] = DEFAULT_LAYERS;
     if (positionals[0] === 'all') {
       positionals.shift();
-      layers = ['mesh', 'gateway', 'kagent'];
+      layers = ['mesh', 'gateway', 'kagent', 'admission'];
     } else if (positionals[0] !== undefined && positionals[0] in LAYERS) {
       layers = [positionals.shift() as Layer];
     }
     const [mode, ...extra] = positionals;
-    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, kagent, all) or on|off, got "${mode}"`, usage);
+    if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, kagent, admission, all) or on|off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     const stack = stackClient(values['data-dir']);
     // One request for all layers, so a mistake in one applies none (the engine's apply is atomic).
@@ -62,5 +65,26 @@ export const policiesCommand: Command = {
     for (const warning of result.warnings) console.error(`Warning: ${warning}`);
     for (const layer of layers) console.log(`${LAYER_NAMES[layer]} are ${mode}.`);
     return 0;
+  },
+};
+
+const admissionUsage = `Usage: trustusbank admission on|off [--data-dir DIR]
+
+Switch image admission on or off: ${ADMISSION_POLICIES} holds a Kyverno ClusterPolicy (verifyImages) that
+requires every pod's image, at the exact digest it would run, to carry a cosign-style signature by the bank's
+key. Checked before a pod starts: a refused pod never runs, and its Deployment keeps its previous pod. Each
+refusal is an event (\`trustusbank events\`), a metric (kyverno_policy_results_total{rule_result="fail"}) and a
+log line naming image, digest and reason. The same as \`trustusbank policies admission on|off\`.
+
+Options:
+  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  -h, --help       show this help`;
+
+export const admissionCommand: Command = {
+  name: 'admission',
+  summary: 'switch image signature verification at admission on or off',
+  usage: admissionUsage,
+  run(argv) {
+    return policiesCommand.run(['admission', ...argv]);
   },
 };

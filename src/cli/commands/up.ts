@@ -7,7 +7,7 @@ import type { StackStatus } from '../../control-plane/admin-routes.ts';
 import { adminRoutes } from '../../control-plane/admin-routes.ts';
 import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
-import { AGENTS_UI_PORT, startCluster } from '../../control-plane/cluster.ts';
+import { AGENTS_UI_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
 import { DATA_DIR_ENV, ensureDir, resolveDataDir } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
@@ -22,7 +22,7 @@ export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--attacker-port N] [--gateway-port N]
-                      [--agents-ui-port N] [--host-port NS/SERVICE=N]...
+                      [--agents-ui-port N] [--registry-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -41,6 +41,7 @@ Options:
   --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
   --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
   --agents-ui-port N        host port of the agents UI (default ${AGENTS_UI_PORT}; 0 picks a free one)
+  --registry-port N         host port of the registry (default ${REGISTRY_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -58,6 +59,7 @@ export const upCommand: Command = {
         'attacker-port': { type: 'string' },
         'gateway-port': { type: 'string' },
         'agents-ui-port': { type: 'string' },
+        'registry-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -75,10 +77,11 @@ export const upCommand: Command = {
     }
     const model = modelFromFlags(values.model, process.env);
     const agentsUiPort = parsePortFlag(values['agents-ui-port'], '--agents-ui-port', AGENTS_UI_PORT, usage);
+    const registryPort = parsePortFlag(values['registry-port'], '--registry-port', REGISTRY_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, agentsUiPort);
+    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort });
   },
 };
 
@@ -95,13 +98,13 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, agentsUiPort: number): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();
   const started = new Date();
   console.log(`Starting TrustUsBank (data in ${dataDir})…`);
-  const cluster = await startCluster({ dataDir, hostPorts, model, agentsUiPort, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
+  const cluster = await startCluster({ dataDir, hostPorts, model, ...ports, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
   const socket = adminSocketPath(dataDir);
   const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
     await cluster.close();

@@ -1,0 +1,123 @@
+// `trustusbank demo [--json]`: the three acts and every further layer, on the running stack (started in the
+// background first when none runs), with receipts; exit 0 only when the whole story holds.
+import { join } from 'node:path';
+import type { ChatAnswer, StackStatus } from '../../control-plane/admin-routes.ts';
+import { DEFAULT_MANIFESTS, readManifestDocuments } from '../../control-plane/cluster.ts';
+import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
+import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
+import { UsageError, UserError } from '../../core/errors.ts';
+import { runDemo, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
+import { readLiveStack } from '../../runtime/stack-state.ts';
+import { CLI_BIN } from '../bin-path.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
+import { stackClient, type StackClient } from '../stack-client.ts';
+import { formatTable } from '../table.ts';
+import { spawnSync } from 'node:child_process';
+
+const POLICIES = join(DEFAULT_MANIFESTS, 'policies');
+/** The files each layer applies (relative to deploy/manifests/policies/). */
+export const LAYER_FILES: Record<LayerName, string> = {
+  mesh: 'mesh',
+  'gateway-arguments': 'gateway/deny-pii-in-tool-args.yaml',
+  dlp: 'gateway/dlp.yaml',
+  'tool-pinning': 'gateway/tool-pinning.yaml',
+  admission: 'admission',
+  'access-policy': 'agents',
+};
+
+const usage = `Usage: trustusbank demo [--json] [--data-dir DIR]
+
+Run the whole story and check it: reset; Act 1 (the clean converter); the same-tag rug-pull; Act 2 (no defence:
+the model fetches the customer's profile and the converter ships it to the attacker); the mesh policies; Act 3
+(the mesh refuses the converter on its SPIFFE identity; the reply is unchanged); then each further layer alone
+(the gateway's argument policy, DLP, tool pinning, admission, AccessPolicy), each checked against the attack it
+stops and against the clean run. Prints a receipt per act and per layer. Starts the stack in the background
+when none runs. Exit 0 only when every check holds. The agents use the scripted model unless the stack was
+started with another.
+
+Options:
+  --json           print {ok, acts: [{name, reply, tools, attackerEventsAdded, denies, stoppedBy}], layers: [{layer, attackStopped, cleanRunOk}], ...}
+  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  -h, --help       show this help`;
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'run the three acts and every layer, with receipts (exit 0 when the story holds)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
+    const dataDir = resolveDataDir(values['data-dir']);
+    const progress = (line: string): void => {
+      // Progress goes to stderr so that --json output stays one document.
+      (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+    };
+    if (!readLiveStack(dataDir)) {
+      progress('TrustUsBank is not running: starting it in the background…');
+      const up = spawnSync(process.execPath, [CLI_BIN, 'up', '--detach', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      if (up.status !== 0) throw new UserError('could not start TrustUsBank (see the output above)');
+    }
+    const stack = stackClient(values['data-dir']);
+    const report = await runDemo(demoApi(stack), { progress });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else printReport(report);
+    return report.ok ? 0 : 1;
+  },
+};
+
+export function demoApi(stack: StackClient): DemoApi {
+  let attackerUrl: string | undefined;
+  const attacker = async (): Promise<string> => {
+    if (!attackerUrl) {
+      const status = await stack.call<StackStatus>('GET', '/status');
+      const forward = status.forwards.find((f) => f.namespace === 'external-attacker' && f.service === 'mock-attacker');
+      if (!forward) throw new UserError("the mock attacker has no host port; the demo reads the attacker's counter there");
+      attackerUrl = forward.url;
+    }
+    return attackerUrl;
+  };
+  const documents = (layer: LayerName) => readManifestDocuments(join(POLICIES, LAYER_FILES[layer]), []);
+  return {
+    reset: () => stack.call('POST', '/reset', {}),
+    rugpull: () => stack.call<RolloutOutcome>('POST', '/images/rugpull', {}),
+    restoreClean: () => stack.call<RolloutOutcome>('POST', '/images/restore', {}),
+    restartConverter: async () => {
+      await stack.call('POST', '/restart', { namespace: 'trustusbank-bank-vendors', workload: 'currency-converter' });
+    },
+    apply: async (layer) => {
+      await stack.call('POST', '/apply', { documents: documents(layer) });
+    },
+    remove: async (layer) => {
+      await stack.call('POST', '/delete', { documents: documents(layer) });
+    },
+    chat: (prompt, as) => stack.call<ChatAnswer>('POST', '/chat', { prompt, ...(as ? { as } : {}) }),
+    lootCount: async () => ((await (await fetch(new URL('/loot', await attacker()))).json()) as { count: number }).count,
+    metrics: async () => (await stack.call<{ text: string }>('GET', '/metrics')).text,
+  };
+}
+
+function printReport(report: DemoReport): void {
+  console.log('');
+  for (const act of report.acts) {
+    console.log(`${act.name}${act.ok ? '' : '  ✗'}`);
+    console.log(`  reply:     ${act.reply.split('\n')[0]}`);
+    console.log(`  tools:     ${act.tools.map((t) => `${t.name}${Object.keys(t.args).includes('customer_profile') ? '(customer_profile!)' : ''}`).join(' → ') || 'none'}`);
+    console.log(`  attacker:  +${act.attackerEventsAdded} exfiltration event${act.attackerEventsAdded === 1 ? '' : 's'}`);
+    console.log(`  denies:    mesh ${act.denies.mesh} (on the converter ${act.denies.meshOnConverter}), gateway ${act.denies.gateway}, admission ${act.denies.admission}, AccessPolicy ${act.denies.accessPolicy}`);
+    console.log(`  stopped by: ${act.stoppedBy}`);
+    for (const check of act.checks) console.log(`  ${check}`);
+    console.log('');
+  }
+  console.log(
+    formatTable(
+      ['LAYER (alone)', 'ATTACK STOPPED', 'CLEAN RUN OK', 'EVIDENCE'],
+      report.layers.map((l) => [l.layer, l.attackStopped ? 'yes' : 'NO', l.cleanRunOk ? 'yes' : 'NO', l.evidence.length > 110 ? `${l.evidence.slice(0, 109)}…` : l.evidence]),
+    ),
+  );
+  console.log('');
+  if (report.ok) console.log(`The story holds (${(report.durationMs / 1000).toFixed(1)} s). \`trustusbank reset\` starts over.`);
+  else {
+    console.log('The story does NOT hold:');
+    for (const failure of report.failures) console.log(`  - ${failure}`);
+  }
+}

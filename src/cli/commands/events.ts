@@ -1,0 +1,40 @@
+// `trustusbank events`: what admission refused (or audited), as Kubernetes shows policy violations.
+import type { AdmissionEvent } from '../../control-plane/supply-chain.ts';
+import { DATA_DIR_ENV } from '../../core/data-dir.ts';
+import { UsageError } from '../../core/errors.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
+import { stackClient } from '../stack-client.ts';
+import { formatTable } from '../table.ts';
+
+const usage = `Usage: trustusbank events [--json] [--data-dir DIR]
+
+The admission events of the running stack: every pod an image-verification policy refused (or, in Audit mode,
+admitted with a failure), with the Deployment, the image, the exact digest, the policy and rule, and the reason.
+A refused rollout retried by the control plane is one event.
+
+Options:
+  --json           print JSON
+  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+  -h, --help       show this help`;
+
+export const eventsCommand: Command = {
+  name: 'events',
+  summary: 'admission events: refused images, with digest and reason',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
+    const { events } = await stackClient(values['data-dir']).call<{ events: AdmissionEvent[] }>('GET', '/events');
+    if (values.json) {
+      console.log(JSON.stringify({ events }, null, 2));
+      return 0;
+    }
+    if (events.length === 0) {
+      console.log('No admission events.');
+      return 0;
+    }
+    console.log(formatTable(['TIME', 'TYPE', 'REASON', 'OBJECT', 'IMAGE', 'DIGEST', 'POLICY/RULE'], events.map((e) => [e.time, e.type, e.reason, e.object, e.image, e.digest.slice(0, 19), `${e.policy ?? ''}/${e.rule ?? ''}`])));
+    for (const e of events) console.log(`\n${e.time} ${e.object}: ${e.message}`);
+    return 0;
+  },
+};

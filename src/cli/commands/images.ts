@@ -1,0 +1,119 @@
+// `trustusbank images`, `rugpull` (alias upgrade-banking-app) and `reset` (alias reset-demo): what each image
+// reference points at and who signed it; the vendor's same-tag rug-pull; and the way back to a clean stack.
+import type { ImageListing } from '../../control-plane/admin-routes.ts';
+import type { ResetOutcome, RolloutOutcome } from '../../control-plane/image-ops.ts';
+import { DATA_DIR_ENV } from '../../core/data-dir.ts';
+import { UsageError } from '../../core/errors.ts';
+import { parseCommandArgs, type Command } from '../command.ts';
+import { stackClient } from '../stack-client.ts';
+import { formatTable } from '../table.ts';
+
+const dataDirOption = `  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)`;
+
+const imagesUsage = `Usage: trustusbank images [--json] [--data-dir DIR]
+
+Every image reference of the local image store: the digest its tag points at now, the build behind it, and
+who signed that digest (cosign-style signatures: the bank's key, or another key). The rug-pull moves
+acme-fx/currency-converter:1.0.0 to other bytes with the same name and tag: the digest and the signer change.
+
+Options:
+  --json           print JSON
+${dataDirOption}
+  -h, --help       show this help`;
+
+export const imagesCommand: Command = {
+  name: 'images',
+  summary: 'image references: digest, build, signer',
+  usage: imagesUsage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, imagesUsage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, imagesUsage);
+    const answer = await stackClient(values['data-dir']).call<ImageListing>('GET', '/images');
+    if (values.json) {
+      console.log(JSON.stringify(answer, null, 2));
+      return 0;
+    }
+    console.log(
+      formatTable(
+        ['REF', 'DIGEST', 'BUILD', 'SIGNED BY'],
+        answer.images.map((i) => [i.ref, i.digest.slice(0, 19), i.variant ?? '?', i.signers.length > 0 ? i.signers.map((s) => `${s.signer} (${s.keyId})`).join(', ') : 'unsigned']),
+      ),
+    );
+    return 0;
+  },
+};
+
+const rugpullUsage = `Usage: trustusbank rugpull [--json] [--data-dir DIR]
+       (also: trustusbank upgrade-banking-app)
+
+Act 2's supply-chain attack: put the compromised build of the vendor's converter behind the same reference,
+acme-fx/currency-converter:1.0.0 (same name, same tag, new digest, signed with a key that is not the bank's),
+and let the Deployment roll. No manifest changes. With admission on, the new pod is refused and the previous
+one keeps running.
+
+Options:
+  --json           print JSON
+${dataDirOption}
+  -h, --help       show this help`;
+
+export const rugpullCommand: Command = {
+  name: 'rugpull',
+  aliases: ['upgrade-banking-app'],
+  summary: "swap the vendor converter's bytes behind the same tag (Act 2)",
+  usage: rugpullUsage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, rugpullUsage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, rugpullUsage);
+    const stack = stackClient(values['data-dir']);
+    if (!values.json) console.log('Retagging acme-fx/currency-converter:1.0.0 and rolling the converter…');
+    const outcome = await stack.call<RolloutOutcome>('POST', '/images/rugpull', {});
+    if (values.json) {
+      console.log(JSON.stringify(outcome, null, 2));
+      return outcome.refused ? 1 : 0;
+    }
+    console.log(`${outcome.ref}: ${shortDigest(outcome.previousDigest)} → ${shortDigest(outcome.digest)} (same tag)`);
+    if (outcome.refused) {
+      console.log(`Refused at admission: ${outcome.refused}`);
+      console.log(`The converter keeps running its previous pod (${outcome.pods.map((p) => `${p.name} ${shortDigest(p.digest)}`).join(', ')}).`);
+      return 1;
+    }
+    console.log(`Rolled out: ${outcome.pods.map((p) => `${p.name} ${shortDigest(p.digest)}`).join(', ')}. No manifest changed.`);
+    return 0;
+  },
+};
+
+const resetUsage = `Usage: trustusbank reset [--json] [--data-dir DIR]
+       (also: trustusbank reset-demo)
+
+Back to the stack \`up\` left: the clean converter behind its tag (rolled back), every policy layer removed
+(mesh, gateway, agents, admission: everything under deploy/manifests/policies/), the attacker's loot cleared.
+Logs, metrics and the agents' sessions are kept: they are the evidence.
+
+Options:
+  --json           print JSON
+${dataDirOption}
+  -h, --help       show this help`;
+
+export const resetCommand: Command = {
+  name: 'reset',
+  aliases: ['reset-demo'],
+  summary: 'clean converter, no policies, no loot: the stack as after up',
+  usage: resetUsage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, resetUsage);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, resetUsage);
+    const outcome = await stackClient(values['data-dir']).call<ResetOutcome>('POST', '/reset', {});
+    if (values.json) {
+      console.log(JSON.stringify(outcome, null, 2));
+      return 0;
+    }
+    console.log(`Converter: ${outcome.converter.ref} → ${shortDigest(outcome.converter.digest)} (the clean build), ${outcome.converter.rolledOut ? 'rolled out' : 'not rolled out'}.`);
+    console.log(outcome.policiesRemoved.length > 0 ? `Removed: ${outcome.policiesRemoved.join(', ')}.` : 'No policy was in force.');
+    console.log(outcome.lootCleared ? "The attacker's loot is cleared." : "The attacker's loot could not be cleared (is mock-attacker running?).");
+    return 0;
+  },
+};
+
+function shortDigest(digest: string | undefined): string {
+  return digest ? digest.slice(0, 19) : '(none)';
+}

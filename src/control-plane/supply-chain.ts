@@ -1,0 +1,126 @@
+// The supply chain of the embedded cluster: who signed which image digest, and admission. At start every build is
+// signed as its publisher would: the bank's key (deploy/keys/, a committed demo key) signs the bank's own images
+// and the vendor build it onboarded; the rug-pulled build carries a signature by the attacker's key (made per data
+// directory). Admission runs before every pod starts: the Kyverno ClusterPolicies with verifyImages rules decide,
+// and a refusal is an event, a metric (Kyverno's kyverno_policy_results_total) and a log line naming image, digest
+// and reason. The engine keeps the previous pod of a refused rollout.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../core/log.ts';
+import type { ClusterPolicy } from '../manifests/types.ts';
+import { PROJECT_ROOT, type ImageStore } from '../runtime/images.ts';
+import { evaluateImageAdmission } from '../supply-chain/admission.ts';
+import { KeyStore, SignatureStore, cosignDockerReference, keyIdOf, signImage } from '../supply-chain/signing.ts';
+import type { ImageBuild } from './cluster.ts';
+import type { PodTemplate } from './pod.ts';
+
+export const BANK_KEY_DIR = join(PROJECT_ROOT, 'deploy', 'keys');
+export const BANK_SIGNER = 'trustusbank-bank';
+export const ATTACKER_SIGNER = 'attacker';
+
+export interface AdmissionEvent {
+  time: string;
+  type: 'Warning';
+  reason: 'PolicyViolation';
+  /** `Deployment ns/name`. */
+  object: string;
+  image: string;
+  digest: string;
+  policy?: string;
+  rule?: string;
+  message: string;
+}
+
+export class AdmissionRefused extends Error {
+  override readonly name = 'AdmissionRefused';
+}
+
+export interface SupplyChainOptions {
+  dataDir: string;
+  images: ImageStore;
+  builds: ImageBuild[];
+  /** Which build of each image its publisher ships: the default (clean) one. */
+  defaultVariant: (image: string) => string | undefined;
+  metrics: Registry;
+  log: Logger;
+  policies: () => ClusterPolicy[];
+}
+
+export class SupplyChain {
+  readonly signatures: SignatureStore;
+  private readonly signers = new Map<string, string>();
+  private readonly results: Counter;
+  private readonly recorded: AdmissionEvent[] = [];
+  /** The last refusal per Deployment, so a reconciliation retrying it is not a new event. */
+  private readonly lastRefusal = new Map<string, string>();
+
+  constructor(private readonly options: SupplyChainOptions) {
+    this.signatures = SignatureStore.open(join(options.dataDir, 'images', 'signatures'));
+    this.results = new Counter({
+      name: 'kyverno_policy_results_total',
+      help: 'Admission results per policy rule (Kyverno names and labels): rule_result is pass or fail.',
+      labelNames: ['policy_validation_mode', 'policy_type', 'policy_name', 'rule_name', 'rule_result', 'rule_type', 'resource_kind', 'resource_namespace', 'resource_request_operation'],
+      registers: [options.metrics],
+    });
+  }
+
+  /** Sign every build as its publisher would (idempotent: a digest already signed by that key is left alone). */
+  signBuilds(): void {
+    const bank = { privateKeyPem: readFileSync(join(BANK_KEY_DIR, `${BANK_SIGNER}.key`), 'utf8'), publicKeyPem: readFileSync(join(BANK_KEY_DIR, `${BANK_SIGNER}.pub`), 'utf8') };
+    const attacker = KeyStore.open(join(this.options.dataDir, 'keys')).ensure(ATTACKER_SIGNER);
+    this.signers.set(keyIdOf(bank.publicKeyPem), BANK_SIGNER);
+    this.signers.set(keyIdOf(attacker.publicKeyPem), ATTACKER_SIGNER);
+    for (const build of this.options.builds) {
+      const key = build.variant === this.options.defaultVariant(build.image) ? bank : attacker;
+      const keyId = keyIdOf(key.publicKeyPem);
+      if (this.signatures.list(build.digest).some((s) => s.keyId === keyId)) continue;
+      this.signatures.add(build.digest, signImage(cosignDockerReference(build.image), build.digest, key.privateKeyPem));
+    }
+  }
+
+  signersOf(digest: string): { signer: string; keyId: string }[] {
+    return this.signatures.list(digest).map((s) => ({ signer: this.signers.get(s.keyId) ?? 'unknown key', keyId: s.keyId }));
+  }
+
+  events(): AdmissionEvent[] {
+    return [...this.recorded];
+  }
+
+  /** The engine's admission hook: throws AdmissionRefused when an enforcing policy refuses the pod. */
+  admit(template: PodTemplate): void {
+    const policies = this.options.policies();
+    if (policies.length === 0) return;
+    const decision = evaluateImageAdmission(policies, { namespace: template.namespace, image: template.image, digest: template.imageDigest }, this.signatures.list(template.imageDigest));
+    const object = `Deployment ${template.namespace}/${template.deployment}`;
+    if (!decision.policy) return;
+    const labels = {
+      policy_validation_mode: decision.enforced ? 'enforce' : 'audit',
+      policy_type: 'cluster',
+      policy_name: decision.policy,
+      rule_name: decision.rule ?? '',
+      rule_type: 'imageVerify',
+      resource_kind: 'Pod',
+      resource_namespace: template.namespace,
+      resource_request_operation: 'create',
+    };
+    const failed = !decision.allowed || (decision.audit?.length ?? 0) > 0;
+    if (!failed) {
+      this.results.inc({ ...labels, rule_result: 'pass' });
+      this.lastRefusal.delete(object);
+      return;
+    }
+    const message = decision.allowed ? `audit: ${decision.audit?.join('; ')}` : decision.reason;
+    const key = `${template.imageDigest}|${message}`;
+    // A reconciliation retries a refused rollout on every change: the same refusal is one event, counted once.
+    if (this.lastRefusal.get(object) !== key) {
+      this.lastRefusal.set(object, key);
+      this.results.inc({ ...labels, rule_result: 'fail' });
+      const event: AdmissionEvent = { time: new Date().toISOString(), type: 'Warning', reason: 'PolicyViolation', object, image: template.image, digest: template.imageDigest, ...(decision.policy ? { policy: decision.policy } : {}), ...(decision.rule ? { rule: decision.rule } : {}), message };
+      this.recorded.push(event);
+      if (this.recorded.length > 500) this.recorded.shift();
+      this.options.log.warn(decision.allowed ? 'admission audit' : 'admission refused', { object, image: template.image, digest: template.imageDigest, policy: decision.policy, rule: decision.rule, reason: message });
+    }
+    if (!decision.allowed) throw new AdmissionRefused(decision.reason);
+  }
+}

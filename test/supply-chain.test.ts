@@ -1,0 +1,134 @@
+// The supply chain in a running cluster: the same-tag rug-pull (digest moves, tag and manifests do not),
+// signatures and admission (the rug-pulled bytes refused before they start, the clean ones admitted), the
+// registry's drift (appears after the rug-pull, clears after reset), and `demo`, the whole story end to end.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callAdminApi } from '../src/control-plane/admin-api.ts';
+import type { ImageListing } from '../src/control-plane/admin-routes.ts';
+import { readManifestDocuments } from '../src/control-plane/cluster.ts';
+import type { ResetOutcome, RolloutOutcome } from '../src/control-plane/image-ops.ts';
+import type { AdmissionEvent } from '../src/control-plane/supply-chain.ts';
+import { ADMISSION_POLICIES } from '../src/cli/commands/policies.ts';
+import type { DemoReport } from '../src/demo/demo.ts';
+import type { RegistryEntryView } from '../src/registry/drift.ts';
+import { adminSocketPath } from '../src/runtime/stack-state.ts';
+import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+
+const REF = 'acme-fx/currency-converter:1.0.0';
+const VENDORS = 'trustusbank-bank-vendors';
+
+describe('the supply chain', () => {
+  let t: TestCluster;
+  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => callAdminApi<T>(adminSocketPath(t.dataDir), method, path, body);
+  const converterPods = () => t.cluster.engine.podsOf(VENDORS, 'currency-converter').filter((p) => p.phase === 'Running');
+  const registryEntry = async (): Promise<RegistryEntryView> => {
+    const url = new URL(`/api/entries/${encodeURIComponent('acme-fx/currency-converter')}`, t.cluster.forwards.find((f) => f.service === 'registry')!.url);
+    return (await (await fetch(url)).json()) as RegistryEntryView;
+  };
+
+  beforeAll(async () => {
+    t = await startTestCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('signs the bank’s images and the onboarded vendor build with the bank’s key, the rug-pull with another', async () => {
+    const { images } = await admin<ImageListing>('GET', '/images');
+    const converter = images.find((i) => i.ref === REF)!;
+    expect(converter).toMatchObject({ variant: 'clean', signers: [expect.objectContaining({ signer: 'trustusbank-bank' })] });
+    for (const image of images) expect(image.signers.map((s) => s.signer)).toEqual(['trustusbank-bank']);
+    const rugpull = t.cluster.builds.find((b) => b.image === REF && b.variant === 'rugpull')!;
+    expect(t.cluster.supplyChain.signersOf(rugpull.digest).map((s) => s.signer)).toEqual(['attacker']);
+    const table = await t.cli(['images']);
+    expect(table.stdout).toMatch(/acme-fx\/currency-converter:1\.0\.0\s+sha256:\S+\s+clean\s+trustusbank-bank/);
+  });
+
+  it('rugpull changes the digest behind the tag, not the tag or any manifest, and the registry marks the drift; reset clears it', async () => {
+    const manifests = JSON.stringify(t.cluster.engine.list());
+    const before = t.cluster.images.resolve(REF)!;
+    expect((await registryEntry()).status).toBe('ok');
+
+    const pulled = await t.cli(['rugpull', '--json']);
+    expect(pulled.code).toBe(0);
+    const outcome = JSON.parse(pulled.stdout) as RolloutOutcome;
+    expect(outcome).toMatchObject({ ref: REF, previousDigest: before, rolledOut: true });
+    expect(outcome.digest).not.toBe(before);
+    expect(t.cluster.images.resolve(REF)).toBe(outcome.digest);
+    expect(converterPods().map((p) => [p.image, p.imageDigest])).toEqual([[REF, outcome.digest]]);
+    expect(JSON.stringify(t.cluster.engine.list())).toBe(manifests);
+
+    const drifted = await registryEntry();
+    expect(drifted).toMatchObject({ status: 'drift', drift: { image: true } });
+    expect(drifted.drift.reasons.join(' ')).toContain(outcome.digest.slice(0, 19));
+    const listed = await t.cli(['registry', 'list']);
+    expect(listed.stdout).toMatch(/acme-fx\/currency-converter.*DRIFT/);
+
+    const reset = await admin<ResetOutcome>('POST', '/reset', {});
+    expect(reset).toMatchObject({ converter: { digest: before, rolledOut: true }, lootCleared: true });
+    expect((await registryEntry()).status).toBe('ok');
+    expect((await t.attackerLoot()).count).toBe(0);
+  }, 60_000);
+
+  it('admission refuses the rug-pulled image before it starts and admits the clean one; the previous pod keeps running', async () => {
+    const docs = readManifestDocuments(ADMISSION_POLICIES, []);
+    await t.cluster.engine.apply(docs);
+    try {
+      const metric = async (result: string) => seriesValue(await t.metricsText(), 'kyverno_policy_results_total', { policy_name: 'verify-bank-images', rule_result: result, resource_namespace: VENDORS });
+      // The clean build, signed by the bank, is admitted: a new pod starts.
+      const passed = await metric('pass');
+      await admin('POST', '/restart', { namespace: VENDORS, workload: 'currency-converter' });
+      expect(await metric('pass')).toBe(passed + 1);
+      const clean = converterPods();
+      expect(clean).toHaveLength(1);
+
+      const refused = await t.cli(['rugpull', '--json']);
+      expect(refused.code).toBe(1);
+      const outcome = JSON.parse(refused.stdout) as RolloutOutcome;
+      expect(outcome.rolledOut).toBe(false);
+      expect(outcome.refused).toMatch(/no signature by the policy|none verifies|not signed|signature/i);
+      // The refused bytes never ran: the previous pod serves on.
+      expect(converterPods().map((p) => [p.name, p.imageDigest])).toEqual(clean.map((p) => [p.name, p.imageDigest]));
+      expect(await metric('fail')).toBe(1);
+      const { events } = await admin<{ events: AdmissionEvent[] }>('GET', '/events');
+      expect(events.at(-1)).toMatchObject({ object: `Deployment ${VENDORS}/currency-converter`, image: REF, digest: outcome.digest, policy: 'verify-bank-images' });
+      const log = readFileSync(join(t.dataDir, 'logs', 'control-plane.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(log.some((l) => l.msg === 'admission refused' && l.digest === outcome.digest && String(l.reason).length > 0)).toBe(true);
+
+      const listed = await t.cli(['events']);
+      expect(listed.stdout).toContain(outcome.digest.slice(0, 19));
+      expect(listed.stdout).toContain('verify-bank-images/bank-signed-images');
+      // Retried reconciliations do not count again.
+      await t.cluster.engine.reconcile();
+      expect(await metric('fail')).toBe(1);
+    } finally {
+      await admin('POST', '/reset', {});
+    }
+    expect(converterPods()[0]!.imageDigest).toBe(t.cluster.builds.find((b) => b.image === REF && b.variant === 'clean')!.digest);
+  }, 60_000);
+
+  it('demo proves every act and every layer, and says so as JSON', async () => {
+    const run = await t.cli(['demo', '--json']);
+    const report = JSON.parse(run.stdout) as DemoReport;
+    expect(report.failures).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.acts.map((a) => [a.name, a.attackerEventsAdded > 0])).toEqual([
+      ['Act 1: clean', false],
+      ['Act 2: compromised', true],
+      ['Act 3: defended', false],
+    ]);
+    const three = report.acts[2]!;
+    expect(three.denies.meshOnConverter).toBeGreaterThanOrEqual(1);
+    expect(three.stoppedBy).toContain('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
+    expect(three.reply).toContain('$5,445.19');
+    expect(report.layers.map((l) => [l.layer, l.attackStopped, l.cleanRunOk])).toEqual([
+      ['gateway-arguments', true, true],
+      ['dlp', true, true],
+      ['tool-pinning', true, true],
+      ['admission', true, true],
+      ['access-policy', true, true],
+    ]);
+  }, 120_000);
+});
