@@ -90,6 +90,14 @@ function firstLine(message: string): string {
 }
 
 function positionOf(document: Document, lineCounter: LineCounter, path: readonly PathSegment[]): SourcePosition | undefined {
+  const offset = offsetOfPath(document, path);
+  if (offset === undefined) return undefined;
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/** Where in the source the value at `path` starts: the deepest key or item the path reaches (aliases followed). */
+export function offsetOfPath(document: Document, path: readonly PathSegment[]): number | undefined {
   let node: unknown = document.contents;
   let offset = rangeStart(node);
   for (const segment of path) {
@@ -105,9 +113,7 @@ function positionOf(document: Document, lineCounter: LineCounter, path: readonly
       offset = rangeStart(node) ?? offset;
     } else break;
   }
-  if (offset === undefined) return undefined;
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
+  return offset;
 }
 
 function rangeStart(node: unknown): number | undefined {

@@ -4,11 +4,12 @@
 // refused whole, so the register never shows half of a file.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, isMap, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import { parseImageReference } from '../manifests/image-reference.ts';
 import { formatPath, type PathSegment } from '../manifests/paths.ts';
+import { offsetOfPath } from '../manifests/yaml-source.ts';
 import { manifestErrorMap } from '../manifests/zod-messages.ts';
 
 /** `deploy/registry/catalogue.yaml` of this checkout (from `src/registry/` under tsx, `dist/src/registry/` when built). */
@@ -223,7 +224,7 @@ export function parseCatalogue(source: string, file: string): Catalogue {
   if (value === null || value === undefined) throw new CatalogueError([{ file, field: '', message: 'is empty; expected financialEntity and entries' }]);
 
   const lineOf = (path: readonly PathSegment[]): number | undefined => {
-    const offset = offsetOf(document, path);
+    const offset = offsetOfPath(document, path);
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
   const issueAt = (path: readonly PathSegment[], message: string): CatalogueIssue => {
@@ -332,27 +333,6 @@ function entryNameOf(value: unknown, index: number): string | undefined {
 }
 
 /** Offset of a field in the source: the key of a mapping entry, the item of a list; else its nearest parent. */
-function offsetOf(document: Document, path: readonly PathSegment[]): number | undefined {
-  let node: unknown = document.contents;
-  let offset = rangeStart(node);
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value) === String(segment));
-      if (!pair) break;
-      offset = rangeStart(pair.key) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment];
-      if (node === undefined) break;
-      offset = rangeStart(node) ?? offset;
-    } else break;
-  }
-  return offset;
-}
-
-function rangeStart(node: unknown): number | undefined {
-  return (node as Node | null | undefined)?.range?.[0];
-}
 
 /** An entry is in-house when its provider is the financial entity itself (same LEI). */
 export function isInHouse(catalogue: Pick<Catalogue, 'financialEntity'>, entry: CatalogueEntry): boolean {

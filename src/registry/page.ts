@@ -2,6 +2,7 @@
 // provider's name), so every value goes through `escapeHtml`, and the pages carry no script at all; the
 // server adds a Content-Security-Policy that forbids scripts as a second line. No external resources: the
 // pages work offline.
+import { escapeHtml, htmlDocument } from '../core/html.ts';
 import type { FinancialEntity, RegisterRow } from './catalogue.ts';
 import type { CurrentTool, EntryStatus, RegistryEntryView } from './drift.ts';
 
@@ -11,11 +12,7 @@ export interface RegistryListView {
   register: RegisterRow[];
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
+export { escapeHtml };
 
 /** The path of an entry's page: each segment percent-encoded, the vendor prefix's `/` kept as a separator. */
 export function entryPagePath(name: string): string {
@@ -204,21 +201,7 @@ function plural(count: number, one: string, many: string): string {
 }
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(title)} — TrustUsBank registry</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, 'registry', STYLE, body);
 }
 
 const STYLE = `

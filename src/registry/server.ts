@@ -4,7 +4,8 @@
 // shows the cluster as it is (a rug-pull shows on the next reload).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../core/errors.ts';
-import { sendJson, sendText } from '../core/http.ts';
+import { sendHtml } from '../core/html.ts';
+import { sendJson } from '../core/http.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { doraRegister, type Catalogue } from './catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from './drift.ts';
@@ -24,14 +25,6 @@ export interface RegistryServer {
   close(): void;
 }
 
-const HTML = 'text/html; charset=utf-8';
-// The pages carry no script: forbid it outright, so that an escaping bug cannot become script execution.
-const HTML_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 const JSON_HEADERS: Record<string, string> = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
 
 export function createRegistryServer(options: RegistryServerOptions): RegistryServer {
@@ -71,18 +64,18 @@ export function createRegistryServer(options: RegistryServerOptions): RegistrySe
     }
     if (path === '/') {
       const { catalogue, entries } = await views();
-      html(res, 200, renderRegistryList({ financialEntity: catalogue.financialEntity, entries, register: doraRegister(catalogue) }));
+      sendHtml(res, 200, renderRegistryList({ financialEntity: catalogue.financialEntity, entries, register: doraRegister(catalogue) }));
       return;
     }
     const pageName = nameAfter(path, '/entries/');
     if (pageName !== undefined) {
       const found = pageName === null ? undefined : (await views()).entries.find((view) => view.entry.name === pageName);
-      if (found) html(res, 200, renderEntryPage(found));
-      else html(res, 404, renderNotFound(`no catalogue entry named ${JSON.stringify(pageName ?? path.slice('/entries/'.length))}`));
+      if (found) sendHtml(res, 200, renderEntryPage(found));
+      else sendHtml(res, 404, renderNotFound(`no catalogue entry named ${JSON.stringify(pageName ?? path.slice('/entries/'.length))}`));
       return;
     }
     if (path.startsWith('/api/')) json(res, 404, { error: `no such path: ${path}` });
-    else html(res, 404, renderNotFound(`no such page: ${path}`));
+    else sendHtml(res, 404, renderNotFound(`no such page: ${path}`));
   };
 
   return {
@@ -97,7 +90,7 @@ export function createRegistryServer(options: RegistryServerOptions): RegistrySe
         log.error('registry request failed', { path: req.url, error });
         if (res.headersSent) res.destroy();
         else if (new URL(req.url ?? '/', 'http://registry').pathname.startsWith('/api/')) json(res, 500, { error: errorMessage(error) });
-        else html(res, 500, renderError(errorMessage(error)));
+        else sendHtml(res, 500, renderError(errorMessage(error)));
       }
     },
     close: () => {
@@ -126,7 +119,3 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   sendJson(res, status, body, { ...JSON_HEADERS, ...headers });
 }
 
-function html(res: ServerResponse, status: number, page: string): void {
-  for (const [name, value] of Object.entries(HTML_HEADERS)) res.setHeader(name, value);
-  sendText(res, status, page, HTML);
-}

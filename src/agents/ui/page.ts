@@ -1,6 +1,7 @@
 // The agents UI's HTML: data in, string out. Everything shown here was written by a model or a tool server
 // (messages, arguments, results, even ids), so every value goes through `escapeHtml` and the pages carry no
 // script at all; the server adds a Content-Security-Policy that forbids scripts as a second line.
+import { escapeHtml, htmlDocument } from '../../core/html.ts';
 import type { SessionDetail, SessionSummary, ToolCallRecord } from '../sessions.ts';
 
 /** Argument keys that mark a tool call as touching customer PII (the chatbot's debug pane uses the same list). */
@@ -32,11 +33,7 @@ export interface SessionPageView extends AgentRef {
   session: SessionDetail;
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export { escapeHtml };
 
 /** True when the call is one the debug pane flags: a PII tool, or an argument key naming personal data. */
 export function isPiiTouching(call: Pick<ToolCallRecord, 'name' | 'args'>): boolean {
@@ -169,21 +166,7 @@ function plural(count: number, noun: string): string {
 }
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(title)} — TrustUsBank agents</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, 'agents', STYLE, body);
 }
 
 const STYLE = `

@@ -2,7 +2,8 @@
 // write them). A plain Node request handler; the `up` process mounts it on the agents UI port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../core/errors.ts';
-import { sendJson, sendText } from '../../core/http.ts';
+import { sendHtml } from '../../core/html.ts';
+import { sendJson } from '../../core/http.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { SessionReader, type SessionDetail } from '../sessions.ts';
 import { renderError, renderNotFound, renderSessionList, renderSessionPage, type AgentRef, type AgentStatus, type ListedSession } from './page.ts';
@@ -31,14 +32,6 @@ export interface SessionListing {
   agents: AgentStatus[];
 }
 
-const HTML = 'text/html; charset=utf-8';
-// The pages carry no script: forbid it outright, so that an escaping bug cannot become script execution.
-const HTML_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
 export function createAgentsUi(options: AgentsUiOptions): AgentsUi {
   const limitPerAgent = options.limitPerAgent ?? 200;
@@ -169,10 +162,6 @@ function matchSessionPath(path: string, prefix: string): { namespace: string; ag
   }
 }
 
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  for (const [name, value] of Object.entries(HTML_HEADERS)) res.setHeader(name, value);
-  sendText(res, status, html, HTML);
-}
 
 function compareDesc(a: string, b: string): number {
   return a < b ? 1 : a > b ? -1 : 0;
