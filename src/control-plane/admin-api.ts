@@ -33,8 +33,14 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     if (!handler) {
       const prefix = Object.keys(routes).find((key) => key.endsWith('/*') && `${req.method} ${url.pathname}`.startsWith(key.slice(0, -1)));
       if (prefix) {
+        let rest: string;
+        try {
+          rest = decodeURIComponent(url.pathname.slice(prefix.length - 1 - (req.method ?? '').length - 1));
+        } catch {
+          return sendJson(res, 400, { error: `malformed percent-encoding in ${url.pathname}` });
+        }
         handler = routes[prefix];
-        url.searchParams.set('rest', decodeURIComponent(url.pathname.slice(prefix.length - 1 - (req.method ?? '').length - 1)));
+        url.searchParams.set('rest', rest);
       }
     }
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
