@@ -45,6 +45,18 @@ describe('the agents in the cluster', () => {
     const card = await t.curlFrom('external-attacker', 'mock-attacker', ['-H', 'A2A-Version: 1.0', 'http://support-bot.trustusbank-bank-agents.svc.cluster.local:8080/.well-known/agent-card.json']);
     expect(card.code).toBe(0);
     expect(JSON.parse(card.stdout)).toMatchObject({ name: 'support-bot', supportedInterfaces: expect.arrayContaining([expect.objectContaining({ protocolVersion: '1.0', protocolBinding: 'JSONRPC' })]) });
+    // Streaming (A2A 1.0 SendStreamingMessage) through the agent's waypoint: server-sent events end to end.
+    const stream = await t.curlFrom('external-attacker', 'mock-attacker', [
+      '-H',
+      'A2A-Version: 1.0',
+      '-d',
+      JSON.stringify({ jsonrpc: '2.0', id: 's1', method: 'SendStreamingMessage', params: { message: { messageId: 'm-s1', role: 'ROLE_USER', parts: [{ text: 'I am customer 12345. What is my balance?' }] } } }),
+      'http://support-bot.trustusbank-bank-agents.svc.cluster.local:8080/',
+    ]);
+    expect(stream.code).toBe(0);
+    const events = stream.stdout.split('\n\n').filter((chunk) => chunk.startsWith('data: ')).map((chunk) => JSON.parse(chunk.slice(6)) as { result: Record<string, { status?: { state?: string } }> });
+    expect(events[0]!.result.task).toBeDefined();
+    expect(events.at(-1)!.result.statusUpdate?.status?.state).toBe('TASK_STATE_COMPLETED');
     const legacy = await t.chat('I am customer 12345. What is my balance?');
     expect(legacy).toMatchObject({ failed: false, author: 'support-bot', model: 'scripted', caller: 'spiffe://cluster.local/ns/trustusbank-bank-frontend/sa/chatbot' });
     expect(legacy.reply).toContain('£4,287.55');
