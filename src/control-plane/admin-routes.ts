@@ -119,12 +119,10 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     },
     'GET /metrics': async () => ({ text: await cluster.metrics.metrics() }),
     'GET /images': (): ImageListing => ({
-      images: cluster.images.list().map(({ ref, digest }) => ({
-        ref,
-        digest,
-        ...(cluster.builds.find((b) => b.digest === digest) ? { variant: cluster.builds.find((b) => b.digest === digest)!.variant } : {}),
-        signers: cluster.supplyChain.signersOf(digest),
-      })),
+      images: cluster.images.list().map(({ ref, digest }) => {
+        const variant = cluster.builds.find((b) => b.digest === digest)?.variant;
+        return { ref, digest, ...(variant ? { variant } : {}), signers: cluster.supplyChain.signersOf(digest) };
+      }),
     }),
     'POST /images/rugpull': () => rugpull(cluster),
     'POST /images/restore': () => restoreClean(cluster),

@@ -2,7 +2,7 @@
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
 import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
@@ -119,20 +119,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const hbone: { transport?: HboneTransport } = {};
   let captureEndpoint = { host: '127.0.0.1', port: 0 };
   const model = options.model ?? { mode: 'scripted' };
+  const defaultVariant = (image: string): string | undefined => WORKLOADS.find((w) => w.image === image)?.defaultVariant;
   const supplyChain: SupplyChain = new SupplyChain({
     dataDir,
     images,
     builds,
-    defaultVariant: (image) => WORKLOADS.find((w) => w.image === image)?.defaultVariant,
+    defaultVariant,
     metrics,
     log,
     policies: () => engine.list('ClusterPolicy').map(({ resource }) => resource as ClusterPolicy),
   });
   supplyChain.signBuilds();
   const catalogue = loadCatalogue();
-  const onboardedBuild = (image: string): string | undefined => builds.find((b) => b.image === image && b.variant === WORKLOADS.find((w) => w.image === image)?.defaultVariant)?.digest;
-  const onboarded = recordOnboarding(dataDir, catalogue, onboardedBuild);
-  const registry = { catalogue, view: () => registryView(catalogue, observeRegistry({ engine, waypoints }, catalogue, onboarded)) };
+  const onboarded = recordOnboarding(dataDir, catalogue, (image) => builds.find((b) => b.image === image && b.variant === defaultVariant(image))?.digest);
+  const observeNow = (): Observed => observeRegistry({ engine, waypoints }, catalogue, onboarded);
+  const registry = { catalogue, view: () => registryView(catalogue, observeNow()) };
   const engine: Engine = new Engine({
     dataDir,
     images,
@@ -193,12 +194,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const [namespace, name] = key.split('/') as [string, string];
       forwards.push({ namespace, service: name, port: Number(new URL(url).port), url });
     }
-    const ui = await startAgentsUi(engine, dataDir, options.agentsUiPort ?? AGENTS_UI_PORT);
-    servers.push(ui.server);
-    forwards.push(ui.forward);
-    const registryUi = await startRegistry(registry.catalogue, () => observeRegistry({ engine, waypoints }, registry.catalogue, onboarded), options.registryPort ?? REGISTRY_PORT);
-    servers.push(registryUi.server);
-    forwards.push(registryUi.forward);
+    for (const ui of [
+      await serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
+      await serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
+    ]) {
+      servers.push(ui.server);
+      forwards.push(ui.forward);
+    }
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
       if (annotation === undefined) continue;
@@ -287,27 +289,20 @@ export const AGENTS_UI_PORT = 18007;
 export const REGISTRY_PORT = 18006;
 
 /** The registry's page and REST API on the host. */
-async function startRegistry(catalogue: Catalogue, observe: () => Observed, port: number): Promise<{ server: Server; forward: HostForward }> {
-  const registry = createRegistryServer({ catalogue: () => catalogue, observe });
-  const server = createHttpServer((req, res) => void registry.handle(req, res));
-  server.on('close', () => registry.close());
-  const bound = await listen(server, { host: '127.0.0.1', port, portHint: '--registry-port N' });
-  return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service: 'registry', port: bound.port, url: `${bound.url}/` } };
+/** A read-only UI of the `up` process on a host port (the agents UI, the registry), listed with the forwards. */
+async function serveOnHost(service: string, app: { handle(req: IncomingMessage, res: ServerResponse): unknown; close(): void }, port: number, portHint: string): Promise<{ server: Server; forward: HostForward }> {
+  const server = createHttpServer((req, res) => void app.handle(req, res));
+  server.on('close', () => app.close());
+  const bound = await listen(server, { host: '127.0.0.1', port, portHint });
+  return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service, port: bound.port, url: `${bound.url}/` } };
 }
 
-/** The agents UI on the host: every agent's sessions, read from the agents' own session files. */
-async function startAgentsUi(engine: Engine, dataDir: string, port: number): Promise<{ server: Server; forward: HostForward }> {
-  const ui = createAgentsUi({
-    sources: () =>
-      engine
-        .list('Deployment')
-        .filter(({ resource }) => resource.metadata.labels?.[MANAGED_BY_LABEL] === 'kagent')
-        .map(({ resource }) => ({ namespace: resource.metadata.namespace!, agent: resource.metadata.name, file: join(dataDir, 'volumes', resource.metadata.namespace!, resource.metadata.name, SESSIONS_FILE) })),
-  });
-  const server = createHttpServer((req, res) => ui.handle(req, res));
-  server.on('close', () => ui.close());
-  const bound = await listen(server, { host: '127.0.0.1', port, portHint: '--agents-ui-port N' });
-  return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service: 'agents-ui', port: bound.port, url: `${bound.url}/` } };
+/** Every agent's session file, where its pod keeps it. */
+function agentSessionFiles(engine: Engine, dataDir: string): { namespace: string; agent: string; file: string }[] {
+  return engine
+    .list('Deployment')
+    .filter(({ resource }) => resource.metadata.labels?.[MANAGED_BY_LABEL] === 'kagent')
+    .map(({ resource }) => ({ namespace: resource.metadata.namespace!, agent: resource.metadata.name, file: join(dataDir, 'volumes', resource.metadata.namespace!, resource.metadata.name, SESSIONS_FILE) }));
 }
 
 /** Like `kubectl port-forward`: a host port straight to a ready pod of the service (not through the mesh). */

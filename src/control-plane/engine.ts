@@ -42,7 +42,7 @@ export interface EngineOptions {
   log: Logger;
   /** Where pods' captured connections go. */
   ztunnel: () => { host: string; port: number };
-  /** Hook run before a pod is created (admission); throw to refuse. */
+  /** Hook run before a pod is created (admission); throw to refuse. The hook logs and counts its refusals. */
   admit?: (template: PodTemplate) => void;
   /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
   controllers?: Controller[];
@@ -74,7 +74,7 @@ export class Engine implements MeshView {
   private derivedByKey = new Map<string, LoadedResource>();
   private derivedWarnings: string[] = [];
   /** The last admission refusal per Deployment (`ns/name`), until a pod of it is admitted. */
-  private readonly refusals = new Map<string, { digest: string; templateHash: string; reason: string; at: string }>();
+  private readonly refusals = new Map<string, { digest: string; reason: string; at: string }>();
   private readonly pods = new Map<string, Pod>();
   private readonly podsByToken = new Map<string, Pod>();
   private readonly podsByIp = new Map<string, Pod>();
@@ -340,13 +340,9 @@ export class Engine implements MeshView {
       this.options.admit?.(template);
     } catch (error) {
       this.podIps.release(`${namespace}/${name}`);
-      const reason = (error as Error).message;
-      const previous = this.refusals.get(deploymentKey);
-      // Every reconciliation retries (a policy may have changed); the same refusal is logged once.
-      if (previous?.digest !== digest || previous.reason !== reason) {
-        this.options.log.warn('pod refused at admission', { deployment: deploymentKey, image: container.image, digest, error: reason });
-      }
-      this.refusals.set(deploymentKey, { digest, templateHash, reason, at: new Date().toISOString() });
+      // The admission hook reports its refusals (log, event, metric), as a webhook does; every reconciliation
+      // retries (a policy may have changed), and the rollout's status says why it is stuck.
+      this.refusals.set(deploymentKey, { digest, reason: (error as Error).message, at: new Date().toISOString() });
       return undefined;
     }
     this.refusals.delete(deploymentKey);

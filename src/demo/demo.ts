@@ -81,18 +81,8 @@ function deniesIn(metrics: string): Denies {
     meshOnConverter: seriesSum(metrics, 'istio_tcp_connections_failed_total', { reporter: 'destination', response_flags: 'DENY', source_principal: CONVERTER_IDENTITY }),
     gateway: seriesSum(metrics, 'agentgateway_requests_total', { gateway: 'trustusbank-platform/trustusbank-agentgw', status: '403' }),
     admission: seriesSum(metrics, 'kyverno_policy_results_total', { rule_result: 'fail', policy_validation_mode: 'enforce' }),
-    accessPolicy: waypointDenies(metrics),
+    accessPolicy: seriesSum(metrics, 'agentgateway_requests_total', { gateway: /trustusbank-bank-agents\/.+-waypoint/, status: '403', reason: 'Authorization' }),
   };
-}
-
-function waypointDenies(metrics: string): number {
-  let total = 0;
-  for (const line of metrics.split('\n')) {
-    if (line.startsWith('agentgateway_requests_total{') && /gateway="trustusbank-bank-agents\/[^"]+-waypoint"/.test(line) && line.includes('status="403"') && line.includes('reason="Authorization"')) {
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return total;
 }
 
 function difference(after: Denies, before: Denies): Denies {

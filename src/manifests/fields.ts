@@ -2,6 +2,7 @@
 // carry the rules every kind shares: how unknown fields are refused, which upstream fields are named as
 // unsupported, which server bookkeeping is tolerated, and the Kubernetes formats of names, labels and ports.
 import { z } from 'zod';
+import { parseGoDuration } from './duration.ts';
 import { labelValueProblem, portNameProblem, qualifiedNameProblem } from './names.ts';
 
 /** How an object treats fields outside its supported shape. Anything not listed here is an unknown field. */
@@ -109,6 +110,16 @@ export function checkedString(problemOf: (value: string) => string | undefined, 
 }
 
 export const nonEmptyString = z.string().min(1, { error: 'must not be empty' });
+
+function goDurationProblem(value: string): string | undefined {
+  const milliseconds = parseGoDuration(value);
+  if (milliseconds === undefined) return 'must be a Go duration such as "30s", "5m", "1h" or "1h30m"';
+  if (milliseconds <= 0) return 'must be longer than 0';
+  return undefined;
+}
+
+/** A positive Go duration ("30s", "1h30m"), as Gateway API and agentgateway fields write timeouts and lifetimes. */
+export const goDuration = checkedString(goDurationProblem, 'duration');
 
 /** `metadata.labels`, `selector.matchLabels`: keys and values as Kubernetes requires, each problem at its key. */
 export const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {

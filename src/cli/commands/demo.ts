@@ -2,7 +2,7 @@
 // background first when none runs), with receipts; exit 0 only when the whole story holds.
 import { join } from 'node:path';
 import type { ChatAnswer, StackStatus } from '../../control-plane/admin-routes.ts';
-import { DEFAULT_MANIFESTS, readManifestDocuments } from '../../control-plane/cluster.ts';
+import { readManifestDocuments } from '../../control-plane/cluster.ts';
 import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
@@ -10,19 +10,19 @@ import { runDemo, type DemoApi, type DemoReport, type LayerName } from '../../de
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
+import { ADMISSION_POLICIES, AGENT_POLICIES, GATEWAY_POLICIES, MESH_POLICIES } from './policies.ts';
 import { stackClient, type StackClient } from '../stack-client.ts';
 import { formatTable } from '../table.ts';
 import { spawnSync } from 'node:child_process';
 
-const POLICIES = join(DEFAULT_MANIFESTS, 'policies');
-/** The files each layer applies (relative to deploy/manifests/policies/). */
+/** What each layer applies: the same directories and files as `policies` and `admission`. */
 export const LAYER_FILES: Record<LayerName, string> = {
-  mesh: 'mesh',
-  'gateway-arguments': 'gateway/deny-pii-in-tool-args.yaml',
-  dlp: 'gateway/dlp.yaml',
-  'tool-pinning': 'gateway/tool-pinning.yaml',
-  admission: 'admission',
-  'access-policy': 'agents',
+  mesh: MESH_POLICIES,
+  'gateway-arguments': join(GATEWAY_POLICIES, 'deny-pii-in-tool-args.yaml'),
+  dlp: join(GATEWAY_POLICIES, 'dlp.yaml'),
+  'tool-pinning': join(GATEWAY_POLICIES, 'tool-pinning.yaml'),
+  admission: ADMISSION_POLICIES,
+  'access-policy': AGENT_POLICIES,
 };
 
 const usage = `Usage: trustusbank demo [--json] [--data-dir DIR]
@@ -76,7 +76,7 @@ export function demoApi(stack: StackClient): DemoApi {
     }
     return attackerUrl;
   };
-  const documents = (layer: LayerName) => readManifestDocuments(join(POLICIES, LAYER_FILES[layer]), []);
+  const documents = (layer: LayerName) => readManifestDocuments(LAYER_FILES[layer], []);
   return {
     reset: () => stack.call('POST', '/reset', {}),
     rugpull: () => stack.call<RolloutOutcome>('POST', '/images/rugpull', {}),

@@ -5,8 +5,7 @@
 // so an expression the gateway could not run is refused at apply time.
 import { z } from 'zod';
 import { celExpressionProblem } from '../../gateway/policy/cel.ts';
-import { parseGoDuration } from '../duration.ts';
-import { checkedString, isPlainObject, kubeObject, nonEmptyString, nonNegativeInt, portNumber, positiveInt, supportedValue, type Expect, type SameShape } from '../fields.ts';
+import { checkedString, goDuration, isPlainObject, kubeObject, nonEmptyString, nonNegativeInt, portNumber, positiveInt, supportedValue, type Expect, type SameShape } from '../fields.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem } from '../names.ts';
 import { OBJECT_BOOKKEEPING, objectMeta } from '../object-meta.ts';
 import type { AgentgatewayBackend, AgentgatewayPolicy, EnterpriseAgentgatewayPolicy, EnterpriseAgentgatewayPolicySpec, JwtProvider } from '../types.ts';
@@ -101,15 +100,6 @@ const celAuthorization = kubeObject({
   action: supportedValue(['Allow', 'Deny', 'Require'], { what: 'authorization action' }).optional(),
   policy: kubeObject({ matchExpressions: z.array(celExpression).min(1, { error: 'must list at least one CEL expression' }) }),
 });
-
-function goDurationProblem(value: string): string | undefined {
-  const milliseconds = parseGoDuration(value);
-  if (milliseconds === undefined) return 'must be a Go duration such as "30s", "5m", "1h" or "1h30m"';
-  if (milliseconds <= 0) return 'must be longer than 0';
-  return undefined;
-}
-
-const goDuration = checkedString(goDurationProblem, 'duration');
 
 function httpUrlProblem(value: string): string | undefined {
   let url: URL;

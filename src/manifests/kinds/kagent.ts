@@ -5,8 +5,7 @@
 // Secret or ConfigMap store and runs no images of its own, so what needs one (valueFrom, systemMessageFrom, BYO
 // agents, in-cluster MCPServers) is refused with what to write instead.
 import { z } from 'zod';
-import { parseGoDuration } from '../duration.ts';
-import { checkedString, kubeObject, nonEmptyString, positiveInt, supportedValue, type Expect, type SameShape } from '../fields.ts';
+import { checkedString, goDuration, kubeObject, nonEmptyString, positiveInt, supportedValue, type Expect, type SameShape } from '../fields.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, envVarNameProblem } from '../names.ts';
 import { OBJECT_BOOKKEEPING, objectMeta } from '../object-meta.ts';
 import type { AccessPolicy, Agent, AgentTool, KagentModelProvider, ModelConfig, RemoteMCPServer } from '../types.ts';
@@ -60,15 +59,6 @@ function httpUrlProblem(value: string): string | undefined {
 }
 
 const httpUrl = checkedString(httpUrlProblem, 'URL');
-
-function goDurationProblem(value: string): string | undefined {
-  const milliseconds = parseGoDuration(value);
-  if (milliseconds === undefined) return 'must be a Go duration such as "30s", "5m", "1h" or "1h30m"';
-  if (milliseconds <= 0) return 'must be longer than 0';
-  return undefined;
-}
-
-const goDuration = checkedString(goDurationProblem, 'duration');
 
 /** An HTTP header name is an RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~. */
 function headerNameProblem(value: string): string | undefined {
