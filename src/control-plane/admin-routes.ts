@@ -8,6 +8,10 @@ import { describeModelChoice } from './agents.ts';
 import { createCapturedFetch } from './captured-fetch.ts';
 import { reset, restoreClean, rugpull } from './image-ops.ts';
 import type { Cluster } from './cluster.ts';
+import type { PodLaunch } from '../runtime/pod-process.ts';
+
+/** What `exec` needs to start a command inside a pod's sandbox (see podCommand). */
+export type ExecSandbox = Pick<PodLaunch, 'readPaths' | 'volumeDir' | 'socketDir' | 'allowAddons' | 'shimFile' | 'isolation'>;
 
 export interface PodStatus {
   namespace: string;
@@ -103,8 +107,11 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       const workload = required(body as Record<string, unknown>, 'workload');
       const grant = engine.execToken(namespace, workload);
       if (!grant) throw new UserError(`no pod of ${workload} in namespace ${namespace}`);
-      const init: CaptureInit = { type: 'tub/capture-init', token: grant.token, ztunnel: cluster.engine.captureEndpoint(), namespace, dns: engine.dnsRecords() };
-      return { init, pod: grant.pod.name, identity: grant.pod.spiffeId };
+      // The command joins the pod as kubectl exec does: the pod's capture socket, file view and sandbox.
+      const { launch } = grant.pod.template;
+      const init: CaptureInit = { type: 'tub/capture-init', token: grant.token, ztunnel: launch.capture.ztunnel, listenDir: launch.socketDir, namespace, dns: engine.dnsRecords() };
+      const sandbox: ExecSandbox = { readPaths: launch.readPaths, volumeDir: launch.volumeDir, socketDir: launch.socketDir, allowAddons: launch.allowAddons, shimFile: launch.shimFile, isolation: launch.isolation };
+      return { init, sandbox, pod: grant.pod.name, identity: grant.pod.spiffeId };
     },
     'POST /exec/release': (body) => {
       engine.releaseExecToken(required(body as Record<string, unknown>, 'token'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../manifests/index.ts';
-import type { Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, Service } from '../manifests/types.ts';
+import type { AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, Service } from '../manifests/types.ts';
+import { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
 import type { AgentRuntimeConfig } from '../agents/runtime/config.ts';
 import { RuleSet } from '../gateway/policy/cel.ts';
 import { checkAgentReferences, parseModelChoice, translateAgents, type ModelChoice } from './agents.ts';
@@ -97,6 +98,23 @@ describe('the agents controller', () => {
     expect(from('bank', 'support-bot')).toBe(false);
     expect(from('frontend', 'triage-bot')).toBe(false);
     expect(rules.evaluate({ source: {} }).allowed).toBe(false);
+  });
+
+  it('holds an AccessPolicy at L4 too: the guarded agent takes connections from its waypoint only, whatever else is allowed', () => {
+    const out = generated(resources(BASE, ACCESS));
+    expect(out.find('AuthorizationPolicy', 'support-bot-only-via-waypoint')).toBeUndefined();
+    const policy = out.find('AuthorizationPolicy', 'fraud-bot-only-via-waypoint') as AuthorizationPolicy;
+    const engine = new AuthorizationPolicyEngine();
+    // A namespace-wide allow-list that names the chatbot (as `policies on` does) must not open the pod to it.
+    const allowList = { namespace: 'bank', name: 'allow-callers', spec: { action: 'ALLOW' as const, rules: [{ from: [{ source: { namespaces: ['bank', 'frontend'] } }] }] } };
+    engine.setPolicies([{ namespace: 'bank', name: policy.metadata.name, spec: policy.spec }, allowList]);
+    const fraudPod = { namespace: 'bank', labels: { app: 'fraud-bot', 'kagent.dev/agent': 'fraud-bot' } };
+    const from = (principal: string) => engine.evaluate(fraudPod, { source: { principal }, destination: { ip: '10.244.0.9', port: 8080 } });
+    expect(from('cluster.local/ns/bank/sa/fraud-bot-waypoint').allowed).toBe(true);
+    expect(from('cluster.local/ns/bank/sa/triage-bot')).toMatchObject({ allowed: false, message: expect.stringContaining('explicitly denied by: bank/fraud-bot-only-via-waypoint') });
+    expect(from('cluster.local/ns/frontend/sa/chatbot').allowed).toBe(false);
+    // Agents no AccessPolicy guards keep what the namespace allows.
+    expect(engine.evaluate({ namespace: 'bank', labels: { app: 'support-bot', 'kagent.dev/agent': 'support-bot' } }, { source: { principal: 'cluster.local/ns/frontend/sa/chatbot' }, destination: { ip: '10.244.0.8', port: 8080 } }).allowed).toBe(true);
   });
 
   it('targets every Agent of the namespace with "*", and admits nobody with no subjects', () => {

@@ -5,7 +5,7 @@
 // AccessPolicy becomes an EnterpriseAgentgatewayPolicy on the waypoints of the Agents it targets, matching
 // callers by their mesh identity in CEL, as kagent-enterprise generates them. Pure: resources in, the
 // generated resources and warnings out; the engine treats the output like applied resources.
-import type { AccessPolicy, AccessPolicySubject, Agent, Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, LoadedResource, ModelConfig, RemoteMCPServer, Service, ServiceAccount } from '../manifests/types.ts';
+import type { AccessPolicy, AccessPolicySubject, Agent, AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, LoadedResource, ModelConfig, RemoteMCPServer, Service, ServiceAccount } from '../manifests/types.ts';
 import { AGENT_CONFIG_ENV, DEFAULT_MAX_STEPS, type AgentModelConfig, type AgentRuntimeConfig, type McpServerConfig, type PeerAgentConfig } from '../agents/runtime/config.ts';
 import { parseGoDuration } from '../manifests/duration.ts';
 import type { ManifestIssue } from '../manifests/errors.ts';
@@ -207,6 +207,7 @@ export function translateAgents(all: readonly KnownResource[], choice: ModelChoi
       };
       emit(gateway, from);
     }
+    if (guarded.has(agentKey(agent))) emit(waypointOnlyPolicy(agent), from);
   }
 
   for (const policy of policies) {
@@ -219,6 +220,28 @@ export function translateAgents(all: readonly KnownResource[], choice: ModelChoi
     emit(accessPolicyToGatewayPolicy(policy, targets), from);
   }
   return { resources: out, warnings };
+}
+
+/**
+ * AccessPolicy at L4: an agent an AccessPolicy guards takes connections from its waypoint only, so calling
+ * the pod's address (around the Service, and so around the waypoint's checks) is refused by ztunnel on the
+ * caller's certificate, and whatever reaches the agent came through the waypoint (the only party whose
+ * forwarded headers, such as x-forwarded-client-cert, the agent can then be sure of). A DENY: it holds
+ * whatever ALLOW policies the namespace has (Istio evaluates DENY first).
+ */
+export function waypointOnlyPolicy(agent: Agent): AuthorizationPolicy {
+  const namespace = agent.metadata.namespace!;
+  const name = agent.metadata.name;
+  return {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: `${name}-only-via-waypoint`, namespace, labels: { [MANAGED_BY_LABEL]: 'kagent' }, annotations: { [GENERATED_FROM_ANNOTATION]: `Agent ${namespace}/${name}` } },
+    spec: {
+      selector: { matchLabels: { [AGENT_LABEL]: name } },
+      action: 'DENY',
+      rules: [{ from: [{ source: { notPrincipals: [`cluster.local/ns/${namespace}/sa/${waypointName(name)}`] } }] }],
+    },
+  };
 }
 
 /**

@@ -2,15 +2,15 @@
 // with a workload's token, exactly as a pod's capture shim opens it, so ztunnel resolves, routes (waypoints
 // included), authorizes and reports it as that workload. `trustusbank chat` speaks as the chatbot this way.
 import { connect, type Socket } from 'node:net';
-import { CONNECT_ACK, encodePreamble } from '../mesh/capture/protocol.ts';
+import { CONNECT_ACK, encodePreamble, type SocketAddress } from '../mesh/capture/protocol.ts';
 import { requestOnce } from '../gateway/http-fetch.ts';
 import type { FetchLike } from '../gateway/mcp/upstream.ts';
 import { DialAgent } from './mesh-fetch.ts';
 
 /** One captured connection: resolves once ztunnel has reached the destination (its one-byte ack). */
-export function capturedConnect(ztunnel: { host: string; port: number }, token: string, host: string, port: number): Promise<Socket> {
+export function capturedConnect(ztunnel: SocketAddress, token: string, host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: ztunnel.host, port: ztunnel.port });
+    const socket = connect(ztunnel);
     const fail = (error: Error): void => {
       socket.destroy();
       reject(error);
@@ -33,7 +33,7 @@ export function capturedConnect(ztunnel: { host: string; port: number }, token: 
 }
 
 /** A fetch whose every connection is a captured one (no keep-alive: each exchange is short and one-off). */
-export function createCapturedFetch(ztunnel: () => { host: string; port: number }, token: string): FetchLike {
+export function createCapturedFetch(ztunnel: () => SocketAddress, token: string): FetchLike {
   return (url, init) => {
     const target = new URL(url);
     const port = Number(target.port || 80);

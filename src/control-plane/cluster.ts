@@ -1,7 +1,8 @@
 // One embedded cluster on this machine: images built and tagged, a CA, the node's ztunnel with its HBONE
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
-import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
@@ -18,6 +19,8 @@ import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone
 import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
 import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
+import { POD_CURL_FILE } from '../runtime/stack-state.ts';
+import { detectIsolation, type Isolation } from '../runtime/sandbox.ts';
 import { createAgentsUi } from '../agents/ui/server.ts';
 import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
@@ -79,6 +82,8 @@ export interface Cluster {
   dataDir: string;
   /** The agents' model, as chosen at start. */
   model: ModelChoice;
+  /** How pods are isolated: by the kernel (namespaces), or by the capture shim alone. */
+  isolation: Isolation;
   /** Image signatures and admission. */
   supplyChain: SupplyChain;
   /** The registry's catalogue and its view of what runs (onboarded against current, drift). */
@@ -103,6 +108,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const log = fileLogger('control-plane', 'control-plane.log');
   const ztunnelLog = fileLogger('ztunnel', 'ztunnel.log');
+  const isolation = detectIsolation();
+  log.info('pod isolation', { mode: isolation.mode, reason: isolation.reason });
+  // Pods' sockets: a short private directory (Unix socket paths are limited to about 100 bytes), gone with us.
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'tub-'));
 
   const images = new ImageStore(join(dataDir, 'images'));
   const builds = await buildImages(images);
@@ -117,7 +126,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   // ztunnel and its HBONE transport need each other; the transport is created once ztunnel exists.
   const hbone: { transport?: HboneTransport } = {};
-  let captureEndpoint = { host: '127.0.0.1', port: 0 };
   const model = options.model ?? { mode: 'scripted' };
   const defaultVariant = (image: string): string | undefined => WORKLOADS.find((w) => w.image === image)?.defaultVariant;
   const supplyChain: SupplyChain = new SupplyChain({
@@ -140,7 +148,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     rotator,
     shimFile,
     log,
-    ztunnel: () => captureEndpoint,
+    capture: {
+      attach: (uid, path) => ztunnel.attachPod(uid, path),
+      detach: (path) => ztunnel.detachPod(path),
+      nodeSocket: () => ({ path: join(runtimeDir, 'ztunnel.sock') }),
+    },
+    runtimeDir,
+    isolation: isolation.mode,
     controllers: [createAgentsController(model)],
     admit: (template) => supplyChain.admit(template),
   });
@@ -164,6 +178,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     log: ztunnelLog,
     dialer: { open: (request) => hbone.transport!.open(request), close: async () => undefined },
     inbound: () => hbone.transport!.inboundEndpoint(),
+    nodeSocket: join(runtimeDir, 'ztunnel.sock'),
   });
   hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it.
@@ -171,7 +186,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     hbone.transport?.revokeDenied();
     void waypoints.sync();
   });
-  captureEndpoint = await ztunnel.start();
+  await ztunnel.start();
 
   const forwards: HostForward[] = [];
   const servers: Server[] = [];
@@ -182,6 +197,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await ztunnel.close();
     await hbone.transport?.close();
     rotator.stop();
+    rmSync(runtimeDir, { recursive: true, force: true });
   };
 
   try {
@@ -226,6 +242,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     forwards,
     dataDir,
     model,
+    isolation,
     supplyChain,
     registry,
     log,
@@ -249,12 +266,17 @@ async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
   return builds.sort((a, b) => `${a.image}${a.variant}`.localeCompare(`${b.image}${b.variant}`));
 }
 
+/** The capture shim every pod preloads, and `curl` for commands exec'd into pods: one file each. */
 async function bundleShim(dataDir: string): Promise<string> {
-  const source = join(PROJECT_ROOT, 'src', 'mesh', 'capture', import.meta.url.endsWith('.ts') ? 'shim.ts' : 'shim.js');
-  const result = await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
-  const file = join(ensureDir(join(dataDir, 'mesh')), 'capture.mjs');
-  writeFileSync(file, result.outputFiles[0]!.contents);
-  return file;
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const bundle = async (source: string, name: string): Promise<string> => {
+    const result = await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
+    const file = join(ensureDir(join(dataDir, 'mesh')), name);
+    writeFileSync(file, result.outputFiles[0]!.contents);
+    return file;
+  };
+  const [shim] = await Promise.all([bundle(join(PROJECT_ROOT, 'src', 'mesh', 'capture', `shim.${ext}`), 'capture.mjs'), bundle(join(PROJECT_ROOT, 'src', 'cli', `pod-curl.${ext}`), POD_CURL_FILE)]);
+  return shim;
 }
 
 /** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories. */
@@ -315,12 +337,12 @@ async function forwardHostPort(engine: Engine, namespace: string, name: string, 
     const servicePort = service?.ports[0];
     const pod = service ? engine.endpoints(service)[0] : undefined;
     const containerPort = service && servicePort && pod ? engine.containerPort(service, servicePort, pod) : undefined;
-    const hostPort = containerPort !== undefined ? pod?.hostPorts.get(containerPort) : undefined;
-    if (hostPort === undefined) {
+    const target = containerPort !== undefined ? pod?.listeners.get(containerPort) : undefined;
+    if (target === undefined) {
       client.destroy();
       return;
     }
-    const upstream = tcpConnect({ host: '127.0.0.1', port: hostPort });
+    const upstream = tcpConnect(target);
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());

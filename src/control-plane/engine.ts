@@ -2,6 +2,7 @@
 // it into running pods with identities, service addresses, cluster DNS and the authorization policies that
 // ztunnel enforces. apply is atomic: every document is checked first, and nothing changes unless all pass.
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -14,7 +15,9 @@ import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { qualifyServiceName } from '../mesh/capture/protocol.ts';
 import type { AuthorizationRequest, AuthorizationResult, MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
+import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { ImageStore } from '../runtime/images.ts';
+import type { IsolationMode } from '../runtime/sandbox.ts';
 import { forbiddenEnvNames } from '../runtime/pod-process.ts';
 import { AddressPool } from './addresses.ts';
 import { Pod, type PodTemplate, type ReadinessProbe } from './pod.ts';
@@ -40,8 +43,11 @@ export interface EngineOptions {
   rotator: SvidRotator;
   shimFile: string;
   log: Logger;
-  /** Where pods' captured connections go. */
-  ztunnel: () => { host: string; port: number };
+  /** The node's ztunnel: each pod gets its own capture socket; the node's is for identities without a pod. */
+  capture: { attach(uid: string, path: string): Promise<SocketAddress>; detach(path: string): Promise<void>; nodeSocket(): SocketAddress };
+  /** A short private directory for the pods' sockets (Unix socket paths are limited to ~100 bytes). */
+  runtimeDir: string;
+  isolation: IsolationMode;
   /** Hook run before a pod is created (admission); throw to refuse. The hook logs and counts its refusals. */
   admit?: (template: PodTemplate) => void;
   /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
@@ -87,6 +93,7 @@ export class Engine implements MeshView {
   /** Services the control plane provisions itself (a Gateway's own Service), by hostname. */
   private readonly extraServices = new Map<string, { name: string; namespace: string; ports: MeshService['ports']; labels: Record<string, string>; selector: Record<string, string> }>();
   private readonly podIps = new AddressPool('10.244');
+  private podSerial = 0;
   private readonly serviceIps = new AddressPool('10.96');
   private services = new Map<string, MeshService>();
   private dns: Record<string, string> = {};
@@ -332,7 +339,10 @@ export class Engine implements MeshView {
         shimFile: this.options.shimFile,
         allowAddons: deployment.spec.template.metadata.annotations?.[ALLOW_ADDONS_ANNOTATION] === 'true',
         logFile: join(dataDir, 'logs', 'pods', namespace, `${name}.log`),
-        capture: { ztunnel: this.options.ztunnel(), namespace, dns: this.dns },
+        socketDir: join(this.options.runtimeDir, `p${++this.podSerial}`),
+        linkDir: join(this.options.runtimeDir, 'links'),
+        isolation: this.options.isolation,
+        capture: { ztunnel: { path: '' }, namespace, dns: this.dns },
       },
     };
     const deploymentKey = `${namespace}/${deployment.metadata.name}`;
@@ -347,6 +357,8 @@ export class Engine implements MeshView {
     }
     this.refusals.delete(deploymentKey);
     await this.options.rotator.ensure({ namespace, serviceAccount });
+    mkdirSync(template.launch.socketDir, { recursive: true, mode: 0o700 });
+    template.launch.capture.ztunnel = await this.options.capture.attach(`${namespace}/${name}`, join(template.launch.socketDir, 'ztunnel.sock'));
     const pod = new Pod(template, this.options.log, () => this.onPodChange());
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
@@ -359,6 +371,7 @@ export class Engine implements MeshView {
   private async removePod(pod: Pod): Promise<void> {
     if (pod.phase === 'Terminating' || pod.phase === 'Terminated') return;
     await pod.stop();
+    await this.options.capture.detach(join(pod.template.launch.socketDir, 'ztunnel.sock'));
     this.pods.delete(pod.uid);
     this.podsByToken.delete(pod.token);
     this.podsByIp.delete(pod.ip);
@@ -487,8 +500,8 @@ export class Engine implements MeshView {
     this.execTokens.delete(token);
   }
 
-  captureEndpoint(): { host: string; port: number } {
-    return this.options.ztunnel();
+  captureEndpoint(): SocketAddress {
+    return this.options.capture.nodeSocket();
   }
 
   dnsRecords(): Record<string, string> {
@@ -534,7 +547,7 @@ export class Engine implements MeshView {
       labels: { 'app.kubernetes.io/name': purpose },
       ip: this.podIps.assign(uid),
       spiffeId: spiffeIdFor(namespace, serviceAccount),
-      hostPorts: new Map(),
+      listeners: new Map(),
       ready: false,
       imageDigest: '',
       image: '',

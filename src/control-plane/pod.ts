@@ -1,7 +1,9 @@
 // A pod's life: its identity and address (stable across restarts, like a pod's), its process, restarts with
 // exponential backoff after a crash, and readiness from an HTTP probe.
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import type { Logger } from '../core/log.ts';
+import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
 import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
 
@@ -82,7 +84,7 @@ export class Pod implements MeshWorkload {
   get imageDigest(): string {
     return this.template.imageDigest;
   }
-  get hostPorts(): ReadonlyMap<number, number> {
+  get listeners(): ReadonlyMap<number, SocketAddress> {
     return this.process?.ports ?? new Map();
   }
   get pid(): number | undefined {
@@ -129,16 +131,9 @@ export class Pod implements MeshWorkload {
 
   private async probe(): Promise<void> {
     const { probe } = this.template;
-    const hostPort = this.hostPorts.get(probe.containerPort);
-    if (this.stopped || hostPort === undefined || !this.process?.running) return;
-    let ok = false;
-    try {
-      const response = await fetch(`http://127.0.0.1:${hostPort}${probe.path}`, { signal: AbortSignal.timeout(probe.timeoutMs) });
-      await response.body?.cancel();
-      ok = response.status >= 200 && response.status < 400;
-    } catch {
-      ok = false;
-    }
+    const address = this.listeners.get(probe.containerPort);
+    if (this.stopped || address === undefined || !this.process?.running) return;
+    const ok = await httpProbe(address, probe.path, probe.timeoutMs);
     this.probeFailures = ok ? 0 : this.probeFailures + 1;
     if (ok) this.setReady(true);
     else if (this.probeFailures >= probe.failureThreshold) this.setReady(false);
@@ -155,4 +150,18 @@ export class Pod implements MeshWorkload {
     this.log.info(ready ? 'pod ready' : 'pod not ready', { pod: this.uid });
     this.onChange(this);
   }
+}
+
+/** One HTTP GET to a pod's listener, as the kubelet's httpGet probe: 2xx and 3xx are ready. */
+function httpProbe(address: SocketAddress, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const target = 'path' in address ? { socketPath: address.path } : { host: address.host, port: address.port };
+    const req = request({ ...target, path, method: 'GET', headers: { host: 'localhost', 'user-agent': 'kube-probe/1.31' }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400);
+    });
+    req.on('timeout', () => req.destroy(new Error('probe timed out')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }

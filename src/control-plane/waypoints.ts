@@ -192,7 +192,7 @@ export class WaypointDirectory {
       labels: { [GATEWAY_NAME_LABEL]: name },
       ip: engine.assignAddress(`${key}-${agent ? 'gateway' : 'waypoint'}`),
       spiffeId,
-      hostPorts: new Map(),
+      listeners: new Map(),
       ready: true,
       imageDigest: 'built-in',
       image: agent ? 'trustusbank/agentgateway (built in)' : 'trustusbank/waypoint (built in)',

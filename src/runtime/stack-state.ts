@@ -11,6 +11,9 @@ export interface StackState {
   ready: boolean;
 }
 
+/** Beside the capture shim in `<data>/mesh/`: `trustusbank curl`, bundled for commands exec'd into a pod. */
+export const POD_CURL_FILE = 'curl.mjs';
+
 export function stackStatePath(dataDir: string): string {
   return join(dataDir, 'run', 'stack.json');
 }

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { connect, createServer, type Socket } from 'node:net';
+import type { MeshWorkload } from '../../src/mesh/ztunnel/state.ts';
 import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
 import { startCluster, type Cluster } from '../../src/control-plane/cluster.ts';
@@ -24,6 +26,34 @@ export interface TestCluster {
   chat(prompt: string, options?: { as?: string; agent?: string; protocol?: '0.3' | '1.0' }): Promise<ChatAnswer>;
   ztunnelLog(): string;
   close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP port in front of a pod's listener (pods listen on Unix sockets only the node reaches), for
+ * tests that speak to a pod directly, as `kubectl port-forward` would.
+ */
+export async function forwardToPod(pod: MeshWorkload, containerPort: number): Promise<{ url: string; close(): Promise<void> }> {
+  const target = pod.listeners.get(containerPort);
+  if (!target) throw new Error(`${pod.uid} does not listen on ${containerPort}`);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export async function startTestCluster(): Promise<TestCluster> {

@@ -1,11 +1,12 @@
 // The contract between a pod's capture shim and its node's ztunnel. Kept free of Node internals so both sides
 // (and tests) share one definition.
 //
-// Every outbound TCP connection a pod makes is redirected to ztunnel's capture port. The shim writes one line
-// before any application byte:
+// Every outbound TCP connection a pod makes is redirected to the pod's own capture socket of ztunnel (a Unix
+// socket in the pod's socket directory, the only thing a kernel-isolated pod can reach). The shim writes one
+// line before any application byte:
 //   TUB-CAPTURE/1 <pod token> <original host> <original port>\r\n
-// The token says which pod is speaking; it reached the pod over its private IPC channel at start, never
-// through argv or the environment. ztunnel answers one byte, CONNECT_ACK, once the connection to the
+// The socket says which pod is speaking, and the token must agree; it reached the pod over its private IPC
+// channel at start, never through argv or the environment. ztunnel answers one byte, CONNECT_ACK, once the connection to the
 // destination is established, then proxies; or it resets the connection (a deny, no route). The shim holds
 // back the application's 'connect' until the ack, so a denied connection fails while connecting, exactly
 // like a refused one, and never after the application believes it is connected.
@@ -14,10 +15,16 @@ export const PREAMBLE_MAGIC = 'TUB-CAPTURE/1';
 export const MAX_PREAMBLE_BYTES = 512;
 export const CONNECT_ACK = 0x00;
 
+/** Where a stream socket is: TCP, or a Unix socket path (both are what `net.connect` takes). */
+export type SocketAddress = { host: string; port: number } | { path: string };
+
 export interface CaptureInit {
   type: 'tub/capture-init';
   token: string;
-  ztunnel: { host: string; port: number };
+  /** The pod's own capture socket of the node's ztunnel (a Unix socket in the pod's socket directory). */
+  ztunnel: SocketAddress;
+  /** Where the pod's listeners go: `<dir>/<containerPort>.sock`; nothing in a pod listens on TCP. */
+  listenDir: string;
   namespace: string;
   /** Cluster DNS: fully qualified service names to their cluster IPs. */
   dns: Record<string, string>;
@@ -32,8 +39,13 @@ export interface ListeningReport {
   type: 'tub/listening';
   /** The port the workload asked for (its containerPort). */
   containerPort: number;
-  /** Where it actually listens on this machine. */
-  hostPort: number;
+  /** The Unix socket it really listens on, in the pod's socket directory. */
+  path: string;
+}
+
+/** The socket file a pod listens on for a container port. */
+export function listenSocketPath(listenDir: string, containerPort: number): string {
+  return `${listenDir}/${containerPort}.sock`;
 }
 
 export type ToPod = CaptureInit | DnsUpdate;

@@ -1,16 +1,20 @@
 // The capture shim: preloaded (`node --import`) into every pod, before the workload's own code. It is the
 // embedded stand-in for ambient's traffic redirection: every outbound TCP connection the pod makes — through
-// net, http, https, http2, tls or fetch — goes to the node's ztunnel instead, which decides where it may go.
-// Listening sockets are moved to a free loopback port and reported, so every pod can listen on its
-// containerPort (8080) at once.
+// net, http, https, http2, tls or fetch — goes to the pod's capture socket of the node's ztunnel instead,
+// which decides where it may go. Listening sockets become Unix sockets in the pod's socket directory
+// (`<port>.sock`), reported to the engine, so every pod can listen on its containerPort (8080) at once and
+// nothing of a pod listens on the host's loopback.
 //
 // It fails closed: a connection it cannot capture (a Unix socket path, a TLS socket connected without
 // tls.connect) is refused, not let through. Pods run under Node's permission model, which denies child
-// processes, worker threads and process.binding(), so the workload cannot reach an uncaptured socket.
+// processes, worker threads and process.binding(). The shim is JavaScript: code that steps around it (a raw
+// handle, UDP, a DNS resolver of its own) is stopped by the kernel where pods run in their own network
+// namespace (src/runtime/sandbox.ts), and only there.
 import dns from 'node:dns';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { CONNECT_ACK, encodePreamble, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
+import { CONNECT_ACK, encodePreamble, listenSocketPath, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
 
 type ConnectArgs = unknown[];
 
@@ -38,14 +42,19 @@ process.on('message', (message: ToPod) => {
 });
 // The channel must not keep a finished command alive, and its end means the engine is gone.
 process.channel?.unref();
-process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+// In its own PID namespace a pod is PID 1, which the kernel gives no default signal actions: the engine stops
+// it by closing the channel, and the workload's own SIGTERM handler (if it has one) runs as on a signal.
+process.on('disconnect', () => {
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+  else process.exit(143);
+});
 
 // --- outbound: net.Socket.prototype.connect ------------------------------------------------------------
 
 interface ConnectOptions {
   host?: string;
   port?: number | string;
-  path?: string;
+  path?: string | null;
   timeout?: number;
   noDelay?: boolean;
   keepAlive?: boolean;
@@ -67,11 +76,12 @@ const originalConnect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function capturedConnect(this: net.Socket, ...args: ConnectArgs): net.Socket {
   const [options, callback] = connectOptions(args);
   if (this instanceof tls.TLSSocket) return refuse(this, 'TLS connections must be made with tls.connect');
-  if (options.path !== undefined) return refuse(this, `connecting to the local socket ${options.path} is not allowed`);
+  // http.Agent passes `path: null` with a TCP host and port; only a real path is a Unix socket.
+  if (options.path !== undefined && options.path !== null) return refuse(this, `connecting to the local socket ${options.path} is not allowed`);
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(this, `invalid port ${String(options.port)}`);
   const host = options.host ?? 'localhost';
-  const redirected: ConnectOptions = { host: init.ztunnel.host, port: init.ztunnel.port };
+  const redirected: ConnectOptions = { ...init.ztunnel };
   for (const key of ['timeout', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'] as const) {
     if (options[key] !== undefined) (redirected as Record<string, unknown>)[key] = options[key];
   }
@@ -110,7 +120,8 @@ function holdConnectUntilAck(socket: net.Socket, host: string, port: number, flu
   socket.push = function ackPush(this: net.Socket, chunk: Buffer | null, encoding?: BufferEncoding): boolean {
     restore();
     if (chunk === null || chunk.length === 0 || chunk[0] !== CONNECT_ACK) {
-      const error = Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (refused by the mesh)`), { code: 'ECONNREFUSED', address: host, port });
+      // ztunnel resets a connection it will not carry; on a Unix socket that reset arrives as an end of stream.
+      const error = Object.assign(new Error(`read ECONNRESET (${host}:${port} refused by the mesh)`), { code: 'ECONNRESET', address: host, port });
       socket.destroy(error);
       return false;
     }
@@ -164,9 +175,11 @@ dns.promises.lookup = async function capturedPromisesLookup(hostname: string, op
   return all ? [{ address, family: 4 }] : { address, family: 4 };
 } as typeof dns.promises.lookup;
 
-// --- inbound: listen on a free loopback port, report the mapping ---------------------------------------
+// --- inbound: listen on a Unix socket in the pod's socket directory, report it ---------------------------
 
 const originalListen = net.Server.prototype.listen;
+/** Ports for listen(0): what the workload sees as its port, each a socket of its own. */
+let nextEphemeralPort = 32768;
 
 net.Server.prototype.listen = function capturedListen(this: net.Server, ...args: unknown[]): net.Server {
   const first = args[0];
@@ -175,15 +188,17 @@ net.Server.prototype.listen = function capturedListen(this: net.Server, ...args:
   if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) containerPort = Number(first);
   else if (typeof first === 'object' && first !== null && 'port' in first) containerPort = Number((first as { port: unknown }).port);
   else if (first === undefined || typeof first === 'function') containerPort = 0;
-  if (containerPort === undefined) {
+  if (containerPort === undefined || !Number.isInteger(containerPort) || containerPort < 0 || containerPort > 65535) {
     const error = Object.assign(new Error('only TCP listeners are allowed in the mesh'), { code: 'EACCES' });
     process.nextTick(() => this.emit('error', error));
     return this;
   }
-  const requested = containerPort;
-  this.once('listening', () => {
-    const address = this.address() as net.AddressInfo;
-    process.send?.({ type: 'tub/listening', containerPort: requested, hostPort: address.port });
-  });
-  return (originalListen as (...a: unknown[]) => net.Server).call(this, 0, '127.0.0.1', ...(callback ? [callback] : []));
+  const port = containerPort === 0 ? nextEphemeralPort++ : containerPort;
+  const path = listenSocketPath(init.listenDir, port);
+  // A socket file left by the pod's previous run (a restart) would make the bind fail.
+  rmSync(path, { force: true });
+  // The workload asked for a TCP port and is told it has one.
+  this.address = () => ({ address: '0.0.0.0', family: 'IPv4', port });
+  this.once('listening', () => process.send?.({ type: 'tub/listening', containerPort: port, path }));
+  return (originalListen as (...a: unknown[]) => net.Server).call(this, path, ...(callback ? [callback] : []));
 } as typeof net.Server.prototype.listen;

@@ -7,6 +7,13 @@ export interface HostPort {
   port: number;
 }
 
+/** Where a tunnel's bytes are delivered: a TCP address, or the Unix socket a pod listens on. */
+export type TunnelTarget = HostPort | { path: string };
+
+export function describeTarget(target: TunnelTarget): string {
+  return 'path' in target ? `unix:${target.path}` : formatAuthority(target);
+}
+
 export class AuthorityError extends Error {
   override readonly name = 'AuthorityError';
 }

@@ -1,5 +1,5 @@
 // HBONE: TCP connections carried as HTTP/2 CONNECT streams over mutual TLS between SPIFFE identities.
-export { AuthorityError, formatAuthority, type HostPort, parseAuthority } from './authority.ts';
+export { AuthorityError, describeTarget, formatAuthority, type HostPort, parseAuthority, type TunnelTarget } from './authority.ts';
 export { HboneClient, type HboneClientOptions, type HboneConnectRequest } from './client.ts';
 export { HboneConnectError, HbonePeerIdentityError, HboneTransportError } from './errors.ts';
 export {

@@ -14,7 +14,7 @@ import {
 import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PeerIdentityError, type Svid, spiffeIdOfPeerCertificate } from '../ca/index.ts';
-import { formatAuthority, type HostPort, parseAuthority, AuthorityError } from './authority.ts';
+import { describeTarget, type HostPort, parseAuthority, AuthorityError, type TunnelTarget } from './authority.ts';
 import { DENY_REASON_HEADER } from './protocol.ts';
 import { secureContextFor } from './secure-context.ts';
 import { asByteStream } from './byte-stream.ts';
@@ -37,7 +37,7 @@ export interface AuthorizeRequest {
 }
 
 export type AuthorizeDecision =
-  | { allow: true; target: HostPort }
+  | { allow: true; target: TunnelTarget }
   /** Terminate the tunnel here: answer 200 and hand `accept` the stream as plain bytes (a waypoint does this). */
   | { allow: true; accept: (stream: Duplex) => void }
   | { allow: false; status?: number; reason: string };
@@ -53,11 +53,11 @@ interface TunnelBase {
 /** What happened to a tunnel, for metrics and logs. `received` is from the HBONE client, `sent` is to it. */
 export type TunnelEvent =
   | (TunnelBase & { kind: 'denied'; status: number; reason: string })
-  | (TunnelBase & { kind: 'failed'; status: number; reason: string; target: HostPort; connectMs: number })
-  | (TunnelBase & { kind: 'opened'; target: HostPort; connectMs: number; openedAt: Date })
+  | (TunnelBase & { kind: 'failed'; status: number; reason: string; target: TunnelTarget; connectMs: number })
+  | (TunnelBase & { kind: 'opened'; target: TunnelTarget; connectMs: number; openedAt: Date })
   | (TunnelBase & {
       kind: 'closed';
-      target: HostPort;
+      target: TunnelTarget;
       openedAt: Date;
       durationMs: number;
       receivedBytes: number;
@@ -260,17 +260,17 @@ export class HboneServer {
     this.emit({ ...base, kind: 'denied', status, reason });
   }
 
-  private openTunnel(stream: ServerHttp2Stream, base: TunnelBase, target: HostPort): void {
+  private openTunnel(stream: ServerHttp2Stream, base: TunnelBase, target: TunnelTarget): void {
     const started = performance.now();
-    const socket = connectTcp({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    const socket = 'path' in target ? connectTcp({ path: target.path, allowHalfOpen: true }) : connectTcp({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
     this.targets.add(socket);
     socket.once('close', () => this.targets.delete(socket));
     const timeoutMs = this.options.targetConnectTimeoutMs ?? 10_000;
-    const timer = setTimeout(() => socket.destroy(new Error(`no answer from ${formatAuthority(target)} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => socket.destroy(new Error(`no answer from ${describeTarget(target)} within ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
     const onConnectError = (error: Error): void => {
       clearTimeout(timer);
-      const reason = `connect to ${formatAuthority(target)} failed: ${describe(error)}`;
+      const reason = `connect to ${describeTarget(target)} failed: ${describe(error)}`;
       if (!stream.closed && !stream.destroyed) answer(stream, 503, reason);
       this.emit({ ...base, kind: 'failed', status: 503, reason, target, connectMs: performance.now() - started });
     };

@@ -1,6 +1,7 @@
 // What a ztunnel knows about the mesh: the workloads on it, the services and their endpoints, and who may
 // talk to whom. The control plane keeps this current; ztunnel only reads it (the embedded stand-in for the
 // workload and authorization config a real ztunnel receives over xDS).
+import type { SocketAddress } from '../capture/protocol.ts';
 
 export interface MeshWorkload {
   /** `<namespace>/<pod name>`. */
@@ -14,8 +15,8 @@ export interface MeshWorkload {
   /** The pod's cluster address (a virtual 10.244.0.0/16 address; nothing on the host listens there). */
   ip: string;
   spiffeId: string;
-  /** containerPort → where the pod really listens on this machine. */
-  hostPorts: ReadonlyMap<number, number>;
+  /** containerPort → where the pod really listens on this machine (a Unix socket only the node reaches). */
+  listeners: ReadonlyMap<number, SocketAddress>;
   ready: boolean;
   /** Digest of the image the pod runs, for evidence. */
   imageDigest: string;

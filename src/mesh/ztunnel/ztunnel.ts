@@ -3,14 +3,23 @@
 // the destination's inbound listener. Inbound, it learns the caller from the client certificate alone,
 // asks the AuthorizationPolicy engine, and delivers the stream to the pod or refuses it with 401, which the
 // source side turns into a reset for the calling pod. Connections to hosts outside the mesh pass through
-// unencrypted (Istio's default ALLOW_ANY outbound).
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+// unencrypted as Istio's outboundTrafficPolicy says (ALLOW_ANY, or REGISTRY_ONLY with ServiceEntries), and
+// never to the node itself (./egress.ts).
+//
+// Each pod has its own capture socket (a Unix socket in its socket directory, the only way out of a
+// kernel-isolated pod), so the socket a connection arrives on names the pod, and the token in its preamble
+// must agree, as a real ztunnel knows a pod by the network namespace it listens in.
+import { lookup } from 'node:dns/promises';
+import { rmSync } from 'node:fs';
+import { connect as tcpConnect, createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
 import { CONNECT_ACK } from '../capture/protocol.ts';
-import { spliceTunnel, type SpliceOutcome } from '../hbone/index.ts';
+import { spliceTunnel, type SpliceOutcome, type TunnelTarget } from '../hbone/index.ts';
+import type { SocketAddress } from '../capture/protocol.ts';
+import { isNodeLocalName, nodeAddresses, nodeLocalReason, type NodeAddresses } from './egress.ts';
 import { EndpointBalancer, forwardedSource } from './endpoints.ts';
 import { readPreamble } from './preamble.ts';
 import type { MeshService, MeshView, MeshWorkload } from './state.ts';
@@ -39,7 +48,10 @@ export class TunnelRefused extends Error {
 }
 
 /** What the inbound side decides for one CONNECT. */
-export type InboundDecision = { allow: true; target: Endpoint; parties: ConnectionParties } | { allow: false; status: number; reason: string };
+export type InboundDecision = { allow: true; target: TunnelTarget; parties: ConnectionParties } | { allow: false; status: number; reason: string };
+
+/** Istio's outboundTrafficPolicy for destinations outside the mesh (after the node-local refusal). */
+export type EgressDecision = { allow: true } | { allow: false; reason: string };
 
 export interface ZtunnelOptions {
   view: MeshView;
@@ -50,63 +62,85 @@ export interface ZtunnelOptions {
   inbound: () => Endpoint;
   /** The waypoint a service's traffic must go through, when it uses one. */
   waypoints?: { forService(service: MeshService): { workload: MeshWorkload; endpoint: Endpoint } | undefined };
+  /** Where the node's own capture socket goes (the control plane's short-lived identities use it). */
+  nodeSocket: string;
+  /** outboundTrafficPolicy: may `source` reach `host:port` outside the mesh? Default ALLOW_ANY. */
+  egress?: (request: { source: MeshWorkload; host: string; port: number }) => EgressDecision;
 }
 
 export class Ztunnel {
-  private captureServer: Server | undefined;
+  /** The node's capture socket and each pod's, by path. */
+  private readonly captureServers = new Map<string, Server>();
   private readonly captured = new Set<Socket>();
   private readonly balancer: EndpointBalancer;
+  private readonly node: NodeAddresses = nodeAddresses();
 
   constructor(private readonly options: ZtunnelOptions) {
     this.balancer = new EndpointBalancer(options.view);
   }
 
-  /** Start the capture listener; returns its address (handed to every pod's shim). */
-  async start(): Promise<Endpoint> {
+  /** Start the node's capture socket (for identities that are not pods); returns its address. */
+  async start(): Promise<SocketAddress> {
+    return this.listenCapture(this.options.nodeSocket, undefined);
+  }
+
+  /** Open a pod's own capture socket: connections on it are that pod's, whatever else they claim. */
+  attachPod(uid: string, path: string): Promise<SocketAddress> {
+    return this.listenCapture(path, uid);
+  }
+
+  async detachPod(path: string): Promise<void> {
+    const server = this.captureServers.get(path);
+    if (!server) return;
+    this.captureServers.delete(path);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async listenCapture(path: string, podUid: string | undefined): Promise<SocketAddress> {
     const server = createServer((socket) => {
       this.captured.add(socket);
       socket.once('close', () => this.captured.delete(socket));
-      void this.handleCaptured(socket);
+      void this.handleCaptured(socket, podUid);
     });
-    this.captureServer = server;
+    rmSync(path, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(path, () => resolve());
     });
-    const address = server.address() as { port: number };
-    return { host: '127.0.0.1', port: address.port };
+    this.captureServers.set(path, server);
+    return { path };
   }
 
   async close(): Promise<void> {
     // server.close() waits for every open connection; a node going away ends them.
     for (const socket of this.captured) socket.destroy();
-    await new Promise<void>((resolve) => (this.captureServer ? this.captureServer.close(() => resolve()) : resolve()));
+    await Promise.all([...this.captureServers.keys()].map((path) => this.detachPod(path)));
     await this.options.dialer.close();
   }
 
   // --- outbound ----------------------------------------------------------------------------------------
 
-  private async handleCaptured(socket: Socket): Promise<void> {
+  private async handleCaptured(socket: Socket, podUid: string | undefined): Promise<void> {
     try {
-      await this.onCaptured(socket);
+      await this.onCaptured(socket, podUid);
     } catch (error) {
       this.options.log.warn('capture failed', { error: errorMessage(error) });
       socket.destroy();
     }
   }
 
-  private async onCaptured(socket: Socket): Promise<void> {
+  private async onCaptured(socket: Socket, podUid: string | undefined): Promise<void> {
     const { view, log } = this.options;
     socket.on('error', () => undefined);
     const { destination, rest } = await readPreamble(socket);
     const source = view.workloadByToken(destination.token);
-    if (!source) {
-      log.warn('capture refused: unknown pod token', { remote: socket.remotePort });
+    if (!source || (podUid !== undefined && source.uid !== podUid)) {
+      log.warn('capture refused: the token is not of the pod this socket belongs to', { pod: podUid ?? 'node socket' });
       socket.destroy();
       return;
     }
     const started = performance.now();
-    const target = this.route(source, destination.host, destination.port);
+    const target = await this.route(source, destination.host, destination.port);
     if (target.kind === 'refuse') {
       this.options.telemetry.failed.inc(this.options.telemetry.labels('source', { source, service: target.service, externalHost: destination.host }, target.flags));
       this.options.telemetry.access({
@@ -122,25 +156,26 @@ export class Ztunnel {
       socket.resetAndDestroy();
       return;
     }
-    if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, destination.port, started);
+    if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, target.address, destination.port, started);
     return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started, target.authority, target.server);
   }
 
-  private route(
+  private async route(
     source: MeshWorkload,
     host: string,
     port: number,
-  ):
+  ): Promise<
     | { kind: 'mesh'; pod: MeshWorkload; containerPort: number; service?: MeshService; authority?: string; server?: Endpoint }
-    | { kind: 'passthrough' }
-    | { kind: 'refuse'; flags: string; error: string; service?: MeshService } {
+    | { kind: 'passthrough'; address: string }
+    | { kind: 'refuse'; flags: string; error: string; service?: MeshService }
+  > {
     const { view } = this.options;
     const pod = view.workloadByIp(host);
     if (pod) return { kind: 'mesh', pod, containerPort: port, ...(pod.hboneEndpoint ? { authority: `${host}:${port}`, server: pod.hboneEndpoint } : {}) };
     const service = view.service(host, source.namespace);
     if (!service) {
       if (/\.cluster\.local\.?$/i.test(host) || /^10\.(96|244)\./.test(host)) return { kind: 'refuse', flags: 'NR', error: `no such service: ${host}` };
-      return { kind: 'passthrough' };
+      return this.routeOutside(source, host, port);
     }
     const servicePort = service.ports.find((p) => p.port === port);
     if (!servicePort) return { kind: 'refuse', flags: 'NR', error: `service ${service.hostname} has no port ${port}`, service };
@@ -154,6 +189,25 @@ export class Ztunnel {
     const containerPort = view.containerPort(service, servicePort, chosen);
     if (containerPort === undefined) return { kind: 'refuse', flags: 'NR', error: `target port ${servicePort.targetPort} not found on ${chosen.name}`, service };
     return { kind: 'mesh', pod: chosen, containerPort, service };
+  }
+
+  /** A destination outside the mesh: never the node, then as outboundTrafficPolicy says. */
+  private async routeOutside(source: MeshWorkload, host: string, port: number): Promise<{ kind: 'passthrough'; address: string } | { kind: 'refuse'; flags: string; error: string }> {
+    const refuse = (why: string) => ({ kind: 'refuse' as const, flags: 'NR', error: why });
+    if (isNodeLocalName(host)) return refuse(`outbound to ${host}:${port} refused: ${host} is the node itself`);
+    let address = host;
+    if (isIP(host) === 0) {
+      try {
+        address = (await lookup(host, { verbatim: true })).address;
+      } catch (error) {
+        return refuse(`outbound to ${host}:${port} refused: ${host} does not resolve (${errorMessage(error)})`);
+      }
+    }
+    const local = nodeLocalReason(address, this.node);
+    if (local) return refuse(`outbound to ${host}:${port} refused: ${address === host ? host : `${host} resolves to ${address}, which`} is ${local} (the node itself)`);
+    const egress = this.options.egress?.({ source, host, port }) ?? { allow: true };
+    if (!egress.allow) return refuse(egress.reason);
+    return { kind: 'passthrough', address };
   }
 
   private async tunnel(
@@ -205,10 +259,11 @@ export class Ztunnel {
     telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started });
   }
 
-  private async passthrough(socket: Socket, rest: Buffer, source: MeshWorkload, host: string, port: number, started: number): Promise<void> {
+  private async passthrough(socket: Socket, rest: Buffer, source: MeshWorkload, host: string, address: string, port: number, started: number): Promise<void> {
     const { telemetry } = this.options;
     const parties: ConnectionParties = { source, externalHost: host };
-    const upstream = tcpConnect({ host, port });
+    // The address the egress check passed, not the name again: a second lookup could answer differently.
+    const upstream = tcpConnect({ host: address, port });
     const connected = await new Promise<boolean>((resolve) => {
       upstream.once('connect', () => resolve(true));
       upstream.once('error', () => resolve(false));
@@ -256,7 +311,7 @@ export class Ztunnel {
       labels: {},
       ip: forwarded ?? 'unknown',
       spiffeId: peerSpiffeId,
-      hostPorts: new Map(),
+      listeners: new Map(),
       ready: true,
       imageDigest: 'unknown',
       image: 'unknown',
@@ -273,9 +328,9 @@ export class Ztunnel {
       telemetry.access({ direction: 'inbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: 0, bytesReceived: 0, durationMs: 0, error });
       return { allow: false, status: 401, reason: decision.message };
     }
-    const hostPort = destination.hostPorts.get(port);
-    if (hostPort === undefined) return { allow: false, status: 503, reason: `${destination.name} does not listen on ${port}` };
-    return { allow: true, target: { host: '127.0.0.1', port: hostPort }, parties };
+    const target = destination.listeners.get(port);
+    if (target === undefined) return { allow: false, status: 503, reason: `${destination.name} does not listen on ${port}` };
+    return { allow: true, target, parties };
   }
 
   /**

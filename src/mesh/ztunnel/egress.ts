@@ -1,0 +1,74 @@
+// Where a pod may not go outside the mesh, whatever policy says: the node itself. A pod's loopback is the
+// node's here (pods share the machine), and the node runs the engine, ztunnel's own listeners and every
+// pod's real socket, so a connection "to localhost" would step around every layer of the mesh. ztunnel
+// refuses them, as it refuses addresses that name the node in any other way: the unspecified address, the
+// node's own interface addresses, link-local addresses (where clouds answer metadata requests), and names
+// that resolve to any of these. Checked on the addresses a name resolves to, and the connection then goes to
+// the address checked (never resolved twice), so DNS cannot answer one thing to the check and another to
+// the connect.
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+export interface NodeAddresses {
+  /** Every address of the node's interfaces, as written by `os.networkInterfaces()`. */
+  own: ReadonlySet<string>;
+}
+
+export function nodeAddresses(): NodeAddresses {
+  const own = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const entry of list ?? []) own.add(normalizeIp(entry.address));
+  return { own };
+}
+
+/** Why an address is the node's own (and so refused), or undefined when it is not. */
+export function nodeLocalReason(address: string, node: NodeAddresses): string | undefined {
+  const ip = normalizeIp(address);
+  const family = isIP(ip);
+  if (family === 4) {
+    const [a, b] = ip.split('.').map(Number) as [number, number];
+    if (a === 127) return 'a loopback address';
+    if (a === 0) return 'the unspecified address';
+    if (a === 169 && b === 254) return 'a link-local address';
+  } else if (family === 6) {
+    if (ip === '::1') return 'a loopback address';
+    if (ip === '::') return 'the unspecified address';
+    if (/^fe[89ab][0-9a-f]:/i.test(ip)) return 'a link-local address';
+  } else return undefined;
+  return node.own.has(ip) ? "one of the node's own addresses" : undefined;
+}
+
+/** Names that are the node whatever a resolver says. */
+export function isNodeLocalName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || name === 'localhost.localdomain';
+}
+
+/**
+ * One spelling per address: IPv6 in lower case without brackets, and an IPv4 address carried in IPv6
+ * (`::ffff:127.0.0.1`, `::ffff:7f00:1`, the deprecated `::127.0.0.1`) as the IPv4 address it reaches.
+ */
+export function normalizeIp(address: string): string {
+  const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isIP(bare) !== 6) return bare;
+  const groups = expandIpv6(bare);
+  if (groups === undefined) return bare;
+  const embedsIpv4 = groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] !== 0 || groups[7]! > 1)));
+  if (!embedsIpv4) return bare;
+  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+}
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part counts as two). */
+function expandIpv6(ip: string): number[] | undefined {
+  let text = ip;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
+    text = `${text.slice(0, -dotted[1]!.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
+}
