@@ -1,13 +1,15 @@
 // The agent gateway's cost on an MCP tools/call: `get_balance` on the bank's account-mcp server at revision
-// 2026-07-28 (stateless, one POST per call), sent straight to the server (the baseline) and through the gateway's
-// host listener at /mcp/account with 10 CEL authorization rules in force on the route, measured in the same run.
+// 2026-07-28 (stateless, one POST per call), sent straight to the server (the baseline) and through the gateway at
+// /mcp/account as fraud-bot (a listener whose connections carry that mesh identity, as HBONE streams would;
+// the host listener serves no anonymous tool call) with 10 CEL authorization rules in force on the route,
+// measured in the same run.
 // Both sides use the same client: node:http with a keep-alive Agent and one pre-serialised body, so client
 // overhead is small and equal. Latency is measured sequentially, direct and gateway calls interleaved so that
 // drift in machine load falls on both alike; throughput runs a fixed number of calls in flight, in alternating
 // rounds. The design target is ≤ 0.5 ms added at p50. The rules' own decision cost is measured by `bench cel`.
 import { Agent, request } from 'node:http';
 import { accountMcp } from '../apps/account-mcp/server.ts';
-import { routeYaml, serviceYaml, startTestGateway } from '../test/support/gateway.ts';
+import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../test/support/gateway.ts';
 import { startTestWorkload } from '../test/support/workloads.ts';
 
 const LATENCY_CALLS = 5_000; // per side
@@ -40,8 +42,8 @@ ${expressions.map((expression) => `          - '${expression.replaceAll("'", "''
 
 // 10 rules, all evaluated on every benchmarked call: no Deny rule matches (all four run), every Require rule holds
 // (all three run), and Allow rules are alternatives (the first true one grants), so the one that matches this call
-// comes last and the two before it run and do not match. None of them errors on the host listener (which has
-// `source.address` but no `source.identity`): rule 9 stops at the tool name before it reads the identity.
+// comes last and the two before it run and do not match (rule 9 stops at the tool name); that last rule reads
+// the caller's mesh identity and address.
 const DENY = [
   'mcp.tool.arguments.exists(k, k in ["customer_profile", "ni_number", "email", "dob", "address"])',
   'size(mcp.tool.arguments.account_id) > 32',
@@ -52,11 +54,12 @@ const REQUIRE = ['request.path.startsWith("/mcp/")', 'request.headers["content-t
 const ALLOW = [
   'mcp.method in ["initialize", "notifications/initialized", "ping", "server/discover", "tools/list"]',
   'mcp.method == "tools/call" && mcp.tool.name == "get_profile" && source.identity.serviceAccount == "support-bot"',
-  'mcp.method == "tools/call" && mcp.tool.name in ["get_balance"] && source.address == "127.0.0.1"',
+  'mcp.method == "tools/call" && mcp.tool.name in ["get_balance"] && source.identity.namespace == "trustusbank-bank-agents" && source.address.startsWith("10.")',
 ];
 const RULE_COUNT = DENY.length + REQUIRE.length + ALLOW.length;
 
 const GATEWAY_CONFIG = [
+  referenceGrantYaml('trustusbank-bank-mcp'),
   serviceYaml('account-mcp', 'trustusbank-bank-mcp'),
   routeYaml(ROUTE, '/mcp/account', { service: 'account-mcp', namespace: 'trustusbank-bank-mcp' }),
   policyYaml('bench-no-pii', 'Deny', DENY),
@@ -144,7 +147,7 @@ async function checkSetup(direct: Endpoint, gateway: Endpoint): Promise<void> {
     { why: 'internal- account (deny 3)', name: 'get_balance', args: { account_id: 'internal-12345' } },
     { why: 'amount over 10000 (deny 4)', name: 'get_balance', args: { account_id: '12345', amount: 20000 } },
     { why: 'user-agent not name/version (require 3)', name: 'get_balance', args: { account_id: '12345' }, headers: { 'user-agent': 'curl' } },
-    { why: 'tool not on the allowlist (allow)', name: 'get_profile', args: { account_id: '12345' } },
+    { why: 'tool not on this caller’s allowlist (allow)', name: 'get_profile', args: { account_id: '12345' } },
   ];
   for (const probe of refused) {
     const body = callBody(probe.name, probe.args);
@@ -239,7 +242,8 @@ function printThroughput(direct: { label: string; rates: number[] }, gateway: { 
 
 export async function run(): Promise<void> {
   const workload = await startTestWorkload('account-mcp', accountMcp);
-  const gw = await startTestGateway({ yaml: GATEWAY_CONFIG, upstreams: { [ACCOUNT]: workload.url } });
+  // fraud-bot: rule 9 grants get_profile to support-bot only, so the setup check can see an Allow refuse.
+  const gw = await startTestGateway({ yaml: GATEWAY_CONFIG, upstreams: { [ACCOUNT]: workload.url }, caller: { namespace: 'trustusbank-bank-agents', serviceAccount: 'fraud-bot' } });
   const direct = endpoint('direct to account-mcp (baseline)', new URL('/mcp', workload.url).toString());
   const gateway = endpoint(`through the gateway, ${RULE_COUNT} CEL rules on the route`, `${gw.url}/mcp/account`);
   try {

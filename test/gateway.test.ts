@@ -188,7 +188,7 @@ describe('traffic authorization (CEL, with tool arguments)', () => {
     const counted = await metric(gw, 'agentgateway_requests_total', { route: 'account-mcp-route', status: '403', reason: 'Authorization' });
     expect(counted).toBe(1);
     const line = gw.logs.find((l) => l['http.status'] === 403);
-    expect(line).toMatchObject({ 'src.identity': 'anonymous', 'mcp.method.name': 'tools/call', 'mcp.target': 'account-mcp', 'gen_ai.tool.name': 'get_profile', reason: 'Authorization' });
+    expect(line).toMatchObject({ 'src.identity': 'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot', 'mcp.method.name': 'tools/call', 'mcp.target': 'account-mcp', 'gen_ai.tool.name': 'get_profile', reason: 'Authorization' });
   });
 
   it.each(REVISIONS)('denies the rug-pulled call with customer_profile before it is forwarded; a normal conversion passes (%s)', async (revision) => {
@@ -215,8 +215,8 @@ describe('traffic authorization (CEL, with tool arguments)', () => {
     expect((await rpc(`${bot}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })).status).toBe(200);
     const spoofed = await rpc(`${intruder}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }, { 'x-forwarded-client-cert': 'URI=spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot' });
     expect(spoofed.status).toBe(403);
-    // No identity at all (the host listener): the expression errors, and an error never grants.
-    expect((await rpc(`${t.url}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })).status).toBe(403);
+    // No identity at all (the host listener): refused before any policy is read.
+    expect((await rpc(`${t.hostUrl}/mcp/account`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })).status).toBe(403);
   });
 });
 
@@ -258,6 +258,47 @@ describe('no bypasses', () => {
     expect(wrongName.body.error?.code).toBe(-32020);
     const wrongMethod = await rpc(`${gw.url}/mcp/account`, body, { ...headers, 'mcp-method': 'tools/list', 'mcp-name': 'get_profile' });
     expect(wrongMethod.body.error?.code).toBe(-32020);
+  });
+});
+
+// The host listener (127.0.0.1:18008 in the stack) is open to any process on the machine, and none of them has a
+// mesh identity. The attack: such a process calls get_profile through the gateway, on a gateway whose policies
+// forgot to name their callers (here, no policy at all). The clean run: an agent's mesh identity is served.
+describe('the host listener serves no anonymous caller', () => {
+  const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+  const getProfile = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' }, _meta: META } };
+  const getProfileHeaders = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_profile' };
+  const accountPosts = async () => seriesValue(await (await fetch(`${account.url}/metrics`)).text(), 'http_requests_total', { method: 'POST' });
+
+  it('refuses every MCP message from it with 403 and the way to be allowed, before anything reaches the server', async () => {
+    const gw = await gateway(BASE);
+    const before = await accountPosts();
+    const attempts = [
+      rpc(`${gw.hostUrl}/mcp/account`, getProfile, getProfileHeaders),
+      // A forged client-certificate header is a header, not an identity.
+      rpc(`${gw.hostUrl}/mcp/account`, getProfile, { ...getProfileHeaders, 'x-forwarded-client-cert': 'URI=spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot' }),
+      rpc(`${gw.hostUrl}/mcp/account`, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: META } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }),
+      rpc(`${gw.hostUrl}/mcp/account`, [{ jsonrpc: '2.0', id: 3, method: 'ping', params: { _meta: META } }, { jsonrpc: '2.0', id: 4, method: 'tools/list', params: { _meta: META } }]),
+      rpc(`${gw.hostUrl}/mcp/account`, { jsonrpc: '2.0', id: 5, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    ];
+    for (const answer of await Promise.all(attempts)) {
+      expect(answer.status).toBe(403);
+      const error = (Array.isArray(answer.body) ? answer.body[0] : answer.body).error as { code: number; message: string; data: Record<string, unknown> };
+      expect(error.code).toBe(-32003);
+      expect(error.data).toMatchObject({ reason: 'Unauthenticated' });
+      expect(error.message).toMatch(/the caller is anonymous/);
+      expect(error.message).toMatch(/traffic\.jwtAuthentication policy/);
+    }
+    expect(await accountPosts()).toBe(before);
+    expect(await metric(gw, 'agentgateway_requests_total', { route: 'account-mcp-route', status: '403', reason: 'Unauthenticated' })).toBe(attempts.length);
+    expect(gw.logs).toContainEqual(expect.objectContaining({ msg: 'request', 'src.identity': 'anonymous', 'gen_ai.tool.name': 'get_profile', 'http.status': 403, reason: 'Unauthenticated' }));
+    // The MCP SDK's client sees the refusal, with the reason, when it connects.
+    await expect(client(`${gw.hostUrl}/mcp/account`, '2025-11-25')).rejects.toThrow(/initialize refused: the caller is anonymous/);
+
+    // The clean path: the same call from support-bot's mesh identity.
+    const served = await rpc(`${gw.url}/mcp/account`, getProfile, getProfileHeaders);
+    expect(served.status).toBe(200);
+    expect(await accountPosts()).toBeGreaterThan(before);
   });
 });
 
@@ -467,22 +508,50 @@ ${policy(
             - 'jwt.sub == "bob" && mcp.tool.name == "get_balance" && mcp.tool.target == "account"'`,
 )}`;
 
-  it('gives alice and bob different tools, and answers 401 without a valid token', async () => {
+  it('gives alice and bob different tools on the host listener, and answers 401 without a valid token', async () => {
     const gw = await gateway(`${BASE}\n---\n${FEDERATION}\n---\n${jwtPolicies()}`);
     const tools = async (token: string) => {
-      const c = await client(`${gw.url}/mcp/bank`, '2025-11-25', { authorization: `Bearer ${token}` });
+      const c = await client(`${gw.hostUrl}/mcp/bank`, '2025-11-25', { authorization: `Bearer ${token}` });
       const names = (await c.listTools()).tools.map((tool) => tool.name).sort();
       await c.close();
       return names;
     };
     expect(await tools(await idp.sign('alice'))).toEqual(['account_get_balance', 'transaction_list_recent']);
     expect(await tools(await idp.sign('bob'))).toEqual(['account_get_balance']);
-    const none = await rpc(`${gw.url}/mcp/bank`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const none = await rpc(`${gw.hostUrl}/mcp/bank`, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    const expired = await rpc(`${gw.url}/mcp/bank`, { jsonrpc: '2.0', id: 0, method: 'initialize' }, { authorization: `Bearer ${await idp.sign('alice', { expiresIn: '-5m' })}` });
+    const expired = await rpc(`${gw.hostUrl}/mcp/bank`, { jsonrpc: '2.0', id: 0, method: 'initialize' }, { authorization: `Bearer ${await idp.sign('alice', { expiresIn: '-5m' })}` });
     expect(expired.status).toBe(401);
     expect(await metric(gw, 'agentgateway_requests_total', { status: '401', reason: 'JwtAuth' })).toBe(2);
+  });
+
+  it('serves the host listener to a caller a JWT policy authenticated and a policy allows by its claims, and no one else', async () => {
+    const optionalJwt = policy('EnterpriseAgentgatewayPolicy', 'ops-jwt', 'Gateway/trustusbank-agentgw', `  traffic:\n    jwtAuthentication:\n      mode: Optional\n      providers:\n        - issuer: http://lab6\n          audiences: [lab6]\n          jwks:\n            inline: '${idp.jwks}'`);
+    const opsBalance = policy(
+      'AgentgatewayPolicy',
+      'ops-balance',
+      'HTTPRoute/account-mcp-route',
+      `  traffic:\n    authorization:\n      action: Allow\n      policy:\n        matchExpressions:\n          - 'jwt.sub == "ops" && mcp.method == "tools/call" && mcp.tool.name == "get_balance"'`,
+    );
+    const gw = await gateway(`${BASE}\n---\n${optionalJwt}\n---\n${opsBalance}`);
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const call = async (tool: string, sub?: string) =>
+      rpc(
+        `${gw.hostUrl}/mcp/account`,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: { account_id: '12345' }, _meta: meta } },
+        { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': tool, ...(sub ? { authorization: `Bearer ${await idp.sign(sub)}` } : {}) },
+      );
+    const ops = await call('get_balance', 'ops');
+    expect(ops.status).toBe(200);
+    expect((ops.body.result as { structuredContent: unknown }).structuredContent).toMatchObject({ balance: 4287.55 });
+    // Authenticated is not authorized: the policy still decides.
+    expect((await call('get_profile', 'ops')).body.error?.data).toMatchObject({ reason: 'Authorization', policy: 'trustusbank-platform/ops-balance' });
+    expect((await call('get_balance', 'mallory')).body.error?.data).toMatchObject({ reason: 'Authorization' });
+    // Optional mode lets a request without a token through authentication; it is then anonymous.
+    const none = await call('get_balance');
+    expect(none.status).toBe(403);
+    expect(none.body.error?.data).toMatchObject({ reason: 'Unauthenticated' });
   });
 
   it('exchanges alice’s token for an on-behalf-of token that keeps sub; an upstream trusting only the STS takes that and refuses the IdP token', async () => {
@@ -558,6 +627,12 @@ describe('rate limit, A2A and telemetry', () => {
       for (const method of ['SendMessage', 'message/send']) {
         expect((await rpc(`${rogue}/a2a/support-bot/`, { jsonrpc: '2.0', id: 1, method, params: { message: { messageId: 'm1' } } })).status).toBe(403);
         expect((await rpc(`${t.url}/a2a/support-bot/`, { jsonrpc: '2.0', id: 1, method, params: { message: { messageId: 'm1' } } })).status).toBe(200);
+      }
+      // An anonymous host caller gets no call to the agent, whether or not the gateway can read the body.
+      for (const body of [{ jsonrpc: '2.0', id: 1, method: 'message/send', params: { message: { messageId: 'm1' } } }, '{"jsonrpc":"2.0","method":']) {
+        const anonymous = await rpc(`${t.hostUrl}/a2a/support-bot/`, body);
+        expect(anonymous.status).toBe(403);
+        expect(anonymous.body).toMatchObject({ reason: 'Unauthenticated' });
       }
       expect(agent.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
     } finally {

@@ -2,7 +2,9 @@
 // streams whose caller identity the mesh proved) and from a host listener (no identity), routes each request
 // by the HTTPRoutes attached to it, and applies, in this order: route selection (404), local rate limit
 // (429), body size (413), JWT authentication (401), then for MCP backends the per-message checks of the MCP
-// handler, and for HTTP/A2A backends traffic authorization (403); then forwards. Every request ends in one
+// handler, and for HTTP/A2A backends traffic authorization (403); then forwards. A caller with neither a mesh
+// identity nor a validated JWT (the host listener's) gets no MCP message and no A2A call served (403,
+// reason Unauthenticated; see policy/anonymous.ts). Every request ends in one
 // access log line, one metric sample and one span.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { Federation } from './mcp/federation.ts';
 import { McpRouteHandler, type McpPolicies, type RequestRecord } from './mcp/handler.ts';
 import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
 import type { AuthorizationDecision, RuleSet } from './policy/cel.ts';
+import { UNAUTHENTICATED, anonymousRefusal, isAnonymous } from './policy/anonymous.ts';
 import { rateLimitHeaders } from './policy/rate-limit.ts';
 import { TokenExchangeService } from './policy/token-exchange.ts';
 import { ToolPinStore } from './policy/tool-pinning.ts';
@@ -148,7 +151,7 @@ export class AgentGateway {
     this.server.emit('connection', stream);
   }
 
-  /** A listener on the host (no mesh identity: callers are anonymous). */
+  /** A listener on the host (no mesh identity: callers are anonymous unless a JWT policy authenticates them). */
   async listenOnHost(port: number, host: string, portHint: string): Promise<BoundAddress> {
     const server = createServer({ keepAlive: true }, (req, res) => {
       this.contexts.set(req.socket, { address: req.socket.remoteAddress ?? 'unknown', parent: { kind: 'Gateway' } });
@@ -265,6 +268,7 @@ export class AgentGateway {
       claims = outcome.claims;
     }
     const attributes = this.attributes(req, context, host, claims);
+    const anonymous = isAnonymous(context.caller, claims);
     const forward: Record<string, string> = { traceparent };
     const authorization = header(req, 'authorization');
     if (authorization) forward.authorization = authorization;
@@ -278,7 +282,7 @@ export class AgentGateway {
       const handler = this.handlers.get(backend.key)?.handler;
       if (!handler) return send(res, 503, { error: 'backend not ready' });
       const reply = await handler.handle(
-        { method: req.method ?? 'GET', headers: req.headers, body: body.toString('utf8'), attributes, caller: context.caller?.spiffeId ?? `host:${context.address}`, forward, record },
+        { method: req.method ?? 'GET', headers: req.headers, body: body.toString('utf8'), attributes, caller: context.caller?.spiffeId ?? `host:${context.address}`, anonymous, forward, record },
         mcpPolicies(policies),
       );
       if (reply.status === 403 && !record.reason) record.reason = 'Authorization';
@@ -288,7 +292,14 @@ export class AgentGateway {
     }
 
     // Plain HTTP or A2A: authorization on the request (A2A adds its method).
-    const a2a = backend?.kind === 'http' && backend.a2a && req.method === 'POST' ? parseA2aRequest(body.toString('utf8')) : undefined;
+    const a2aCall = backend?.kind === 'http' && backend.a2a && req.method === 'POST';
+    const a2a = a2aCall ? parseA2aRequest(body.toString('utf8')) : undefined;
+    // Every POST to an agent, not only the ones parsed: a body the gateway cannot read may still be one the agent can.
+    if (a2aCall && anonymous) {
+      record.reason = UNAUTHENTICATED;
+      record.error = anonymousRefusal(`A2A ${a2a?.method ?? 'request'}`);
+      return send(res, 403, { error: 'Forbidden', reason: UNAUTHENTICATED, message: record.error });
+    }
     if (a2a) {
       attributes.a2a = { method: a2a.method, operation: a2a.operation, version: a2a.version };
       record.mcpMethod = undefined;

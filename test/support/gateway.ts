@@ -1,7 +1,8 @@
 // Test helpers for the agent gateway in-process: the gateway built from YAML, upstream services mapped to
 // loopback workloads, and callers with a mesh identity (a listener whose connections the test hands to the
-// gateway as the mesh would, with a proven SPIFFE id) or without one (the host listener).
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+// gateway as the mesh would, with a proven SPIFFE id; support-bot's unless said otherwise) or without one (the
+// host listener).
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { AgentGateway, type CallerIdentity } from '../../src/gateway/gateway.ts';
@@ -66,8 +67,13 @@ export interface TestGateway {
   gateway: AgentGateway;
   metrics: Registry;
   logs: Record<string, unknown>[];
-  /** The host listener: callers without a mesh identity. */
+  /**
+   * A listener whose callers are support-bot (`trustusbank-bank-agents/support-bot`, or `caller`), as if the mesh
+   * proved it: the agent gateway serves nothing to anonymous callers.
+   */
   url: string;
+  /** The host listener: callers without a mesh identity (anonymous unless a JWT policy authenticates them). */
+  hostUrl: string;
   /** A listener whose callers have this identity, as if the mesh proved it. */
   as(namespace: string, serviceAccount: string): Promise<string>;
   /** Replace the configuration (all documents, as YAML). */
@@ -77,7 +83,12 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: { yaml: string; upstreams: Record<string, string>; namespaceLabels?: Record<string, Record<string, string>> }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  yaml: string;
+  upstreams: Record<string, string>;
+  namespaceLabels?: Record<string, Record<string, string>>;
+  caller?: { namespace: string; serviceAccount: string };
+}): Promise<TestGateway> {
   const dir = tempDir('tub-gw-');
   const logs: Record<string, unknown>[] = [];
   const log: Logger = createLogger('agentgateway', { write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: 'debug' });
@@ -102,23 +113,33 @@ export async function startTestGateway(options: { yaml: string; upstreams: Recor
   configure(options.yaml);
   const host = await gateway.listenOnHost(0, '127.0.0.1', 'n/a');
   const servers: TcpServer[] = [];
+  // Clients keep connections alive; closing must not wait for them to time out.
+  const sockets = new Set<Socket>();
+  const as = async (namespace: string, serviceAccount: string): Promise<string> => {
+    const caller: CallerIdentity = { spiffeId: `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`, trustDomain: 'cluster.local', namespace, serviceAccount };
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      gateway.accept(socket, caller, '10.244.0.9', { kind: 'Gateway' });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  };
+  const caller = options.caller ?? { namespace: 'trustusbank-bank-agents', serviceAccount: 'support-bot' };
   return {
     gateway,
     metrics,
     logs,
-    url: host.url,
+    url: await as(caller.namespace, caller.serviceAccount),
+    hostUrl: host.url,
     upstreams,
     configure,
-    async as(namespace, serviceAccount) {
-      const caller: CallerIdentity = { spiffeId: `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`, trustDomain: 'cluster.local', namespace, serviceAccount };
-      const server = createTcpServer((socket) => gateway.accept(socket, caller, '10.244.0.9', { kind: 'Gateway' }));
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      servers.push(server);
-      return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    },
+    as,
     async close() {
       await gateway.close();
       fetchUpstream.close();
+      for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       dir.remove();
     },

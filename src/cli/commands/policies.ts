@@ -22,9 +22,10 @@ const LAYER_NAMES: Record<Layer, string> = { mesh: 'Mesh policies', gateway: 'Ga
 
 const usage = `Usage: trustusbank policies [mesh|gateway|kagent|admission|all] on|off [--data-dir DIR]
 
-mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces,
-          the allow-lists for agents, MCP servers and the vendor, and deny-bank-to-attacker, which stops the
-          rug-pulled converter's exfiltration at the attacker's ztunnel, on the converter's SPIFFE identity.
+mesh:     the mesh's AuthorizationPolicies (${MESH_POLICIES}): default-deny in the bank's namespaces
+          and the platform's, the allow-lists for agents, MCP servers, the vendor and the agent gateway (the
+          three agents only), and deny-bank-to-attacker, which stops the rug-pulled converter's exfiltration
+          at the attacker's ztunnel, on the converter's SPIFFE identity.
 gateway:  the agent gateway's policies (${GATEWAY_POLICIES}): deny PII-shaped tool
           arguments on the converter's route, DLP on every tool call's arguments, and tool pinning (a tool
           whose definition drifted from what the gateway first saw is hidden).

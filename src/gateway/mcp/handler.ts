@@ -1,6 +1,7 @@
 // The MCP leg of a route: the gateway terminates the client's MCP session (either revision), judges every
 // JSON-RPC message — each element of a batch on its own — before anything is forwarded, and speaks to the
-// upstream targets itself. Order for one message: resolve the name to (target, upstream name) by exact
+// upstream targets itself. Order for one message: an anonymous caller is refused (403, reason Unauthenticated);
+// resolve the name to (target, upstream name) by exact
 // match; traffic authorization (403 on deny); tool pinning (BlockServer → 403); backend authorization and
 // HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); DLP on arguments
 // (Reject → 403, RedactInPlace → forwarded redacted). Nothing in a request is forwarded unless every
@@ -9,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../../core/log.ts';
 import type { AuthorizationDecision } from '../policy/cel.ts';
+import { UNAUTHENTICATED, anonymousRefusal } from '../policy/anonymous.ts';
 
 /** Something that decides on an attribute context (one rule set, or several that must all allow). */
 export interface Authorizer {
@@ -72,6 +74,8 @@ export interface McpExchange {
   attributes: Record<string, unknown>;
   /** Who is calling (a SPIFFE id, or `host` for the host listener); sessions are bound to it. */
   caller: string;
+  /** No mesh identity and no validated JWT: every message is refused before anything is resolved or forwarded. */
+  anonymous?: boolean;
   forward: ForwardHeaders;
   record: RequestRecord;
 }
@@ -277,6 +281,12 @@ export class McpRouteHandler {
     if (!('method' in message)) return { kind: 'answer', response: errorResponse(idOf(message), INVALID_REQUEST, 'Invalid Request: the gateway does not relay responses') };
     const { method } = message;
     const params = message.params ?? {};
+    if (exchange.anonymous) {
+      // Nothing is resolved first: resolving a tool name would already reach the upstream.
+      const name = MCP_NAME_SOURCE[method] ? params[MCP_NAME_SOURCE[method]] : undefined;
+      if (typeof name === 'string') exchange.record.tool = name;
+      return { kind: 'forbid', reason: UNAUTHENTICATED, message: anonymousRefusal(method) };
+    }
     let resolved: ResolvedItem | undefined;
     let itemKind: ItemKind | undefined;
     const mcp: Record<string, unknown> = { method };
