@@ -3,9 +3,10 @@
 // the capture refuses Unix socket connections and the permission model keeps them out of the data directory.
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { UserError, errorMessage } from '../core/errors.ts';
 import { readBody, sendJson } from '../core/http.ts';
+import { createGuardedServer, requestTarget } from '../core/request-guard.ts';
 import { ManifestError } from '../manifests/errors.ts';
 
 export type AdminHandler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
@@ -26,8 +27,8 @@ export class AdminApiError extends UserError {
 export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Promise<Server> {
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
   rmSync(socketPath, { force: true });
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://engine');
+  const server = createGuardedServer({ shape: 'json' }, async (req, res) => {
+    const url = requestTarget(req);
     // Exact routes first; a route ending in `/*` takes the rest of the path (decoded) as the query's `rest`.
     let handler = routes[`${req.method} ${url.pathname}`];
     if (!handler) {

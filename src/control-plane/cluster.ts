@@ -2,7 +2,7 @@
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
 import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
@@ -12,6 +12,7 @@ import { ensureDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import { createGuardedServer } from '../core/request-guard.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
 import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
@@ -291,7 +292,7 @@ export const REGISTRY_PORT = 18006;
 /** The registry's page and REST API on the host. */
 /** A read-only UI of the `up` process on a host port (the agents UI, the registry), listed with the forwards. */
 async function serveOnHost(service: string, app: { handle(req: IncomingMessage, res: ServerResponse): unknown; close(): void }, port: number, portHint: string): Promise<{ server: Server; forward: HostForward }> {
-  const server = createHttpServer((req, res) => void app.handle(req, res));
+  const server = createGuardedServer({ shape: 'json' }, (req, res) => app.handle(req, res));
   server.on('close', () => app.close());
   const bound = await listen(server, { host: '127.0.0.1', port, portHint });
   return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service, port: bound.port, url: `${bound.url}/` } };
