@@ -3,7 +3,7 @@
 // A workload is ordinary code: it knows its port and its environment, nothing of any mesh or gateway.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { resolveDataDir } from '../../src/core/data-dir.ts';
+import { resolveDataDir, restrictUmask } from '../../src/core/data-dir.ts';
 import { UserError, errorMessage } from '../../src/core/errors.ts';
 import { closeServer, listen, sendJson } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
@@ -123,6 +123,8 @@ export function parsePort(value: string | undefined, fallback = 8080): number {
 
 /** The entry point of a workload process: start, log, and stop cleanly on SIGTERM or SIGINT. */
 export async function runWorkloadMain(name: string, factory: WorkloadFactory): Promise<void> {
+  // A workload's files (a bank database, an agent's conversations) are its owner's alone.
+  restrictUmask();
   const log = createLogger(name);
   let running: RunningWorkload;
   try {

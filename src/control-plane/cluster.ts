@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
-import { ensureDir } from '../core/data-dir.ts';
+import { ensureDir, ensurePrivateDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
 import { createLogger, type Logger } from '../core/log.ts';
@@ -91,7 +91,7 @@ export interface Cluster {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const dataDir = ensureDir(options.dataDir);
+  const dataDir = ensurePrivateDir(options.dataDir);
   const logDir = ensureDir(join(dataDir, 'logs'));
   const fileLogger = (component: string, file: string): Logger => {
     const stream = createWriteStream(join(logDir, file), { flags: 'a' });
