@@ -47,7 +47,12 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
     try {
       const raw = req.method === 'GET' ? '' : (await readBody(req, 16 * 1024 * 1024)).toString('utf8');
-      const body = raw === '' ? {} : (JSON.parse(raw) as unknown);
+      let body: unknown = {};
+      try {
+        if (raw !== '') body = JSON.parse(raw) as unknown;
+      } catch (error) {
+        return sendJson(res, 400, { error: `the request body is not JSON: ${errorMessage(error)}` });
+      }
       sendJson(res, 200, (await handler(body, url.searchParams)) ?? {});
     } catch (error) {
       if (error instanceof ManifestError) sendJson(res, 422, { error: error.message, issues: error.issues });

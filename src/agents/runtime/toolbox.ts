@@ -4,7 +4,6 @@
 // steers it). An Agent tool is a hand-off: the model's message goes to the peer agent over A2A, and the peer's
 // reply (its final text, and its own tool chain) comes back as the result.
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { createPooledFetch } from '../../core/http-pool.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ModelTool } from '../models/types.ts';
 import type { McpServerConfig, PeerAgentConfig } from './config.ts';
@@ -45,7 +44,6 @@ class McpConnection {
   constructor(
     readonly config: McpServerConfig,
     private readonly log: Logger,
-    private readonly fetch: typeof globalThis.fetch,
   ) {}
 
   private connect(): Promise<Client> {
@@ -53,8 +51,7 @@ class McpConnection {
       const client = new Client(CLIENT_INFO);
       const url = new URL(this.config.url);
       const requestInit = { headers: this.config.headers };
-      const options = { requestInit, fetch: this.fetch };
-      const transport = this.config.protocol === 'SSE' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+      const transport = this.config.protocol === 'SSE' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
       await client.connect(transport);
       return client;
     })();
@@ -113,11 +110,6 @@ function isConnectionFailure(error: unknown): boolean {
 
 export class Toolbox {
   private readonly connections: McpConnection[];
-  /**
-   * Every MCP and A2A exchange of this agent goes through one pool that never reuses a connection its server
-   * may be closing (the global fetch's pool does, after an idle gap near the server's keep-alive timeout).
-   */
-  private readonly fetch = createPooledFetch();
 
   constructor(
     mcpServers: McpServerConfig[],
@@ -125,7 +117,7 @@ export class Toolbox {
     private readonly log: Logger,
     private readonly self: { name: string; namespace: string },
   ) {
-    this.connections = mcpServers.map((server) => new McpConnection(server, log, this.fetch));
+    this.connections = mcpServers.map((server) => new McpConnection(server, log));
   }
 
   /**
@@ -182,7 +174,7 @@ export class Toolbox {
       if (binding.kind === 'agent') {
         const peer = this.agents.find((a) => a.name === binding.server)!;
         const message = typeof args.message === 'string' ? args.message : JSON.stringify(args);
-        const reply = await sendA2aMessage(peer.url, message, { fetch: this.fetch, ...(context.signal ? { signal: context.signal } : {}) });
+        const reply = await sendA2aMessage(peer.url, message, { ...(context.signal ? { signal: context.signal } : {}) });
         return { content: reply.text, isError: reply.failed, value: reply.text, chain: reply.chain };
       }
       const connection = this.connections.find((c) => c.config.name === binding.server)!;
@@ -196,7 +188,6 @@ export class Toolbox {
 
   async close(): Promise<void> {
     await Promise.all(this.connections.map((c) => c.reset()));
-    this.fetch.close();
   }
 }
 
