@@ -1,5 +1,6 @@
 // A workload whose whole job is one MCP endpoint at /mcp (the bank's tool servers and the vendor's).
 import type { McpServer } from '@modelcontextprotocol/server';
+import { requestTarget } from '../../src/core/request-guard.ts';
 import { createMcpEndpoint } from './mcp-endpoint.ts';
 import { createToolServerFactory, type ServerInfo, type ToolSpec } from './mcp-tools.ts';
 import type { Workload, WorkloadContext } from './workload.ts';
@@ -11,11 +12,12 @@ export function mcpToolWorkload(context: WorkloadContext, info: ServerInfo, tool
   const endpoint = createMcpEndpoint(factory, { log: context.log });
   return {
     handle: async (req, res) => {
-      if (new URL(req.url ?? '/', 'http://workload').pathname !== MCP_PATH) return false;
+      if (requestTarget(req).pathname !== MCP_PATH) return false;
       await endpoint.handle(req, res);
       return true;
     },
     health: () => ({ mcp_sessions: endpoint.sessionCount() }),
+    errorShape: 'jsonrpc',
     close: async () => {
       await endpoint.close();
       onClose?.();

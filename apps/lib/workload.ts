@@ -1,12 +1,13 @@
 // The runtime every workload shares: an HTTP server with /healthz and /metrics, structured logs, a clean
 // shutdown on SIGTERM/SIGINT, and the "listening" log line a supervisor reads to learn the URL.
 // A workload is ordinary code: it knows its port and its environment, nothing of any mesh or gateway.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { resolveDataDir } from '../../src/core/data-dir.ts';
+import { resolveDataDir, restrictUmask } from '../../src/core/data-dir.ts';
 import { UserError, errorMessage } from '../../src/core/errors.ts';
 import { closeServer, listen, sendJson } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
+import { createGuardedServer, requestTarget, sendError, type ErrorShape } from '../../src/core/request-guard.ts';
 
 export interface WorkloadContext {
   dataDir: string;
@@ -22,6 +23,8 @@ export interface Workload {
   /** Extra fields for GET /healthz. */
   health?(): Record<string, unknown>;
   close?(): void | Promise<void>;
+  /** How the workload's errors look: `jsonrpc` for an MCP or A2A endpoint, `json` by default. */
+  errorShape?: ErrorShape;
 }
 
 export type WorkloadFactory = (context: WorkloadContext) => Workload | Promise<Workload>;
@@ -57,8 +60,9 @@ export async function startWorkload(name: string, factory: WorkloadFactory, opti
   });
   const workload = await factory({ dataDir: options.dataDir ?? resolveDataDir(undefined, env), env, log, metrics });
 
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://workload').pathname;
+  const shape = workload.errorShape ?? 'json';
+  const server = createGuardedServer({ shape, onError: (error, req) => log.error('request failed', { method: req.method, path: req.url, error }) }, async (req, res) => {
+    const path = requestTarget(req).pathname;
     res.once('finish', () => {
       // Unmatched paths share one label so that a scanner cannot blow up the metric's cardinality.
       const route = res.statusCode === 404 ? 'unmatched' : path;
@@ -78,7 +82,7 @@ export async function startWorkload(name: string, factory: WorkloadFactory, opti
       if (!(await workload.handle(req, res))) sendJson(res, 404, { error: 'not found', path });
     } catch (error) {
       log.error('request failed', { method: req.method, path, error });
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      if (!res.headersSent) sendError(res, shape, 500, 'internal error');
       else res.destroy();
     }
   });
@@ -119,6 +123,8 @@ export function parsePort(value: string | undefined, fallback = 8080): number {
 
 /** The entry point of a workload process: start, log, and stop cleanly on SIGTERM or SIGINT. */
 export async function runWorkloadMain(name: string, factory: WorkloadFactory): Promise<void> {
+  // A workload's files (a bank database, an agent's conversations) are its owner's alone.
+  restrictUmask();
   const log = createLogger(name);
   let running: RunningWorkload;
   try {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter } from 'prom-client';
 import { BodyTooLargeError, readBody, sendJson, sendText } from '../../src/core/http.ts';
+import { requestTarget } from '../../src/core/request-guard.ts';
 import type { WorkloadFactory } from '../lib/workload.ts';
 import { LootRing, decodeBody } from './loot.ts';
 import { LOOT_PAGE } from './page.ts';
@@ -54,7 +55,7 @@ export const mockAttacker: WorkloadFactory = ({ log, metrics }) => {
 
   return {
     handle: async (req, res) => {
-      const path = new URL(req.url ?? '/', 'http://attacker').pathname;
+      const path = requestTarget(req).pathname;
       const route = `${req.method} ${path}`;
       switch (route) {
         case 'POST /exfil':

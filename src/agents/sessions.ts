@@ -2,9 +2,10 @@
 // conversation it took part in, the messages exchanged and every tool call it made with arguments and results.
 // The pod writes (`SessionStore`); the agents UI in the `up` process reads the same file from outside the pod
 // (`SessionReader`). WAL lets that reader look at the file while the pod writes, without either waiting.
-import { existsSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ensureDir, ensurePrivateFile } from '../core/data-dir.ts';
 
 /** A point in time: a Date, or an ISO 8601 string with a zone (stored normalised to `toISOString()`). */
 export type Time = Date | string;
@@ -179,7 +180,9 @@ export class SessionStore {
 
   /** Open (creating the file, its directory and the tables if needed). */
   static open(file: string): SessionStore {
-    mkdirSync(dirname(file), { recursive: true });
+    ensureDir(dirname(file));
+    // Conversations with customers: the owner's alone (SQLite gives -wal and -shm the same mode).
+    ensurePrivateFile(file);
     // `timeout` is SQLite's busy_timeout: a second process on the file waits for a lock instead of failing.
     const db = new Database(file, { timeout: 5000 });
     try {

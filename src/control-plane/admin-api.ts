@@ -7,9 +7,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { UserError, errorMessage } from '../core/errors.ts';
 import { readBody, sendJson } from '../core/http.ts';
+import { createGuardedServer, requestTarget } from '../core/request-guard.ts';
 import { ManifestError } from '../manifests/errors.ts';
 
 export type AdminHandler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
@@ -45,9 +46,9 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
   const tokenFile = adminTokenPath(socketPath);
   rmSync(tokenFile, { force: true });
   writeFileSync(tokenFile, token, { mode: 0o600, flag: 'wx' });
-  const server = createServer(async (req, res) => {
+  const server = createGuardedServer({ shape: 'json' }, async (req, res) => {
     if (!authorized(req.headers.authorization, token)) return sendJson(res, 401, { error: `not authorized: the admin API answers only requests with the token in ${tokenFile}` });
-    const url = new URL(req.url ?? '/', 'http://engine');
+    const url = requestTarget(req);
     // Exact routes first; a route ending in `/*` takes the rest of the path (decoded) as the query's `rest`.
     let handler = routes[`${req.method} ${url.pathname}`];
     if (!handler) {
@@ -66,7 +67,12 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
     try {
       const raw = req.method === 'GET' ? '' : (await readBody(req, 16 * 1024 * 1024)).toString('utf8');
-      const body = raw === '' ? {} : (JSON.parse(raw) as unknown);
+      let body: unknown = {};
+      try {
+        if (raw !== '') body = JSON.parse(raw) as unknown;
+      } catch (error) {
+        return sendJson(res, 400, { error: `the request body is not JSON: ${errorMessage(error)}` });
+      }
       sendJson(res, 200, (await handler(body, url.searchParams)) ?? {});
     } catch (error) {
       if (error instanceof ManifestError) sendJson(res, 422, { error: error.message, issues: error.issues });

@@ -3,16 +3,17 @@
 // `trustusbank up` runs this in its own process; tests start it in-process.
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
-import { ensureDir } from '../core/data-dir.ts';
+import { ensureDir, ensurePrivateDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import { createGuardedServer } from '../core/request-guard.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
 import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
@@ -95,7 +96,7 @@ export interface Cluster {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const dataDir = ensureDir(options.dataDir);
+  const dataDir = ensurePrivateDir(options.dataDir);
   const logDir = ensureDir(join(dataDir, 'logs'));
   const fileLogger = (component: string, file: string): Logger => {
     const stream = createWriteStream(join(logDir, file), { flags: 'a' });
@@ -313,7 +314,7 @@ export const REGISTRY_PORT = 18006;
 /** The registry's page and REST API on the host. */
 /** A read-only UI of the `up` process on a host port (the agents UI, the registry), listed with the forwards. */
 async function serveOnHost(service: string, app: { handle(req: IncomingMessage, res: ServerResponse): unknown; close(): void }, port: number, portHint: string): Promise<{ server: Server; forward: HostForward }> {
-  const server = createHttpServer((req, res) => void app.handle(req, res));
+  const server = createGuardedServer({ shape: 'json' }, (req, res) => app.handle(req, res));
   server.on('close', () => app.close());
   const bound = await listen(server, { host: '127.0.0.1', port, portHint });
   return { server: server as unknown as Server, forward: { namespace: 'trustusbank-platform', service, port: bound.port, url: `${bound.url}/` } };

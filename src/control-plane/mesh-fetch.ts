@@ -3,8 +3,9 @@
 // tunnel opened with the proxy's own identity, so the destination's ztunnel sees and authorizes it as the
 // proxy. Tunnels are kept alive and reused per destination (a new HBONE stream costs a little under a
 // millisecond). Hosts outside the mesh are reached directly, as Istio's ALLOW_ANY passthrough does.
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { KeepAlivePool } from '../core/http-pool.ts';
 import { asByteStream } from '../mesh/hbone/index.ts';
 import { EndpointBalancer } from '../mesh/ztunnel/endpoints.ts';
 import type { MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
@@ -19,15 +20,18 @@ export interface MeshFetchOptions {
   open(destination: MeshWorkload, authority: string): Promise<Duplex>;
 }
 
-/** An HTTP agent whose connections are dialled asynchronously (an HBONE tunnel, a captured connection). */
-export class DialAgent extends Agent {
+/**
+ * An HTTP agent whose connections are dialled asynchronously (an HBONE tunnel, a captured connection). It
+ * pools as KeepAlivePool does (no connection handed out as its server closes it); `keepAlive` false gives
+ * each request its own connection.
+ */
+export class DialAgent extends KeepAlivePool {
   constructor(
     private readonly dial: () => Promise<Duplex>,
     keepAlive = true,
   ) {
-    super({ keepAlive, maxSockets: 64 });
+    super(keepAlive ? {} : { maxIdleMs: 0 });
   }
-
 
   // Node's agent accepts a connection handed over later through the callback.
   override createConnection: Agent['createConnection'] = ((_options: unknown, callback?: (error: Error | null, stream?: Duplex) => void) => {

@@ -6,7 +6,7 @@
 // identity nor a validated JWT (the host listener's) gets no MCP message and no A2A call served (403,
 // reason Unauthenticated; see policy/anonymous.ts). Every request ends in one
 // access log line, one metric sample and one span.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { errorMessage } from '../core/errors.ts';
 import { BodyTooLargeError, closeServer, listen, readBody, type BoundAddress } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
+import { createGuardedServer } from '../core/request-guard.ts';
 import { agentCardBase, parseA2aRequest, rewriteAgentCard } from './a2a.ts';
 import { compileGateway, selectRoute, type CompileState, type CompiledBackend, type CompiledGateway, type CompiledRoute, type GatewayInputs, type RoutePolicies } from './config.ts';
 import { Federation } from './mcp/federation.ts';
@@ -68,8 +69,8 @@ export interface AgentGatewayOptions {
 export class AgentGateway {
   readonly pins: ToolPinStore;
   private readonly telemetry: GatewayTelemetry;
-  private readonly server = createServer({ keepAlive: true }, (req, res) => void this.onRequest(req, res));
-  private readonly hostServers: ReturnType<typeof createServer>[] = [];
+  private readonly server = createGuardedServer({ shape: 'jsonrpc', server: { keepAlive: true } }, (req, res) => this.onRequest(req, res));
+  private readonly hostServers: ReturnType<typeof createGuardedServer>[] = [];
   private readonly contexts = new WeakMap<object, ConnectionContext>();
   private config: CompiledGateway = { key: '', routes: [], gatewayPolicies: { traffic: [], backend: [] }, warnings: [] };
   private readonly compileState: CompileState = { limiters: new Map() };
@@ -153,9 +154,9 @@ export class AgentGateway {
 
   /** A listener on the host (no mesh identity: callers are anonymous unless a JWT policy authenticates them). */
   async listenOnHost(port: number, host: string, portHint: string): Promise<BoundAddress> {
-    const server = createServer({ keepAlive: true }, (req, res) => {
+    const server = createGuardedServer({ shape: 'jsonrpc', server: { keepAlive: true } }, (req, res) => {
       this.contexts.set(req.socket, { address: req.socket.remoteAddress ?? 'unknown', parent: { kind: 'Gateway' } });
-      void this.onRequest(req, res);
+      return this.onRequest(req, res);
     });
     const bound = await listen(server, { host, port, portHint });
     this.hostServers.push(server);

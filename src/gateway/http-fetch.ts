@@ -3,9 +3,10 @@
 // call. This client speaks node:http on a keep-alive agent and answers with the few members of a Response
 // the gateway reads, turning the body into a web stream only when a caller asks for one (an SSE stream,
 // a proxied HTTP body).
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { KeepAlivePool, sendPooled } from '../core/http-pool.ts';
 import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
 
 export interface HttpFetchOptions {
@@ -16,7 +17,7 @@ export interface HttpFetchOptions {
 }
 
 export function createHttpFetch(options: HttpFetchOptions = {}): FetchLike & { close(): void } {
-  const shared = new Agent({ keepAlive: true, maxSockets: 64 });
+  const shared = new KeepAlivePool();
   const client = ((url, init) => {
     const target = options.rewrite ? options.rewrite(new URL(url)) : new URL(url);
     return requestOnce(target, init, options.agentFor?.(target) ?? shared);
@@ -25,30 +26,35 @@ export function createHttpFetch(options: HttpFetchOptions = {}): FetchLike & { c
   return client;
 }
 
-/** One request over node:http; the answer is an `UpstreamResponse`. */
+/**
+ * One request over node:http (sent once more if a reused keep-alive connection fails under it and the
+ * request is replayable); the answer is an `UpstreamResponse`.
+ */
 export function requestOnce(target: URL, init: Parameters<FetchLike>[1], agent: Agent, headersExtra: Record<string, string> = {}): Promise<UpstreamResponse> {
-  return new Promise<UpstreamResponse>((resolve, reject) => {
-    const req = httpRequest(
-      {
-        agent,
-        host: target.hostname,
-        port: target.port || 80,
-        method: init.method,
-        path: `${target.pathname}${target.search}`,
-        headers: { ...init.headers, ...headersExtra, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
-        ...(init.signal ? { signal: init.signal } : {}),
-      },
-      (res) => resolve(upstreamResponse(res, init.method, () => clearTimeout(timer))),
-    );
-    // The whole exchange, body included, must finish in time (a socket idle timeout would not see a tunnel).
-    const timer = init.timeoutMs ? setTimeout(() => req.destroy(new Error(`timed out after ${init.timeoutMs} ms`)), init.timeoutMs) : undefined;
-    timer?.unref();
-    req.on('error', (error) => {
+  let current: ClientRequest | undefined;
+  // The whole exchange, body included, must finish in time (a socket idle timeout would not see a tunnel).
+  const timer = init.timeoutMs ? setTimeout(() => current?.destroy(new Error(`timed out after ${init.timeoutMs} ms`)), init.timeoutMs) : undefined;
+  timer?.unref();
+  return sendPooled({
+    options: {
+      agent,
+      host: target.hostname,
+      port: target.port || 80,
+      method: init.method,
+      path: `${target.pathname}${target.search}`,
+      headers: { ...init.headers, ...headersExtra, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
+      ...(init.signal ? { signal: init.signal } : {}),
+    },
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    ...(init.replayable !== undefined ? { replayable: init.replayable } : {}),
+    onAttempt: (req) => (current = req),
+  }).then(
+    (res) => upstreamResponse(res, init.method, () => clearTimeout(timer)),
+    (error: unknown) => {
       clearTimeout(timer);
-      reject(error);
-    });
-    req.end(init.body);
-  });
+      throw error;
+    },
+  );
 }
 
 export function upstreamResponse(res: IncomingMessage, method: string, done: () => void = () => undefined): UpstreamResponse {

@@ -7,6 +7,7 @@ import { errorMessage } from '../core/errors.ts';
 import { sendHtml } from '../core/html.ts';
 import { sendJson } from '../core/http.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
+import { requestTarget } from '../core/request-guard.ts';
 import { doraRegister, type Catalogue } from './catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from './drift.ts';
 import { renderEntryPage, renderError, renderNotFound, renderRegistryList } from './page.ts';
@@ -41,7 +42,7 @@ export function createRegistryServer(options: RegistryServerOptions): RegistrySe
       json(res, 405, { error: `method ${req.method ?? ''} not allowed; the registry is read-only` }, { allow: 'GET' });
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://registry').pathname;
+    const path = requestTarget(req).pathname;
     if (path === '/healthz') {
       json(res, 200, { status: 'ok' });
       return;
@@ -89,7 +90,7 @@ export function createRegistryServer(options: RegistryServerOptions): RegistrySe
       } catch (error) {
         log.error('registry request failed', { path: req.url, error });
         if (res.headersSent) res.destroy();
-        else if (new URL(req.url ?? '/', 'http://registry').pathname.startsWith('/api/')) json(res, 500, { error: errorMessage(error) });
+        else if (req.url?.startsWith('/api/')) json(res, 500, { error: errorMessage(error) });
         else sendHtml(res, 500, renderError(errorMessage(error)));
       }
     },

@@ -10,6 +10,7 @@ import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, ServerCallContext, validateVersion, type AgentExecutor } from '@a2a-js/sdk/server';
 import { BodyTooLargeError, readBody, sendJson } from '../../core/http.ts';
+import { requestTarget } from '../../core/request-guard.ts';
 import type { Logger } from '../../core/log.ts';
 import type { AgentRuntimeConfig } from './config.ts';
 import { CALLER_STATE_KEY } from './executor.ts';
@@ -116,7 +117,7 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
   return {
     card,
     async handle(req, res) {
-      const path = new URL(req.url ?? '/', 'http://agent').pathname;
+      const path = requestTarget(req).pathname;
       if (path === AGENT_CARD_PATH || path === LEGACY_CARD_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
@@ -125,7 +126,7 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
         serveCard(req, res);
         return true;
       }
-      if (path !== '/' && path !== '') return false;
+      if (path !== '/') return false;
       if (req.method !== 'POST') {
         sendJson(res, 405, { error: 'A2A JSON-RPC takes POST' }, { allow: 'POST' });
         return true;

@@ -29,6 +29,7 @@ export function agentWorkload(context: WorkloadContext): Workload {
   return {
     handle: (req, res) => endpoint.handle(req, res),
     health: () => ({ agent: config.name, model: label, scripted: model.scripted }),
+    errorShape: 'jsonrpc',
     close: async () => {
       await toolbox.close();
       sessions.close();

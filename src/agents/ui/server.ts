@@ -5,6 +5,7 @@ import { errorMessage } from '../../core/errors.ts';
 import { sendHtml } from '../../core/html.ts';
 import { sendJson } from '../../core/http.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
+import { requestTarget } from '../../core/request-guard.ts';
 import { SessionReader, type SessionDetail } from '../sessions.ts';
 import { renderError, renderNotFound, renderSessionList, renderSessionPage, type AgentRef, type AgentStatus, type ListedSession } from './page.ts';
 
@@ -101,7 +102,7 @@ export function createAgentsUi(options: AgentsUiOptions): AgentsUi {
       sendJson(res, 405, { error: `method ${req.method ?? ''} not allowed; the agents UI is read-only` }, { allow: 'GET' });
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://agents-ui').pathname;
+    const path = requestTarget(req).pathname;
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
       return;

@@ -8,7 +8,7 @@ import { adminRoutes } from '../../control-plane/admin-routes.ts';
 import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
 import { AGENTS_UI_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
-import { DATA_DIR_ENV, ensureDir, resolveDataDir } from '../../core/data-dir.ts';
+import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
@@ -65,7 +65,9 @@ export const upCommand: Command = {
       usage,
     );
     if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}"; see trustusbank up --help`, 2);
-    const dataDir = ensureDir(resolveDataDir(values['data-dir']));
+    // Everything `up` and its pods (which inherit the mask) write is customer data or keys: owner only.
+    restrictUmask();
+    const dataDir = ensurePrivateDir(resolveDataDir(values['data-dir']));
     const hostPorts: Record<string, number> = {
       'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage),
       [GATEWAY_KEY]: parsePortFlag(values['gateway-port'], '--gateway-port', GATEWAY_PORT, usage),

@@ -46,11 +46,20 @@ export interface UpstreamResponse {
 
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; /** the whole exchange, body included */ timeoutMs?: number },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+    signal?: AbortSignal;
+    /** the whole exchange, body included */
+    timeoutMs?: number;
+    /** Safe to send again if a reused connection fails before any answer (default: by HTTP method). */
+    replayable?: boolean;
+  },
 ) => Promise<UpstreamResponse>;
 
 /** Web fetch as a FetchLike (its timeout becomes an abort signal). */
-export const webFetch: FetchLike = (url, { timeoutMs, signal, ...init }) =>
+export const webFetch: FetchLike = (url, { timeoutMs, signal, replayable: _replayable, ...init }) =>
   fetch(url, { ...init, ...(signal || timeoutMs ? { signal: signal ?? AbortSignal.timeout(timeoutMs!) } : {}) });
 
 export interface UpstreamOptions {
@@ -168,9 +177,16 @@ class StatelessSession implements UpstreamSession {
   async close(): Promise<void> {}
 }
 
+/**
+ * MCP requests that read and change nothing: sending one twice is harmless, so a POST of one may be
+ * replayed when a pooled connection fails under it. A tools/call never is (a tool may move money).
+ */
+export const REPLAYABLE_MCP_METHODS: ReadonlySet<string> = new Set(['ping', 'tools/list', 'prompts/list', 'prompts/get', 'resources/list', 'resources/templates/list', 'resources/read']);
+
 async function post(target: UpstreamTarget, options: UpstreamOptions, headers: Record<string, string>, message: JsonRpcRequest | JsonRpcNotification, url = target.url): Promise<UpstreamResponse> {
   try {
-    return await options.fetch(url, { method: 'POST', headers, body: JSON.stringify(message), timeoutMs: options.timeoutMs ?? 30_000 });
+    const replayable = 'id' in message && REPLAYABLE_MCP_METHODS.has(message.method);
+    return await options.fetch(url, { method: 'POST', headers, body: JSON.stringify(message), timeoutMs: options.timeoutMs ?? 30_000, replayable });
   } catch (error) {
     throw new UpstreamError(target.name, `unreachable: ${(error as Error).message}`);
   }

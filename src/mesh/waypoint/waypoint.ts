@@ -2,10 +2,11 @@
 // services that use it, reads the HTTP inside, enforces the AuthorizationPolicies attached to it or to the
 // service (targetRefs: hosts, methods, paths, headers), and forwards each allowed request over HBONE, as
 // itself, to a ready endpoint of the service. The caller is the certificate's identity, never a header.
-import { createServer, request as httpRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
+import { createGuardedServer } from '../../core/request-guard.ts';
 import type { AuthorizationPolicyEngine } from '../authz/index.ts';
 import { asByteStream } from '../hbone/index.ts';
 import { EndpointBalancer } from '../ztunnel/endpoints.ts';
@@ -31,7 +32,7 @@ interface TunnelContext {
 }
 
 export class Waypoint {
-  private readonly server = createServer({ keepAlive: true }, (req, res) => void this.onRequest(req, res));
+  private readonly server = createGuardedServer({ shape: 'text', server: { keepAlive: true } }, (req, res) => this.onRequest(req, res));
   private readonly contexts = new WeakMap<object, TunnelContext>();
   private readonly balancer: EndpointBalancer;
   private readonly requests: Counter<string>;
