@@ -104,7 +104,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = fileLogger('control-plane', 'control-plane.log');
   const ztunnelLog = fileLogger('ztunnel', 'ztunnel.log');
 
-  const images = new ImageStore(join(dataDir, 'images'));
+  const images = new ImageStore(join(dataDir, 'images'), log);
   const builds = await buildImages(images);
   const shimFile = await bundleShim(dataDir);
   // esbuild keeps a service process alive for further builds; there are none until the next `up`.
@@ -143,6 +143,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ztunnel: () => captureEndpoint,
     controllers: [createAgentsController(model)],
     admit: (template) => supplyChain.admit(template),
+    verifyStart: (template) => supplyChain.verifyStart(template),
   });
   const waypoints = new WaypointDirectory({
     engine,

@@ -44,6 +44,9 @@ export interface EngineOptions {
   ztunnel: () => { host: string; port: number };
   /** Hook run before a pod is created (admission); throw to refuse. The hook logs and counts its refusals. */
   admit?: (template: PodTemplate) => void;
+  /** Hook run before every start of a pod's process, the first and each restart: throw to refuse that start (the
+   *  pod waits and retries with backoff). The hook reports its refusals. */
+  verifyStart?: (template: PodTemplate) => void;
   /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
   controllers?: Controller[];
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
@@ -347,7 +350,8 @@ export class Engine implements MeshView {
     }
     this.refusals.delete(deploymentKey);
     await this.options.rotator.ensure({ namespace, serviceAccount });
-    const pod = new Pod(template, this.options.log, () => this.onPodChange());
+    const verifyStart = this.options.verifyStart;
+    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)));
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
     this.podsByIp.set(pod.ip, pod);
