@@ -1,6 +1,6 @@
 // The image store: the digest it names an image by is the one verification recomputes; blobs are written once and
 // read-only; a rebuild leaves an intact blob alone and replaces (after moving aside) one whose bytes changed.
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/workloads.ts';
@@ -76,6 +76,21 @@ describe('ImageStore', () => {
     const [aside] = readdirSync(join(root, 'quarantine'));
     expect(aside).toMatch(new RegExp(`^${digest.slice(7)}-\\d+$`));
     expect(readFileSync(join(root, 'quarantine', aside!, ENTRY_FILE), 'utf8')).toContain('attacker');
+  });
+
+  it('is not fooled by a same-size rewrite with the old times put back (no stat-keyed cache: every call hashes)', () => {
+    const { images } = store();
+    const digest = images.storeBlob(Buffer.from('export const rate = 1.27;'));
+    expect(images.verify(digest)).toEqual({ ok: true });
+    const file = images.entryFile(digest);
+    // A whole-second time, so that putting it back is exact (as `touch -r` would make it).
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const before = statSync(file, { bigint: true });
+    tamper(file, 'export const rate = 9.99;');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const after = statSync(file, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    expect(images.verify(digest)).toMatchObject({ ok: false, change: 'changed', file: ENTRY_FILE });
   });
 
   it('refuses an unknown or malformed digest', () => {
