@@ -35,7 +35,7 @@ export const eventsCommand: Command = {
       console.log('No admission events.');
       return 0;
     }
-    console.log(formatTable(['TIME', 'TYPE', 'REASON', 'OBJECT', 'IMAGE', 'DIGEST', 'POLICY/RULE'], events.map((e) => [e.time, e.type, e.reason, e.object, e.image, e.digest.slice(0, 19), `${e.policy ?? ''}/${e.rule ?? ''}`])));
+    console.log(formatTable(['TIME', 'TYPE', 'REASON', 'OBJECT', 'IMAGE', 'DIGEST', 'POLICY/RULE'], events.map((e) => [e.time, e.type, e.reason, e.object, e.image, e.digest.slice(0, 19), e.policy === undefined ? '-' : `${e.policy}/${e.rule ?? ''}`])));
     for (const e of events) console.log(`\n${e.time} ${e.object}: ${e.message}`);
     return 0;
   },
