@@ -106,7 +106,7 @@ export class Pod implements MeshWorkload {
       this.refusedStarts++;
       this.phase = 'CreateContainerError';
       const delay = Math.min(1000 * 2 ** (this.refusedStarts - 1), MAX_BACKOFF_MS);
-      this.log.warn('pod start refused', { pod: this.uid, reason: this.startRefusal, backoff_ms: delay });
+      this.log.warn('pod start refused; retrying', { pod: this.uid, reason: this.startRefusal, backoff_ms: delay });
       this.restartTimer = setTimeout(() => this.start(), delay);
       this.restartTimer.unref();
       this.onChange(this);
