@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   demo: () => import('./demo.bench.ts'),
   gateway: () => import('./gateway.bench.ts'),
   hbone: () => import('./hbone.bench.ts'),
+  'image-verify': () => import('./image-verify.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),
   memory: () => import('./memory.bench.ts'),
   startup: () => import('./startup.bench.ts'),

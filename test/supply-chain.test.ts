@@ -1,22 +1,52 @@
 // The supply chain in a running cluster: the same-tag rug-pull (digest moves, tag and manifests do not),
 // signatures and admission (the rug-pulled bytes refused before they start, the clean ones admitted), the
-// registry's drift (appears after the rug-pull, clears after reset), and `demo`, the whole story end to end.
-import { readFileSync } from 'node:fs';
+// registry's drift (appears after the rug-pull, clears after reset), the bytes behind a signed digest (a
+// tampered blob neither rolls out nor restarts, whatever the policies), and `demo`, the whole story end to end.
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdminApi } from '../src/control-plane/admin-api.ts';
-import type { ImageListing } from '../src/control-plane/admin-routes.ts';
+import type { ImageListing, StackStatus } from '../src/control-plane/admin-routes.ts';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import type { ResetOutcome, RolloutOutcome } from '../src/control-plane/image-ops.ts';
 import type { AdmissionEvent } from '../src/control-plane/supply-chain.ts';
 import { ADMISSION_POLICIES } from '../src/cli/commands/policies.ts';
+import type { Pod } from '../src/control-plane/pod.ts';
 import type { DemoReport } from '../src/demo/demo.ts';
+import type { Deployment } from '../src/manifests/types.ts';
 import type { RegistryEntryView } from '../src/registry/drift.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
 import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
 
 const REF = 'acme-fx/currency-converter:1.0.0';
 const VENDORS = 'trustusbank-bank-vendors';
+
+/** Wait for a condition the cluster reaches on its own (a restart, a rollout), polling it; fail after the deadline. */
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Rewrite a read-only blob as the data directory's owner can (modes made writable, then put back). */
+function rewriteBlob(file: string, bytes: Uint8Array): void {
+  const dir = join(file, '..');
+  chmodSync(dir, 0o755);
+  chmodSync(file, 0o644);
+  writeFileSync(file, bytes);
+  chmodSync(file, 0o444);
+  chmodSync(dir, 0o555);
+}
+
+/** The pod's own readiness endpoint on its host port: does this process serve? */
+async function serves(pod: Pod): Promise<boolean> {
+  const port = pod.hostPorts.get(pod.template.probe.containerPort);
+  if (port === undefined) return false;
+  const response = await fetch(`http://127.0.0.1:${port}${pod.template.probe.path}`).catch(() => undefined);
+  return response?.ok === true;
+}
 
 describe('the supply chain', () => {
   let t: TestCluster;
@@ -107,6 +137,75 @@ describe('the supply chain', () => {
     }
     expect(converterPods()[0]!.imageDigest).toBe(t.cluster.builds.find((b) => b.image === REF && b.variant === 'clean')!.digest);
   }, 60_000);
+
+  it('a blob rewritten behind the bank-signed digest is refused at rollout and at restart, with no policy on; restored bytes start again', async () => {
+    const { images, engine, supplyChain } = t.cluster;
+    const clean = t.cluster.builds.find((b) => b.image === REF && b.variant === 'clean')!.digest;
+    const rugpull = t.cluster.builds.find((b) => b.image === REF && b.variant === 'rugpull')!.digest;
+    const entry = images.entryFile(clean);
+    const original = readFileSync(entry);
+    expect(statSync(images.imageDir(clean)).mode & 0o777).toBe(0o555);
+    expect(statSync(entry).mode & 0o777).toBe(0o444);
+    expect(engine.list('ClusterPolicy')).toEqual([]);
+    const [serving] = converterPods();
+    expect(serving).toMatchObject({ imageDigest: clean, ready: true });
+    const metric = async (stage: string, result: string) => seriesValue(await t.metricsText(), 'trustusbank_image_content_verifications_total', { stage, result, resource_namespace: VENDORS });
+    const startsPassed = await metric('start', 'pass');
+    const deployment = engine.list('Deployment', VENDORS).find(({ resource }) => resource.metadata.name === 'currency-converter')!.resource as Deployment;
+    // `kubectl rollout restart`: a new template, the same image and digest.
+    const restarted = structuredClone(deployment);
+    restarted.spec.template.metadata.annotations = { ...restarted.spec.template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
+    const reason = `image ${REF} (${clean}) refused: image content does not match its digest ${clean}: main.mjs changed`;
+
+    // The attack: the rug-pull's bytes behind the clean digest. The tag, the digest and the bank's signature are untouched.
+    rewriteBlob(entry, readFileSync(images.entryFile(rugpull)));
+    try {
+      expect(images.resolve(REF)).toBe(clean);
+      expect(supplyChain.signersOf(clean).map((s) => s.signer)).toEqual(['trustusbank-bank']);
+
+      await engine.apply([{ file: 'rollout-restart.yaml', text: JSON.stringify(restarted) }]);
+      const refused = await engine.waitRollout(VENDORS, 'currency-converter', 30_000);
+      expect(refused.refused?.reason).toBe(reason);
+      expect(converterPods().map((p) => p.name)).toEqual([serving!.name]);
+      expect(await serves(serving!)).toBe(true);
+      expect(await metric('admission', 'fail')).toBe(1);
+      const { events } = await admin<{ events: AdmissionEvent[] }>('GET', '/events');
+      expect(events.at(-1)).toMatchObject({ reason: 'ImageContentMismatch', object: `Deployment ${VENDORS}/currency-converter`, image: REF, digest: clean, message: reason });
+
+      // The running pod crashes: its restart verifies the bytes again and does not start them.
+      const pid = serving!.pid!;
+      const restarts = serving!.restarts;
+      process.kill(pid, 'SIGKILL');
+      await until(() => serving!.phase === 'CreateContainerError', 'the restart is refused');
+      expect(serving!).toMatchObject({ pid, ready: false, restarts: restarts + 1, startRefusal: reason });
+      expect(await serves(serving!)).toBe(false);
+      const status = await admin<StackStatus>('GET', '/status');
+      expect(status.pods.find((p) => p.name === serving!.name)).toMatchObject({ phase: 'CreateContainerError', ready: false, startRefusal: reason });
+      expect(await metric('start', 'fail')).toBe(1);
+      const listed = await t.cli(['events']);
+      expect(listed.stdout).toContain(`ImageContentMismatch`);
+      expect(listed.stdout).toContain(`Pod ${VENDORS}/${serving!.name}: ${reason}`);
+      const log = readFileSync(join(t.dataDir, 'logs', 'control-plane.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(log.some((l) => l.msg === 'pod start refused' && l.object === `Pod ${VENDORS}/${serving!.name}` && l.reason === reason)).toBe(true);
+    } finally {
+      // The operator's restore: the blob's own bytes back.
+      rewriteBlob(entry, original);
+    }
+
+    // The same pod starts again on its next retry, then the waiting rollout goes through.
+    expect(images.verify(clean)).toEqual({ ok: true });
+    await until(() => engine.rolloutStatus(VENDORS, 'currency-converter').complete, 'the rollout completes after the restore');
+    expect(serving!.startRefusal).toBeUndefined();
+    expect(await metric('start', 'pass')).toBeGreaterThan(startsPassed + 1);
+    const [replacement] = converterPods();
+    expect(replacement).toMatchObject({ imageDigest: clean, ready: true });
+    expect(replacement!.name).not.toBe(serving!.name);
+    expect(await serves(replacement!)).toBe(true);
+
+    await engine.apply([{ file: 'rollout-undo.yaml', text: JSON.stringify(deployment) }]);
+    await until(() => engine.rolloutStatus(VENDORS, 'currency-converter').complete, 'the original template is back');
+    expect(converterPods()).toHaveLength(1);
+  }, 90_000);
 
   it('demo proves every act and every layer, and says so as JSON', async () => {
     const run = await t.cli(['demo', '--json']);

@@ -25,6 +25,8 @@ export interface PodStatus {
   ready: boolean;
   restarts: number;
   lastExit?: string;
+  /** Why the pod's last start was refused (its image's bytes no longer match its digest), while it is. */
+  startRefusal?: string;
   pid?: number;
   nativeAddons: boolean;
   policies: string[];
@@ -71,6 +73,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       ready: pod.ready,
       restarts: pod.restarts,
       ...(pod.lastExit ? { lastExit: pod.lastExit } : {}),
+      ...(pod.startRefusal ? { startRefusal: pod.startRefusal } : {}),
       ...(pod.pid ? { pid: pod.pid } : {}),
       nativeAddons: pod.template.launch.allowAddons,
       policies: engine.authz.policiesFor({ namespace: pod.namespace, labels: pod.labels }),

@@ -114,7 +114,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // Pods' sockets: a short private directory (Unix socket paths are limited to about 100 bytes), gone with us.
   const runtimeDir = mkdtempSync(join(tmpdir(), 'tub-'));
 
-  const images = new ImageStore(join(dataDir, 'images'));
+  const images = new ImageStore(join(dataDir, 'images'), log);
   const builds = await buildImages(images);
   const shimFile = await bundleShim(dataDir);
   // esbuild keeps a service process alive for further builds; there are none until the next `up`.
@@ -158,6 +158,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     isolation: isolation.mode,
     controllers: [createAgentsController(model)],
     admit: (template) => supplyChain.admit(template),
+    verifyStart: (template) => supplyChain.verifyStart(template),
   });
   const waypoints = new WaypointDirectory({
     engine,

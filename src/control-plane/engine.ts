@@ -50,6 +50,9 @@ export interface EngineOptions {
   isolation: IsolationMode;
   /** Hook run before a pod is created (admission); throw to refuse. The hook logs and counts its refusals. */
   admit?: (template: PodTemplate) => void;
+  /** Hook run before every start of a pod's process, the first and each restart: throw to refuse that start (the
+   *  pod waits and retries with backoff). The hook reports its refusals. */
+  verifyStart?: (template: PodTemplate) => void;
   /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
   controllers?: Controller[];
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
@@ -359,7 +362,8 @@ export class Engine implements MeshView {
     await this.options.rotator.ensure({ namespace, serviceAccount });
     mkdirSync(template.launch.socketDir, { recursive: true, mode: 0o700 });
     template.launch.capture.ztunnel = await this.options.capture.attach(`${namespace}/${name}`, join(template.launch.socketDir, 'ztunnel.sock'));
-    const pod = new Pod(template, this.options.log, () => this.onPodChange());
+    const verifyStart = this.options.verifyStart;
+    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)));
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
     this.podsByIp.set(pod.ip, pod);

@@ -7,7 +7,8 @@ import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
 import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
 
-export type PodPhase = 'Pending' | 'Running' | 'CrashLoopBackOff' | 'Terminating' | 'Terminated';
+/** CreateContainerError: the start hook refused to start the process (kubelet's name for a container it could not create). */
+export type PodPhase = 'Pending' | 'Running' | 'CrashLoopBackOff' | 'CreateContainerError' | 'Terminating' | 'Terminated';
 
 export interface ReadinessProbe {
   path: string;
@@ -42,6 +43,9 @@ export class Pod implements MeshWorkload {
   ready = false;
   restarts = 0;
   lastExit: string | undefined;
+  /** Why the last start was refused, while it stays refused. */
+  startRefusal: string | undefined;
+  private refusedStarts = 0;
   private process: PodProcess | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -53,6 +57,8 @@ export class Pod implements MeshWorkload {
     private readonly log: Logger,
     /** Called whenever readiness or the listening ports change. */
     private readonly onChange: (pod: Pod) => void,
+    /** Run before every start of the process, restarts included; throws to refuse the start. */
+    private readonly beforeStart?: () => void,
   ) {
     this.uid = `${template.namespace}/${template.name}`;
   }
@@ -93,6 +99,23 @@ export class Pod implements MeshWorkload {
 
   start(): void {
     if (this.stopped) return;
+    try {
+      this.beforeStart?.();
+    } catch (error) {
+      // What was verified at admission may have changed on disk since: nothing starts unverified, and the pod
+      // retries with backoff (the bytes may be restored).
+      this.startRefusal = error instanceof Error ? error.message : String(error);
+      this.refusedStarts++;
+      this.phase = 'CreateContainerError';
+      const delay = Math.min(1000 * 2 ** (this.refusedStarts - 1), MAX_BACKOFF_MS);
+      this.log.warn('pod start refused; retrying', { pod: this.uid, reason: this.startRefusal, backoff_ms: delay });
+      this.restartTimer = setTimeout(() => this.start(), delay);
+      this.restartTimer.unref();
+      this.onChange(this);
+      return;
+    }
+    this.startRefusal = undefined;
+    this.refusedStarts = 0;
     const process = new PodProcess({ ...this.template.launch, capture: { ...this.template.launch.capture, token: this.token } });
     this.process = process;
     this.phase = 'Running';

@@ -1,9 +1,13 @@
 // The supply chain of the embedded cluster: who signed which image digest, and admission. At start every build is
 // signed as its publisher would: the bank's key (deploy/keys/, a committed demo key) signs the bank's own images
 // and the vendor build it onboarded; the rug-pulled build carries a signature by the attacker's key (made per data
-// directory). Admission runs before every pod starts: the Kyverno ClusterPolicies with verifyImages rules decide,
-// and a refusal is an event, a metric (Kyverno's kyverno_policy_results_total) and a log line naming image, digest
-// and reason. The engine keeps the previous pod of a refused rollout.
+// directory). Admission runs before every pod is created: first the image's bytes must still be the ones its
+// digest names (whatever the policies say: a signature names a digest, and a digest is only as good as the bytes
+// behind it), then the Kyverno ClusterPolicies with verifyImages rules decide. A refusal is an event, a metric
+// (Kyverno's kyverno_policy_results_total for policies; trustusbank_image_content_verifications_total for the
+// bytes) and a log line naming image, digest and reason. The engine keeps the previous pod of a refused rollout.
+// Every later start of a pod's process (a restart after a crash) verifies the bytes again: a blob rewritten after
+// admission does not start either.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
@@ -22,8 +26,9 @@ export const ATTACKER_SIGNER = 'attacker';
 export interface AdmissionEvent {
   time: string;
   type: 'Warning';
-  reason: 'PolicyViolation';
-  /** `Deployment ns/name`. */
+  /** PolicyViolation: a ClusterPolicy refused (or audited) the image; ImageContentMismatch: its bytes are not its digest's. */
+  reason: 'PolicyViolation' | 'ImageContentMismatch';
+  /** `Deployment ns/name` (admission of a new pod), or `Pod ns/name` (a start of an existing pod's process). */
   object: string;
   image: string;
   digest: string;
@@ -51,8 +56,9 @@ export class SupplyChain {
   readonly signatures: SignatureStore;
   private readonly signers = new Map<string, string>();
   private readonly results: Counter;
+  private readonly contentChecks: Counter;
   private readonly recorded: AdmissionEvent[] = [];
-  /** The last refusal per Deployment, so a reconciliation retrying it is not a new event. */
+  /** The last refusal per object (Deployment or Pod), so a reconciliation or a start retrying it is not a new event. */
   private readonly lastRefusal = new Map<string, string>();
 
   constructor(private readonly options: SupplyChainOptions) {
@@ -61,6 +67,12 @@ export class SupplyChain {
       name: 'kyverno_policy_results_total',
       help: 'Admission results per policy rule (Kyverno names and labels): rule_result is pass or fail.',
       labelNames: ['policy_validation_mode', 'policy_type', 'policy_name', 'rule_name', 'rule_result', 'rule_type', 'resource_kind', 'resource_namespace', 'resource_request_operation'],
+      registers: [options.metrics],
+    });
+    this.contentChecks = new Counter({
+      name: 'trustusbank_image_content_verifications_total',
+      help: 'Image content checks before a pod is admitted (stage admission) or its process starts (stage start): result pass, or fail (counted once per distinct refusal).',
+      labelNames: ['stage', 'result', 'resource_namespace', 'workload'],
       registers: [options.metrics],
     });
   }
@@ -87,13 +99,16 @@ export class SupplyChain {
     return [...this.recorded];
   }
 
-  /** The engine's admission hook: throws AdmissionRefused when an enforcing policy refuses the pod. */
+  /** The engine's admission hook: throws AdmissionRefused when the image's bytes or an enforcing policy refuse the pod. */
   admit(template: PodTemplate): void {
-    const policies = this.options.policies();
-    if (policies.length === 0) return;
-    const decision = evaluateImageAdmission(policies, { namespace: template.namespace, image: template.image, digest: template.imageDigest }, this.signatures.list(template.imageDigest));
     const object = `Deployment ${template.namespace}/${template.deployment}`;
-    if (!decision.policy) return;
+    this.verifyContent(template, object, 'admission');
+    const policies = this.options.policies();
+    const decision = policies.length === 0 ? undefined : evaluateImageAdmission(policies, { namespace: template.namespace, image: template.image, digest: template.imageDigest }, this.signatures.list(template.imageDigest));
+    if (!decision?.policy) {
+      this.lastRefusal.delete(object);
+      return;
+    }
     const labels = {
       policy_validation_mode: decision.enforced ? 'enforce' : 'audit',
       policy_type: 'cluster',
@@ -111,16 +126,41 @@ export class SupplyChain {
       return;
     }
     const message = decision.allowed ? `audit: ${decision.audit?.join('; ')}` : decision.reason;
-    const key = `${template.imageDigest}|${message}`;
-    // A reconciliation retries a refused rollout on every change: the same refusal is one event, counted once.
-    if (this.lastRefusal.get(object) !== key) {
-      this.lastRefusal.set(object, key);
-      this.results.inc({ ...labels, rule_result: 'fail' });
-      const event: AdmissionEvent = { time: new Date().toISOString(), type: 'Warning', reason: 'PolicyViolation', object, image: template.image, digest: template.imageDigest, ...(decision.policy ? { policy: decision.policy } : {}), ...(decision.rule ? { rule: decision.rule } : {}), message };
-      this.recorded.push(event);
-      if (this.recorded.length > 500) this.recorded.shift();
-      this.options.log.warn(decision.allowed ? 'admission audit' : 'admission refused', { object, image: template.image, digest: template.imageDigest, policy: decision.policy, rule: decision.rule, reason: message });
-    }
+    const reported = this.report(template, object, 'PolicyViolation', message, decision.allowed ? 'admission audit' : 'admission refused', { ...(decision.policy ? { policy: decision.policy } : {}), ...(decision.rule ? { rule: decision.rule } : {}) });
+    if (reported) this.results.inc({ ...labels, rule_result: 'fail' });
     if (!decision.allowed) throw new AdmissionRefused(decision.reason);
+  }
+
+  /** The pods' start hook, before every start of a pod's process (restarts included): throws AdmissionRefused when the bytes changed. */
+  verifyStart(template: PodTemplate): void {
+    const object = `Pod ${template.namespace}/${template.name}`;
+    this.verifyContent(template, object, 'start');
+    this.lastRefusal.delete(object);
+  }
+
+  private verifyContent(template: PodTemplate, object: string, stage: 'admission' | 'start'): void {
+    const labels = { stage, resource_namespace: template.namespace, workload: template.deployment };
+    const content = this.options.images.verify(template.imageDigest);
+    if (content.ok) {
+      this.contentChecks.inc({ ...labels, result: 'pass' });
+      return;
+    }
+    const reason = `image ${template.image} (${template.imageDigest}) refused: ${content.reason}`;
+    if (this.report(template, object, 'ImageContentMismatch', reason, stage === 'admission' ? 'admission refused' : 'pod start refused', {})) this.contentChecks.inc({ ...labels, result: 'fail' });
+    throw new AdmissionRefused(reason);
+  }
+
+  /** Record a refusal or an audit failure as an event and a log line, once per object and distinct message; true when it was new. */
+  private report(template: PodTemplate, object: string, reason: AdmissionEvent['reason'], message: string, logMessage: string, where: { policy?: string; rule?: string }): boolean {
+    const key = `${template.imageDigest}|${message}`;
+    // A reconciliation retries a refused rollout on every change, a pod its refused start with backoff: the same
+    // refusal is one event, counted once.
+    if (this.lastRefusal.get(object) === key) return false;
+    this.lastRefusal.set(object, key);
+    const event: AdmissionEvent = { time: new Date().toISOString(), type: 'Warning', reason, object, image: template.image, digest: template.imageDigest, ...where, message };
+    this.recorded.push(event);
+    if (this.recorded.length > 500) this.recorded.shift();
+    this.options.log.warn(logMessage, { object, image: template.image, digest: template.imageDigest, event_reason: reason, ...where, reason: message });
+    return true;
   }
 }

@@ -1,6 +1,6 @@
 // Test helpers: start a workload in-process on a free loopback port with its own data directory, and talk
 // to it with the official MCP client at either protocol revision.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +8,15 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { startWorkload, type RunningWorkload, type WorkloadFactory } from '../../apps/lib/workload.ts';
 import { listen, closeServer } from '../../src/core/http.ts';
 import { silentLogger } from '../../src/core/log.ts';
+import { removeTree } from '../../src/runtime/images.ts';
 
 export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
 export type Revision = (typeof REVISIONS)[number];
 
 export function tempDir(prefix = 'tub-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  // The image store's blobs are read-only directories: removeTree makes them writable first (as their owner may).
+  return { path, remove: () => removeTree(path) };
 }
 
 export interface TestWorkload extends RunningWorkload {
