@@ -16,7 +16,7 @@ import type { DemoReport } from '../src/demo/demo.ts';
 import type { Deployment } from '../src/manifests/types.ts';
 import type { RegistryEntryView } from '../src/registry/drift.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
 
 const REF = 'acme-fx/currency-converter:1.0.0';
 const VENDORS = 'trustusbank-bank-vendors';
@@ -40,12 +40,16 @@ function rewriteBlob(file: string, bytes: Uint8Array): void {
   chmodSync(dir, 0o555);
 }
 
-/** The pod's own readiness endpoint on its host port: does this process serve? */
+/** The pod's own readiness endpoint on its listener: does this process serve? */
 async function serves(pod: Pod): Promise<boolean> {
-  const port = pod.hostPorts.get(pod.template.probe.containerPort);
-  if (port === undefined) return false;
-  const response = await fetch(`http://127.0.0.1:${port}${pod.template.probe.path}`).catch(() => undefined);
-  return response?.ok === true;
+  if (!pod.listeners.has(pod.template.probe.containerPort)) return false;
+  const forward = await forwardToPod(pod, pod.template.probe.containerPort);
+  try {
+    const response = await fetch(`${forward.url}${pod.template.probe.path}`).catch(() => undefined);
+    return response?.ok === true;
+  } finally {
+    await forward.close();
+  }
 }
 
 describe('the supply chain', () => {
