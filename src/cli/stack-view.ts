@@ -40,3 +40,8 @@ export function formatGateways(status: StackStatus): string {
     status.gateways.map((g) => [g.namespace, g.name, g.kind, g.identity, g.ip, g.hostUrl ?? '-']),
   );
 }
+
+/** One line on how pods are isolated, loud when the kernel does not enforce it. */
+export function formatIsolation(status: Pick<StackStatus, 'isolation'>): string {
+  return status.isolation.mode === 'kernel' ? `Pod isolation: kernel (${status.isolation.reason}).` : `Pod isolation: WARNING ${status.isolation.reason}.`;
+}

@@ -46,6 +46,8 @@ export interface StackStatus {
   warnings: string[];
   /** The agents' model, e.g. "scripted (offline stand-in, deterministic)". */
   model: string;
+  /** How pods are isolated: `kernel` (namespaces) or `shim` (capture shim only, not kernel-enforced), and why. */
+  isolation: Cluster['isolation'];
 }
 
 function required(body: Record<string, unknown>, field: string): string {
@@ -85,6 +87,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     policies: engine.list('AuthorizationPolicy').map(({ resource }) => `${resource.metadata.namespace}/${resource.metadata.name}`),
     warnings: lastWarnings,
     model: describeModelChoice(cluster.model),
+    isolation: cluster.isolation,
   });
 
   return {

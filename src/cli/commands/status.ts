@@ -5,7 +5,7 @@ import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, readLiveStack } from '../../runtime/stack-state.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
-import { formatGateways, formatPodTable, formatPolicies, formatUrlTable } from '../stack-view.ts';
+import { formatGateways, formatIsolation, formatPodTable, formatPolicies, formatUrlTable } from '../stack-view.ts';
 
 const usage = `Usage: trustusbank status [--data-dir DIR] [--json]
 
@@ -43,6 +43,8 @@ export const statusCommand: Command = {
     console.log('\nHost ports:');
     console.log(formatUrlTable(status));
     console.log(`\nAgents' model: ${status.model}.`);
+    console.log(formatIsolation(status));
+  console.log(formatIsolation(status));
     console.log('\nAuthorizationPolicies:');
     console.log(formatPolicies(status));
     if (status.pods.some((p) => p.nativeAddons)) {

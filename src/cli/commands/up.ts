@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
-import { formatUrlTable } from '../stack-view.ts';
+import { formatIsolation, formatUrlTable } from '../stack-view.ts';
 
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
@@ -127,6 +127,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   console.log(`Ready in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s: ${status.pods.length} pods, all with SPIFFE identities, every connection through ztunnel.\n`);
   console.log(formatUrlTable(status));
   console.log(`\nAgents' model: ${status.model}.`);
+  console.log(formatIsolation(status));
   console.log('\n`trustusbank status` lists the pods and policies; Ctrl-C (or `trustusbank down`) stops everything.');
   const signal = await stop.signal;
   console.log(`\n${signal}: stopping…`);
@@ -150,7 +151,7 @@ async function detach(dataDir: string, args: string[]): Promise<number> {
     const stack = readLiveStack(dataDir);
     if (stack?.ready && stack.pid === child.pid) {
       const status = await callAdminApi<StackStatus>(stack.socket, 'GET', '/status');
-      console.log(`Ready: ${status.pods.length} pods.\n`);
+      console.log(`Ready: ${status.pods.length} pods. ${formatIsolation(status)}\n`);
       console.log(formatUrlTable(status));
       console.log('\n`trustusbank status` lists the pods; `trustusbank down` stops everything.');
       return 0;
