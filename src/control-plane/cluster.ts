@@ -27,6 +27,8 @@ import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
+import { egressRegistry, meshConfigController } from './mesh-config.ts';
+import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';
 import { loadCatalogue, type Catalogue } from '../registry/catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from '../registry/drift.ts';
@@ -156,7 +158,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     runtimeDir,
     isolation: isolation.mode,
-    controllers: [createAgentsController(model)],
+    controllers: [createAgentsController(model), meshConfigController],
     admit: (template) => supplyChain.admit(template),
     verifyStart: (template) => supplyChain.verifyStart(template),
   });
@@ -181,6 +183,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     dialer: { open: (request) => hbone.transport!.open(request), close: async () => undefined },
     inbound: () => hbone.transport!.inboundEndpoint(),
     nodeSocket: join(runtimeDir, 'ztunnel.sock'),
+    egress: ({ source, host, port }) => {
+      const registry = egressRegistry(engine.list().map((l) => l.resource));
+      return egressDecision(registry.mode, registry.hosts, { sourceNamespace: source.namespace, host, port });
+    },
   });
   hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it.

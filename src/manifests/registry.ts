@@ -14,6 +14,8 @@ import { KYVERNO_API_VERSION, clusterPolicySchema } from './kinds/kyverno.ts';
 import { REFERENCE_GRANT_API_VERSIONS, referenceGrantSchema } from './kinds/reference-grant.ts';
 import { serviceAccountSchema } from './kinds/service-account.ts';
 import { serviceSchema } from './kinds/service.ts';
+import { configMapSchema } from './kinds/config-map.ts';
+import { SERVICE_ENTRY_API_VERSIONS, serviceEntrySchema } from './kinds/service-entry.ts';
 import type { KnownKind, KnownResource } from './types.ts';
 
 export interface KindDefinition {
@@ -88,6 +90,8 @@ registerKind({ kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true, sc
 registerKind({ kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true, schema: deploymentSchema, shortNames: ['deploy'] });
 registerKind({ kind: 'Service', apiVersions: ['v1'], namespaced: true, schema: serviceSchema, shortNames: ['svc'] });
 registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: authorizationPolicySchema, shortNames: ['ap'] });
+registerKind({ kind: 'ConfigMap', apiVersions: ['v1'], namespaced: true, schema: configMapSchema, shortNames: ['cm'] });
+registerKind({ kind: 'ServiceEntry', apiVersions: SERVICE_ENTRY_API_VERSIONS, namespaced: true, schema: serviceEntrySchema, plural: 'serviceentries', shortNames: ['se'] });
 registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
 registerKind({ kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: gatewaySchema, shortNames: ['gtw'] });
 registerKind({ kind: 'HTTPRoute', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: httpRouteSchema });

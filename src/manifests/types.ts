@@ -18,6 +18,24 @@ interface Resource<Kind extends string, ApiVersion extends string, Spec> {
 }
 
 export type Namespace = Omit<Resource<'Namespace', 'v1', never>, 'spec'>;
+
+export interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
+}
+
+export interface ServiceEntrySpec {
+  hosts: string[];
+  addresses?: string[];
+  ports: { number: number; protocol?: string; name: string; targetPort?: number }[];
+  location?: 'MESH_EXTERNAL';
+  resolution?: 'NONE' | 'DNS' | 'DNS_ROUND_ROBIN';
+  exportTo?: string[];
+}
+
+export type ServiceEntry = Resource<'ServiceEntry', 'networking.istio.io/v1' | 'networking.istio.io/v1beta1' | 'networking.istio.io/v1alpha3', ServiceEntrySpec>;
 export type ServiceAccount = Omit<Resource<'ServiceAccount', 'v1', never>, 'spec'>;
 
 export interface EnvVar {
@@ -600,7 +618,7 @@ export interface ClusterPolicySpec {
 /** Cluster-scoped. Only `verifyImages` rules on Pods, with static keys (cosign key pairs). */
 export type ClusterPolicy = Resource<'ClusterPolicy', 'kyverno.io/v1', ClusterPolicySpec>;
 
-export type KnownResource = Namespace | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy | ClusterPolicy;
+export type KnownResource = Namespace | ConfigMap | ServiceEntry | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy | ClusterPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */

@@ -14,7 +14,9 @@ import type { WorkloadRef } from './types.ts';
 const MESH = join(import.meta.dirname, '..', '..', '..', 'deploy', 'manifests', 'policies', 'mesh');
 const policies = readdirSync(MESH)
   .filter((f) => f.endsWith('.yaml'))
-  .flatMap((f) => parseManifests(readFileSync(join(MESH, f), 'utf8'), f).map((l) => l.resource as AuthorizationPolicy));
+  .flatMap((f) => parseManifests(readFileSync(join(MESH, f), 'utf8'), f).map((l) => l.resource))
+  // The layer also sets the mesh's egress (a ConfigMap and a ServiceEntry); this table is about its policies.
+  .filter((r): r is AuthorizationPolicy => r.kind === 'AuthorizationPolicy');
 
 function engine(): { engine: AuthorizationPolicyEngine; warnings: unknown[] } {
   const e = new AuthorizationPolicyEngine();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNodeLocalName, nodeLocalReason, normalizeIp } from './egress.ts';
+import { egressDecision, isNodeLocalName, nodeLocalReason, normalizeIp, type RegisteredHost } from './egress.ts';
 
 describe('what counts as the node itself', () => {
   const node = { own: new Set(['192.0.2.10', 'fe80::1', '2001:db8::10']) };
@@ -45,5 +45,40 @@ describe('what counts as the node itself', () => {
     ['mock-attacker.external-attacker', false],
   ])('takes the name %s as the node: %s', (name, local) => {
     expect(isNodeLocalName(name)).toBe(local);
+  });
+});
+
+describe('outboundTrafficPolicy', () => {
+  const registry: RegisteredHost[] = [
+    { entry: 'trustusbank-bank-agents/model-providers', namespace: 'trustusbank-bank-agents', hosts: ['api.anthropic.com', '*.openai.example'], addresses: [], ports: [443], exportedToAll: false },
+    { entry: 'trustusbank-bank-vendors/fx-api', namespace: 'trustusbank-bank-vendors', hosts: ['api.frankfurter.app'], addresses: ['203.0.113.0/24'], ports: [443], exportedToAll: true },
+  ];
+  const from = (sourceNamespace: string, host: string, port = 443) => egressDecision('REGISTRY_ONLY', registry, { sourceNamespace, host, port });
+
+  it('lets anything through under ALLOW_ANY, as Istio does by default', () => {
+    expect(egressDecision('ALLOW_ANY', [], { sourceNamespace: 'x', host: 'attacker.example', port: 80 })).toEqual({ allow: true });
+  });
+
+  it.each([
+    ['trustusbank-bank-agents', 'api.anthropic.com', 443, 'trustusbank-bank-agents/model-providers'],
+    ['trustusbank-bank-agents', 'API.Anthropic.com.', 443, 'trustusbank-bank-agents/model-providers'],
+    ['trustusbank-bank-agents', 'eu.openai.example', 443, 'trustusbank-bank-agents/model-providers'],
+    ['trustusbank-bank-mcp', 'api.frankfurter.app', 443, 'trustusbank-bank-vendors/fx-api'],
+    ['trustusbank-bank-mcp', '203.0.113.9', 443, 'trustusbank-bank-vendors/fx-api'],
+  ])('allows %s to %s:%d under REGISTRY_ONLY (%s)', (namespace, host, port, entry) => {
+    expect(from(namespace, host, port)).toEqual({ allow: true, entry });
+  });
+
+  it.each([
+    ['trustusbank-bank-vendors', 'attacker.example', 443, 'not registered'],
+    ['trustusbank-bank-vendors', 'api.anthropic.com', 443, 'exported to its own namespace only'],
+    ['trustusbank-bank-agents', 'api.anthropic.com', 80, 'another port'],
+    ['trustusbank-bank-agents', 'openai.example', 443, 'a wildcard does not match its own apex'],
+    ['trustusbank-bank-agents', 'api.anthropic.com.attacker.example', 443, 'a suffix is not the host'],
+    ['trustusbank-bank-mcp', '198.51.100.7', 443, 'an address outside the entry'],
+  ])('refuses %s to %s:%d under REGISTRY_ONLY (%s)', (namespace, host, port) => {
+    const decision = from(namespace, host, port);
+    expect(decision.allow).toBe(false);
+    expect(decision).toMatchObject({ reason: expect.stringContaining(`outboundTrafficPolicy is REGISTRY_ONLY and no ServiceEntry visible to ${namespace} names it`) });
   });
 });

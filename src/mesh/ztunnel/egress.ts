@@ -8,6 +8,7 @@
 // the connect.
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { blockContains, parseIpAddress, parseIpBlock } from '../authz/ip.ts';
 
 export interface NodeAddresses {
   /** Every address of the node's interfaces, as written by `os.networkInterfaces()`. */
@@ -71,4 +72,51 @@ function expandIpv6(ip: string): number[] | undefined {
   const missing = 8 - left.length - right.length;
   if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
   return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
+}
+
+// --- outboundTrafficPolicy ---------------------------------------------------------------------------------
+
+export type OutboundMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
+
+/** What a ServiceEntry contributes to the egress check (see src/manifests/kinds/service-entry.ts). */
+export interface RegisteredHost {
+  /** `<namespace>/<name>`, for messages. */
+  entry: string;
+  namespace: string;
+  /** Exact names, or `*.suffix` wildcards; lower case. */
+  hosts: string[];
+  /** IPs and CIDRs. */
+  addresses: string[];
+  ports: number[];
+  /** Visible to every namespace, or only its own (`exportTo: ["."]`). */
+  exportedToAll: boolean;
+}
+
+export interface EgressRequest {
+  sourceNamespace: string;
+  /** What the pod dialled: a name, or an address. */
+  host: string;
+  port: number;
+}
+
+/**
+ * Istio's outboundTrafficPolicy for a destination outside the mesh: ALLOW_ANY lets it through; REGISTRY_ONLY
+ * only where a ServiceEntry visible to the source's namespace names the port and what the pod dialled: the
+ * name among its hosts, or the address within its addresses.
+ */
+export function egressDecision(mode: OutboundMode, registry: readonly RegisteredHost[], request: EgressRequest): { allow: true; entry?: string } | { allow: false; reason: string } {
+  if (mode === 'ALLOW_ANY') return { allow: true };
+  const name = request.host.toLowerCase().replace(/\.$/, '');
+  const address = isIP(normalizeIp(name)) === 0 ? undefined : parseIpAddress(normalizeIp(name));
+  for (const entry of registry) {
+    if (!entry.exportedToAll && entry.namespace !== request.sourceNamespace) continue;
+    if (!entry.ports.includes(request.port)) continue;
+    const byName = address === undefined && entry.hosts.some((host) => (host.startsWith('*.') ? name.endsWith(host.slice(1)) : host === name));
+    const byAddress = address !== undefined && entry.addresses.some((text) => {
+      const block = parseIpBlock(text);
+      return block !== undefined && blockContains(block, address);
+    });
+    if (byName || byAddress) return { allow: true, entry: entry.entry };
+  }
+  return { allow: false, reason: `outbound to ${request.host}:${request.port} refused: outboundTrafficPolicy is REGISTRY_ONLY and no ServiceEntry visible to ${request.sourceNamespace} names it` };
 }

@@ -64,7 +64,7 @@ export interface ZtunnelOptions {
   waypoints?: { forService(service: MeshService): { workload: MeshWorkload; endpoint: Endpoint } | undefined };
   /** Where the node's own capture socket goes (the control plane's short-lived identities use it). */
   nodeSocket: string;
-  /** outboundTrafficPolicy: may `source` reach `host:port` outside the mesh? Default ALLOW_ANY. */
+  /** outboundTrafficPolicy: may `source` reach `host:port` (a name or an address) outside the mesh? Default ALLOW_ANY. */
   egress?: (request: { source: MeshWorkload; host: string; port: number }) => EgressDecision;
 }
 
@@ -191,10 +191,15 @@ export class Ztunnel {
     return { kind: 'mesh', pod: chosen, containerPort, service };
   }
 
-  /** A destination outside the mesh: never the node, then as outboundTrafficPolicy says. */
+  /**
+   * A destination outside the mesh: never the node (by name, then by the address the name resolves to), and
+   * only as outboundTrafficPolicy allows (decided on what the pod dialled, before any lookup on its behalf).
+   */
   private async routeOutside(source: MeshWorkload, host: string, port: number): Promise<{ kind: 'passthrough'; address: string } | { kind: 'refuse'; flags: string; error: string }> {
     const refuse = (why: string) => ({ kind: 'refuse' as const, flags: 'NR', error: why });
     if (isNodeLocalName(host)) return refuse(`outbound to ${host}:${port} refused: ${host} is the node itself`);
+    const egress = this.options.egress?.({ source, host, port }) ?? { allow: true };
+    if (!egress.allow) return refuse(egress.reason);
     let address = host;
     if (isIP(host) === 0) {
       try {
@@ -205,8 +210,6 @@ export class Ztunnel {
     }
     const local = nodeLocalReason(address, this.node);
     if (local) return refuse(`outbound to ${host}:${port} refused: ${address === host ? host : `${host} resolves to ${address}, which`} is ${local} (the node itself)`);
-    const egress = this.options.egress?.({ source, host, port }) ?? { allow: true };
-    if (!egress.allow) return refuse(egress.reason);
     return { kind: 'passthrough', address };
   }
 
