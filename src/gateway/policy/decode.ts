@@ -22,10 +22,12 @@ export const DECODE_MAX_CHARS = 16 * 1024 * 1024;
 export class DecodeLimitError extends Error {
   override readonly name = 'DecodeLimitError';
   constructor(
-    readonly limit: 'layers' | 'chars',
+    readonly limit: 'layers' | 'chars' | 'depth',
     readonly max: number,
   ) {
-    super(limit === 'layers' ? `text encoded in more than ${max} layers: not scanned` : `more than ${max} characters of decoded text: not scanned`);
+    super(
+      limit === 'layers' ? `text encoded in more than ${max} layers: not scanned` : limit === 'chars' ? `more than ${max} characters of decoded text: not scanned` : `value nested deeper than ${max} levels: not scanned`,
+    );
   }
 }
 
@@ -65,7 +67,7 @@ export function normalizeText(text: string): string {
 
 /**
  * A key as policy compares it: normalised text, lower case, camelCase split, every run of other characters one `_`:
- * `customerProfile`, `Customer-Profile`, `CUSTOMER PROFILE` and `customer\u200bprofile` are all `customer_profile`.
+ * `customerProfile`, `Customer-Profile`, `CUSTOMER PROFILE` and `cust\u200bomer_profile` are all `customer_profile`.
  */
 export function normalizeKey(key: string): string {
   return normalizeText(key)
@@ -164,6 +166,8 @@ export interface TextLayer {
   via: string;
   /** Its JSON value, when the layer is JSON text of an object or array. */
   json?: object;
+  /** Layers decoded to reach it (0 for the string itself). */
+  layers: number;
 }
 
 /**
@@ -176,10 +180,10 @@ export function forEachLayer(text: string, budget: DecodeBudget, visit: (layer: 
   budget.spend(normal.length);
   const json = parseJsonText(normal);
   if (json !== undefined) {
-    visit({ text: normal, via, json });
+    visit({ text: normal, via, json, layers });
     return;
   }
-  visit({ text: normal, via });
+  visit({ text: normal, via, layers });
   const unescaped = unescapeText(normal);
   if (unescaped !== undefined) {
     forEachLayer(unescaped, budget, visit, step(via, 'escape'), layers + 1);
