@@ -2,9 +2,9 @@
 // JSON-RPC message — each element of a batch on its own — before anything is forwarded, and speaks to the
 // upstream targets itself. Order for one message: resolve the name to (target, upstream name) by exact
 // match; traffic authorization (403 on deny); tool pinning (BlockServer → 403); backend authorization and
-// HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); with pinning
-// HideDrifted or BlockServer, arguments the pinned input schema does not declare (403); DLP on arguments
-// (Reject → 403, RedactInPlace → forwarded redacted). Nothing in a request is forwarded unless every
+// HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); DLP on arguments
+// (Reject → 403, RedactInPlace → forwarded redacted); with pinning HideDrifted or BlockServer, arguments the
+// pinned input schema does not declare (403). Nothing in a request is forwarded unless every
 // element passed the 403 checks. After the call, DLP on the result when the policy's results side selects it.
 // Arguments that cannot be inspected (nested or encoded past the limits) are refused, never passed unread.
 import { randomUUID } from 'node:crypto';
@@ -324,16 +324,13 @@ export class McpRouteHandler {
         }
         return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
       }
-      if (itemKind === 'tool' && policies.pinning && policies.pinning.action !== 'Alert') {
-        const refusal = this.undeclared(resolved, params.arguments, policies.pinning.policy);
-        if (refusal) return refusal;
-      }
       const backend = policies.backend.evaluate(attributes);
       if (!backend.allowed) {
         exchange.record.reason = 'Authorization';
         exchange.record.policy = backend.policy;
         return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
       }
+      let forwarded = message;
       if (itemKind !== 'resource' && policies.dlp?.arguments && params.arguments !== undefined) {
         const dlp = policies.dlp;
         try {
@@ -345,7 +342,7 @@ export class McpRouteHandler {
             if (findings.length > 0) {
               exchange.record.reason = 'DLPRedacted';
               this.options.log.info('dlp redacted tool arguments', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
-              return { kind: 'forward', message: { ...message, params: { ...params, arguments: value } }, resolved, itemKind, attributes };
+              forwarded = { ...message, params: { ...params, arguments: value } };
             }
           }
         } catch (error) {
@@ -353,6 +350,12 @@ export class McpRouteHandler {
           return { kind: 'forbid', reason: 'DLP', message: `${itemKind} arguments cannot be inspected: ${error.message}`, policy: dlp.policy };
         }
       }
+      // After DLP, so that PII in an extra argument is reported as what it is.
+      if (itemKind === 'tool' && policies.pinning && policies.pinning.action !== 'Alert') {
+        const refusal = this.undeclared(resolved, params.arguments, policies.pinning.policy);
+        if (refusal) return refusal;
+      }
+      if (forwarded !== message) return { kind: 'forward', message: forwarded, resolved, itemKind, attributes };
     }
     return { kind: 'forward', message, ...(resolved ? { resolved } : {}), ...(itemKind ? { itemKind } : {}), attributes };
   }
