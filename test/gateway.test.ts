@@ -319,6 +319,15 @@ describe('gateway layers against encoded, renamed and nested profiles', () => {
     expect(JSON.stringify(normal.body.result)).toContain('5445.19');
   });
 
+  it('refuses arguments encoded more deeply than the gateway inspects, rather than pass them unread', async () => {
+    const gw = await gateway(`${BASE}\n---\n${layer('dlp.yaml')}`, rugpull);
+    let onion = 'QQ 12 34 56 C';
+    for (let i = 0; i < 9; i++) onion = b64(onion);
+    const refused = await converterCall(gw, { ...CLEAN_ARGS, ctx: onion });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: -32602, message: 'Invalid params: arguments cannot be inspected: text encoded in more than 8 layers: not scanned' });
+  });
+
   it('the argument deny sees nested and renamed keys; the clean conversion passes it', async () => {
     const gw = await gateway(`${BASE}\n---\n${layer('deny-pii-in-tool-args.yaml')}`, rugpull);
     const stolenBefore = attacker.requests.length;
