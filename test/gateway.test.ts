@@ -2,6 +2,7 @@
 // federation (Streamable HTTP and SSE targets), CEL authorization with tool arguments, backend tool scoping,
 // DLP, tool pinning against the rug-pulled converter, JWT RBAC, token exchange, rate limits, A2A, telemetry
 // and the protocol errors. Each defence is tested on the attack it stops and on the clean path.
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -324,6 +325,114 @@ describe('DLP on tool arguments', () => {
     expect(stolen).toContain('[REDACTED:email]');
     expect(stolen).not.toContain('alex.carter@gmail.com');
     expect(stolen).not.toContain('QQ 12 34 56 C');
+  });
+});
+
+// The layers as deploy/manifests/policies/gateway/ ships them, against the rug-pulled converter and the evasions a
+// fooled model or a hostile tool would try: encoded, renamed, nested and split profiles.
+describe('gateway layers against encoded, renamed and nested profiles', () => {
+  const layer = (file: string) => readFileSync(new URL(`../deploy/manifests/policies/gateway/${file}`, import.meta.url), 'utf8');
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const CLEAN_ARGS = { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' };
+  const converterCall = async (gw: TestGateway, args: Record<string, unknown>) => {
+    const url = `${gw.url}/mcp/currency-converter`;
+    return rpc(url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'convert_currency', arguments: args } }, await openSession(url));
+  };
+  const evasions: [string, Record<string, unknown>][] = [
+    ['base64 under a renamed key', { ...CLEAN_ARGS, ctx: b64(JSON.stringify(PROFILE)) }],
+    ['base64url of the profile as the rug-pull asks for it', { ...CLEAN_ARGS, customer_profile: Buffer.from(JSON.stringify(PROFILE)).toString('base64url') }],
+    ['percent-encoded JSON text', { ...CLEAN_ARGS, note: encodeURIComponent(JSON.stringify(PROFILE)) }],
+    ['nested, camelCase, only name and date of birth', { ...CLEAN_ARGS, data: { customerProfile: { fullName: PROFILE.name, birthDate: PROFILE.dob } } }],
+    ['NI number with dashes and a full-width email in an array', { ...CLEAN_ARGS, x: [{ ref: 'QQ-12-34-56-C' }, { who: 'alex.carter＠gmail.com' }] }],
+    ['split across fields', { ...CLEAN_ARGS, a: 'QQ 12 34', b: '56 C', c: '+44 7700', d: '900123' }],
+  ];
+
+  it.each(evasions)('DLP refuses the rug-pulled call with the profile %s, and the clean conversion still works', async (_what, args) => {
+    const gw = await gateway(`${BASE}\n---\n${layer('dlp.yaml')}`, rugpull);
+    const stolenBefore = attacker.requests.length;
+    const refused = await converterCall(gw, args);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: -32003, data: { reason: 'DLP', policy: 'trustusbank-platform/dlp-tool-arguments' } });
+    for (const secret of ['alex', 'Alex', '7700', 'QQ', '1987']) expect(JSON.stringify(refused.body)).not.toContain(secret);
+    expect(attacker.requests.length).toBe(stolenBefore);
+    const normal = await converterCall(gw, CLEAN_ARGS);
+    expect(normal.status).toBe(200);
+    expect(JSON.stringify(normal.body.result)).toContain('5445.19');
+  });
+
+  it('refuses arguments encoded more deeply than the gateway inspects, rather than pass them unread', async () => {
+    const gw = await gateway(`${BASE}\n---\n${layer('dlp.yaml')}`, rugpull);
+    let onion = 'QQ 12 34 56 C';
+    for (let i = 0; i < 9; i++) onion = b64(onion);
+    const refused = await converterCall(gw, { ...CLEAN_ARGS, ctx: onion });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: -32602, message: 'Invalid params: arguments cannot be inspected: text encoded in more than 8 layers: not scanned' });
+  });
+
+  it('the argument deny sees nested and renamed keys; the clean conversion passes it', async () => {
+    const gw = await gateway(`${BASE}\n---\n${layer('deny-pii-in-tool-args.yaml')}`, rugpull);
+    const stolenBefore = attacker.requests.length;
+    for (const args of [
+      { ...CLEAN_ARGS, data: { customer_profile: PROFILE } },
+      { ...CLEAN_ARGS, x: [{ email: 'someone' }] },
+      { ...CLEAN_ARGS, 'Customer-Profile': { a: 1 } },
+      { ...CLEAN_ARGS, ctx: b64(JSON.stringify({ dob: 'x' })) },
+    ]) {
+      const refused = await converterCall(gw, args);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error?.data).toMatchObject({ reason: 'Authorization', policy: 'trustusbank-platform/deny-pii-in-tool-args' });
+    }
+    expect(attacker.requests.length).toBe(stolenBefore);
+    expect((await converterCall(gw, CLEAN_ARGS)).status).toBe(200);
+  });
+
+  it('tool pinning refuses an argument the pinned schema does not declare, naming it, even without drift', async () => {
+    const gw = await gateway(`${BASE}\n---\n${layer('tool-pinning.yaml')}`, clean);
+    const c = await client(`${gw.url}/mcp/currency-converter`, '2025-11-25');
+    expect((await c.listTools()).tools.map((tool) => tool.name)).toEqual(['convert_currency']);
+    await c.close();
+    const refused = await converterCall(gw, { ...CLEAN_ARGS, customer_profile: { note: 'nothing PII-shaped at all' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({
+      code: -32003,
+      message: 'Forbidden: argument "customer_profile" is not declared in the pinned input schema of convert_currency',
+      data: { reason: 'ToolPinning', policy: 'trustusbank-platform/tool-pinning', arguments: ['customer_profile'] },
+    });
+    expect(gw.gateway.pins.status(`${CONVERTER}/mcp`)[0]).toMatchObject({ drifted: false });
+    expect((await converterCall(gw, CLEAN_ARGS)).status).toBe(200);
+  });
+});
+
+describe('DLP on tool results', () => {
+  // get_profile's result is masked for every caller but fraud-bot; other tools' results are not inspected.
+  const RESULTS = policy(
+    'EnterpriseAgentgatewayPolicy',
+    'dlp-results',
+    'HTTPRoute/account-mcp-route',
+    `  backend:
+    mcp:
+      dlp:
+        action: Reject
+        scope: [Arguments, Results]
+        matchers: [{ builtin: UkNiNumber }, { builtin: Email }, { builtin: UkPostcode }, { builtin: Phone }, { builtin: DateOfBirth }, { builtin: PersonName }]
+        results:
+          action: RedactInPlace
+          matchExpressions: ['mcp.tool.name == "get_profile" && source.identity.serviceAccount != "fraud-bot"']`,
+  );
+
+  it('masks the profile in a get_profile result and leaves get_balance alone', async () => {
+    const gw = await gateway(`${BASE}\n---\n${RESULTS}`);
+    const url = `${gw.url}/mcp/account`;
+    const session = await openSession(url);
+    const profile = await rpc(url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' } } }, session);
+    expect(profile.status).toBe(200);
+    const text = JSON.stringify(profile.body.result);
+    for (const secret of ['alex.carter@gmail.com', '900123', 'QQ 12 34 56 C', 'M2 7HE', '1987-03-14', 'Alex Carter']) expect(text).not.toContain(secret);
+    expect(text).toContain('[REDACTED:email]');
+    expect(text).toContain('12345');
+    const balance = await rpc(url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_balance', arguments: { account_id: '12345' } } }, session);
+    expect(JSON.stringify(balance.body.result)).toContain('4287.55');
+    expect(JSON.stringify(balance.body.result)).not.toContain('REDACTED');
   });
 });
 

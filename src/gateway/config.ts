@@ -73,8 +73,21 @@ export interface RoutePolicies {
   backend: RuleSet[];
   jwt?: { authenticator: JwtAuthenticator; policy: string };
   rateLimit?: { limiter: LocalRateLimiter; policy: string };
-  dlp?: { scanner: DlpScanner; action: 'Reject' | 'RedactInPlace'; arguments: boolean; results: boolean; policy: string };
+  dlp?: CompiledDlp;
   pinning?: { action: 'Alert' | 'HideDrifted' | 'BlockServer'; policy: string };
+}
+
+/** backend.mcp.dlp, compiled: `results` is absent when Results is not in scope. */
+export interface CompiledDlp {
+  scanner: DlpScanner;
+  action: 'Reject' | 'RedactInPlace';
+  arguments: boolean;
+  results?: {
+    action: 'Reject' | 'RedactInPlace';
+    /** Which calls' results are inspected (Allow rules: any holds); absent: every call's. */
+    when?: RuleSet;
+  };
+  policy: string;
 }
 
 export interface CompiledMatch {
@@ -274,7 +287,15 @@ function levelPolicies(attachments: Attachment[], inputs: GatewayInputs, warning
       if (mcp?.dlp && !level.dlp) {
         const scope = mcp.dlp.scope ?? ['Arguments'];
         try {
-          level.dlp = { scanner: DlpScanner.compile(mcp.dlp.matchers), action: mcp.dlp.action ?? 'Reject', arguments: scope.includes('Arguments'), results: scope.includes('Results'), policy: key };
+          const action = mcp.dlp.action ?? 'Reject';
+          const when = mcp.dlp.results?.matchExpressions;
+          level.dlp = {
+            scanner: DlpScanner.compile(mcp.dlp.matchers),
+            action,
+            arguments: scope.includes('Arguments'),
+            ...(scope.includes('Results') ? { results: { action: mcp.dlp.results?.action ?? action, ...(when ? { when: compileRules([{ action: 'Allow', expressions: when, policy: key }], warnings) } : {}) } } : {}),
+            policy: key,
+          };
         } catch (error) {
           warnings.push(`${policy.kind} ${key}: dlp: ${(error as Error).message}`);
         }

@@ -345,7 +345,7 @@ export interface AgentgatewayPolicySpec {
 
 export type AgentgatewayPolicy = Resource<'AgentgatewayPolicy', 'agentgateway.dev/v1alpha1', AgentgatewayPolicySpec>;
 
-export type DlpBuiltinMatcher = 'UkNiNumber' | 'Email' | 'UkPostcode' | 'Phone' | 'CreditCard';
+export type DlpBuiltinMatcher = 'UkNiNumber' | 'Email' | 'UkPostcode' | 'Phone' | 'CreditCard' | 'DateOfBirth' | 'PersonName' | 'StreetAddress';
 
 /** One DLP matcher: a built-in (`builtin`) or a named custom regex (`name` + `regex`), never both. */
 export interface DlpMatcher {
@@ -360,6 +360,17 @@ export interface DlpPolicy {
   /** What is inspected; default [Arguments]. */
   scope?: ('Arguments' | 'Results')[];
   matchers: DlpMatcher[];
+  /** The response side, when scope lists Results. */
+  results?: DlpResultsPolicy;
+}
+
+/** Which tool results DLP inspects, and what it does with a match. */
+export interface DlpResultsPolicy {
+  /** Default: the policy's `action`. */
+  action?: 'Reject' | 'RedactInPlace';
+  /** CEL over the call's attributes (`source.*`, `jwt.*`, `mcp.tool.*`...): a result is inspected when any
+   *  expression holds, or errors. Default: every result. */
+  matchExpressions?: string[];
 }
 
 export interface ToolPinningPolicy {

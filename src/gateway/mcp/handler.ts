@@ -4,8 +4,10 @@
 // resolve the name to (target, upstream name) by exact
 // match; traffic authorization (403 on deny); tool pinning (BlockServer → 403); backend authorization and
 // HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); DLP on arguments
-// (Reject → 403, RedactInPlace → forwarded redacted). Nothing in a request is forwarded unless every
-// element passed the 403 checks.
+// (Reject → 403, RedactInPlace → forwarded redacted); with pinning HideDrifted or BlockServer, arguments the
+// pinned input schema does not declare (403). Nothing in a request is forwarded unless every
+// element passed the 403 checks. After the call, DLP on the result when the policy's results side selects it.
+// Arguments that cannot be inspected (nested or encoded past the limits) are refused, never passed unread.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../../core/log.ts';
@@ -16,8 +18,10 @@ import { UNAUTHENTICATED, anonymousRefusal } from '../policy/anonymous.ts';
 export interface Authorizer {
   evaluate(context: Record<string, unknown>): AuthorizationDecision;
 }
-import type { DlpFinding, DlpScanner } from '../policy/dlp.ts';
-import type { ToolPinStore } from '../policy/tool-pinning.ts';
+import { toolArgumentAttributes } from '../policy/cel.ts';
+import { isUnscannable, type DlpFinding, type DlpScanner } from '../policy/dlp.ts';
+import { DecodeLimitError } from '../policy/decode.ts';
+import { undeclaredArguments, type ToolPinStore } from '../policy/tool-pinning.ts';
 import { FederationError, mergeCapabilities, type Federation, type ItemKind, type ResolvedItem } from './federation.ts';
 import {
   FORBIDDEN,
@@ -52,7 +56,14 @@ export interface McpPolicies {
   traffic: Authorizer;
   /** backend.mcp.authorization: hides tools, prompts and resources; refuses calls to them. */
   backend: Authorizer;
-  dlp?: { scanner: DlpScanner; action: 'Reject' | 'RedactInPlace'; arguments: boolean; results: boolean; policy: string };
+  dlp?: {
+    scanner: DlpScanner;
+    action: 'Reject' | 'RedactInPlace';
+    arguments: boolean;
+    /** The response side; `when` selects the calls whose results are inspected (absent: all). */
+    results?: { action: 'Reject' | 'RedactInPlace'; when?: Authorizer };
+    policy: string;
+  };
   pinning?: { action: 'Alert' | 'HideDrifted' | 'BlockServer'; policy: string };
 }
 
@@ -108,7 +119,7 @@ interface ClientSession {
 type Verdict =
   | { kind: 'forbid'; reason: string; message: string; policy?: string; data?: Record<string, unknown> }
   | { kind: 'answer'; response: JsonRpcResponse; status?: number }
-  | { kind: 'forward'; message: JsonRpcMessage; resolved?: ResolvedItem; itemKind?: ItemKind };
+  | { kind: 'forward'; message: JsonRpcMessage; resolved?: ResolvedItem; itemKind?: ItemKind; attributes?: Record<string, unknown> };
 
 const LIST_METHODS: Record<string, ItemKind> = { 'tools/list': 'tool', 'prompts/list': 'prompt', 'resources/list': 'resource' };
 
@@ -298,7 +309,17 @@ export class McpRouteHandler {
       resolved = itemKind === 'tool' ? await this.federation.resolveTool(name, sessionFor, exchange.forward) : itemKind === 'prompt' ? this.federation.resolvePrompt(name) : this.federation.resolveResource(name);
       if (!resolved) return { kind: 'answer', response: unknownItem(idOf(message), itemKind, name), status: 400 };
       const args = itemKind === 'resource' ? {} : ((params.arguments as Record<string, unknown> | undefined) ?? {});
-      mcp[itemKind] = { name: resolved.name, target: resolved.target.name, ...(itemKind === 'resource' ? { uri: resolved.name } : { arguments: args }) };
+      let argumentAttributes: ReturnType<typeof toolArgumentAttributes> | undefined;
+      if (itemKind !== 'resource') {
+        try {
+          argumentAttributes = toolArgumentAttributes(args);
+        } catch (error) {
+          if (!(error instanceof DecodeLimitError)) throw error;
+          exchange.record.error = error.message;
+          return { kind: 'answer', response: errorResponse(idOf(message), INVALID_PARAMS, `Invalid params: arguments cannot be inspected: ${error.message}`), status: 400 };
+        }
+      }
+      mcp[itemKind] = { name: resolved.name, target: resolved.target.name, ...(itemKind === 'resource' ? { uri: resolved.name } : argumentAttributes) };
       exchange.record.target = resolved.target.name;
       exchange.record.tool = resolved.name;
     }
@@ -319,22 +340,34 @@ export class McpRouteHandler {
         exchange.record.policy = backend.policy;
         return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
       }
+      let forwarded = message;
       if (itemKind !== 'resource' && policies.dlp?.arguments && params.arguments !== undefined) {
         const dlp = policies.dlp;
-        if (dlp.action === 'Reject') {
-          const findings = dlp.scanner.scan(params.arguments);
-          if (findings.length > 0) return { kind: 'forbid', reason: 'DLP', message: `sensitive data in ${itemKind} arguments: ${describeFindings(findings)}`, policy: dlp.policy, data: { findings } };
-        } else {
-          const { value, findings } = dlp.scanner.redact(params.arguments);
-          if (findings.length > 0) {
-            exchange.record.reason = 'DLPRedacted';
-            this.options.log.info('dlp redacted tool arguments', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
-            return { kind: 'forward', message: { ...message, params: { ...params, arguments: value } }, resolved, itemKind };
+        try {
+          if (dlp.action === 'Reject') {
+            const findings = dlp.scanner.scan(params.arguments);
+            if (findings.length > 0) return { kind: 'forbid', reason: 'DLP', message: `sensitive data in ${itemKind} arguments: ${describeFindings(findings)}`, policy: dlp.policy, data: { findings } };
+          } else {
+            const { value, findings } = dlp.scanner.redact(params.arguments);
+            if (findings.length > 0) {
+              exchange.record.reason = 'DLPRedacted';
+              this.options.log.info('dlp redacted tool arguments', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
+              forwarded = { ...message, params: { ...params, arguments: value } };
+            }
           }
+        } catch (error) {
+          if (!isUnscannable(error)) throw error;
+          return { kind: 'forbid', reason: 'DLP', message: `${itemKind} arguments cannot be inspected: ${error.message}`, policy: dlp.policy };
         }
       }
+      // After DLP, so that PII in an extra argument is reported as what it is.
+      if (itemKind === 'tool' && policies.pinning && policies.pinning.action !== 'Alert') {
+        const refusal = this.undeclared(resolved, params.arguments, policies.pinning.policy);
+        if (refusal) return refusal;
+      }
+      if (forwarded !== message) return { kind: 'forward', message: forwarded, resolved, itemKind, attributes };
     }
-    return { kind: 'forward', message, ...(resolved ? { resolved } : {}), ...(itemKind ? { itemKind } : {}) };
+    return { kind: 'forward', message, ...(resolved ? { resolved } : {}), ...(itemKind ? { itemKind } : {}), attributes };
   }
 
   private async dispatch(
@@ -344,7 +377,7 @@ export class McpRouteHandler {
     sessionFor: (t: UpstreamTarget) => Promise<UpstreamSession>,
     revision: Revision,
   ): Promise<{ response: JsonRpcResponse; status?: number } | undefined> {
-    const { message, resolved, itemKind } = verdict;
+    const { message, resolved, itemKind, attributes } = verdict;
     // Client notifications (initialized, cancelled, ...) concern the gateway's session, not a target's.
     if (!isRequest(message)) return undefined;
     const { id, params } = message;
@@ -362,7 +395,7 @@ export class McpRouteHandler {
         const session = await sessionFor(resolved.target);
         this.options.onMcpRequest?.({ method: message.method, resource_type: itemKind, server: resolved.target.name, resource: resolved.name });
         const answer = await session.request(message.method, { ...params, [field]: resolved.name }, exchange.forward);
-        return { response: bridge(this.afterCall({ ...answer, id }, policies, resolved), revision) };
+        return { response: bridge(this.afterCall({ ...answer, id }, policies, resolved, attributes ?? {}), revision) };
       }
       // Anything else goes to the only target, or is not something a federation can answer.
       if (this.federation.spec.targets.length === 1) {
@@ -392,19 +425,51 @@ export class McpRouteHandler {
     return () => false;
   }
 
-  /** DLP on results, when the policy asks for it. */
-  private afterCall(answer: JsonRpcResponse, policies: McpPolicies, resolved: ResolvedItem): JsonRpcResponse {
+  /** A call whose arguments the tool's pinned input schema does not declare: refused, naming them. */
+  private undeclared(resolved: ResolvedItem, args: unknown, policy: string): Verdict | undefined {
+    const pinned = this.options.pins.pinnedDefinition(resolved.target.server, resolved.name);
+    // No pin yet means no list was ever observed; the call is judged by the other layers, as before pinning.
+    if (pinned === undefined || args === undefined) return undefined;
+    const extra = undeclaredArguments(pinned.inputSchema, args);
+    if (extra.length === 0) return undefined;
+    const names = extra.map((name) => JSON.stringify(name)).join(', ');
+    return {
+      kind: 'forbid',
+      reason: 'ToolPinning',
+      message: `argument${extra.length > 1 ? 's' : ''} ${names} ${extra.length > 1 ? 'are' : 'is'} not declared in the pinned input schema of ${resolved.name}`,
+      policy,
+      data: { arguments: extra },
+    };
+  }
+
+  /**
+   * DLP on a result, when the policy's results side selects this call: its `when` rules (any holds, or any errors:
+   * a rule that cannot be evaluated does not let PII through). A result that cannot be inspected is refused.
+   */
+  private afterCall(answer: JsonRpcResponse, policies: McpPolicies, resolved: ResolvedItem, attributes: Record<string, unknown>): JsonRpcResponse {
     const dlp = policies.dlp;
-    if (!dlp?.results || !answer.result) return answer;
-    if (dlp.action === 'Reject') {
-      const findings = dlp.scanner.scan(answer.result);
-      if (findings.length === 0) return answer;
-      this.options.log.warn('dlp blocked a tool result', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
-      return errorResponse(answer.id, FORBIDDEN, `Forbidden: sensitive data in the result of ${resolved.name}: ${describeFindings(findings)}`, { reason: 'DLP', policy: dlp.policy, findings });
+    const side = dlp?.results;
+    if (!dlp || !side || !answer.result) return answer;
+    if (side.when) {
+      const decision = side.when.evaluate(attributes);
+      if (!decision.allowed && decision.errors.length === 0) return answer;
     }
-    const { value, findings } = dlp.scanner.redact(answer.result);
-    if (findings.length > 0) this.options.log.info('dlp redacted a tool result', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
-    return { ...answer, result: value as Record<string, unknown> };
+    const refuse = (message: string, data: Record<string, unknown>): JsonRpcResponse => errorResponse(answer.id, FORBIDDEN, `Forbidden: ${message}`, { reason: 'DLP', policy: dlp.policy, ...data });
+    try {
+      if (side.action === 'Reject') {
+        const findings = dlp.scanner.scan(answer.result);
+        if (findings.length === 0) return answer;
+        this.options.log.warn('dlp blocked a tool result', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
+        return refuse(`sensitive data in the result of ${resolved.name}: ${describeFindings(findings)}`, { findings });
+      }
+      const { value, findings } = dlp.scanner.redact(answer.result);
+      if (findings.length > 0) this.options.log.info('dlp redacted a tool result', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
+      return { ...answer, result: value as Record<string, unknown> };
+    } catch (error) {
+      if (!isUnscannable(error)) throw error;
+      this.options.log.warn('dlp blocked a tool result it cannot inspect', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, error: error.message });
+      return refuse(`the result of ${resolved.name} cannot be inspected: ${error.message}`, {});
+    }
   }
 
   private async list(kind: ItemKind, exchange: McpExchange, policies: McpPolicies, sessionFor: (t: UpstreamTarget) => Promise<UpstreamSession>): Promise<Record<string, unknown>> {
@@ -425,7 +490,7 @@ export class McpRouteHandler {
     for (const { target, name, item } of items) {
       if (kind === 'tool' && pinnedAway(target.server, name)) continue;
       // A listed item is one a call to would be allowed (its arguments are not known yet).
-      const attributes = { ...exchange.attributes, mcp: { method, [kind]: { name, target: target.name, ...(kind === 'resource' ? { uri: name } : { arguments: {} }) } } };
+      const attributes = { ...exchange.attributes, mcp: { method, [kind]: { name, target: target.name, ...(kind === 'resource' ? { uri: name } : NO_ARGUMENTS) } } };
       if (!policies.backend.evaluate(attributes).allowed) continue;
       if (!policies.traffic.evaluate(attributes).allowed) continue;
       visible.push(this.federation.present(kind, target, item));
@@ -456,6 +521,9 @@ export class McpRouteHandler {
     };
   }
 }
+
+/** What a listed item's arguments look like to a rule: none yet. */
+const NO_ARGUMENTS = Object.freeze({ arguments: {}, argumentKeys: [], argumentValues: [] });
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];

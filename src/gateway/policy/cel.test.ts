@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CelCompileError, RuleSet, celContext, celValue, type AuthorizationDecision, type RuleAction, type RuleSource } from './cel.ts';
+import { ARGUMENT_MAX_DEPTH, CelCompileError, RuleSet, celContext, celValue, toolArgumentAttributes, type AuthorizationDecision, type RuleAction, type RuleSource } from './cel.ts';
+import { DecodeLimitError } from './decode.ts';
 
 const SEED_ALLOWLIST = 'mcp.method == "tools/call" && mcp.tool.name in ["get_balance","get_profile"]';
 const SEED_PII = 'mcp.tool.arguments.exists(k, k in ["customer_profile","ni_number","email","dob","address"])';
 
 interface Attributes {
   mcpMethod?: string;
-  tool?: { name: string; target?: string; arguments?: Record<string, unknown> } | undefined;
+  tool?: { name: string; target?: string; arguments?: Record<string, unknown>; argumentKeys?: string[]; argumentValues?: string[] } | undefined;
   jwt?: Record<string, unknown>;
   labels?: Record<string, string>;
   serviceAccount?: string;
@@ -353,4 +354,41 @@ describe('the compiled closures agree with the CEL library', () => {
       }
     });
   }
+});
+
+describe('flattened tool arguments (mcp.tool.argumentKeys / argumentValues)', () => {
+  const NESTED_PII = 'mcp.tool.argumentKeys.exists(k, k in ["customer_profile","ni_number","email","dob","address"])';
+  const deny = rules(['Deny', [NESTED_PII], 'trustusbank-platform/deny-pii-in-tool-args']);
+  const call = (args: Record<string, unknown>) => context({ tool: { name: 'convert_currency', ...toolArgumentAttributes(args) } });
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+  it.each<[string, Record<string, unknown>]>([
+    ['nested under data', { amount: 1, data: { customer_profile: { name: 'x' } } }],
+    ['inside an array', { x: [{ email: 'x' }] }],
+    ['camelCase', { customerProfile: {} }],
+    ['kebab and upper case', { 'Customer-Profile': {} }],
+    ['with zero-width characters', { 'cust\u200bomer_pro\u200dfile': {} }],
+    ['full-width', { 'ｅｍａｉｌ': 'x' }],
+    ['inside JSON text', { ctx: JSON.stringify({ profile: { dob: '1987-03-14' } }) }],
+    ['inside base64 JSON text', { ctx: b64(JSON.stringify({ ni_number: 'x' })) }],
+    ['inside percent-encoded JSON text', { ctx: encodeURIComponent(JSON.stringify({ address: 'x' })) }],
+  ])('denies a PII key %s', (_what, args) => {
+    expect(deny.evaluate(call(args))).toMatchObject({ allowed: false, action: 'Deny' });
+    // The top-level view misses all of these: that is why the flattened one exists.
+    if (!('customer_profile' in args)) expect(rules(['Deny', [SEED_PII]]).evaluate(call(args)).allowed).toBe(true);
+  });
+
+  it('allows the clean conversion, and lists keys once in order with values normalised and decoded', () => {
+    expect(deny.evaluate(call({ amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' }))).toEqual({ allowed: true, errors: [] });
+    const attributes = toolArgumentAttributes({ a: { b: 1, c: [{ b: 'ｘ' }] }, d: b64('hello there') });
+    expect(attributes.argumentKeys).toEqual(['a', 'b', 'c', 'd']);
+    expect(attributes.argumentValues).toEqual(['1', 'x', b64('hello there'), 'hello there']);
+    expect(allowedBy('mcp.tool.argumentValues.exists(v, v.contains("@"))', call({ ctx: ['alex.carter%40gmail.com'] })).allowed).toBe(true);
+  });
+
+  it('refuses to flatten arguments nested past its limit', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < ARGUMENT_MAX_DEPTH + 1; i++) deep = { d: deep };
+    expect(() => toolArgumentAttributes({ deep })).toThrow(DecodeLimitError);
+  });
 });

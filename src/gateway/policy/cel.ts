@@ -18,6 +18,7 @@
 // same answers (cel.test.ts checks them against each other). The closures read the JSON attributes as they are;
 // only the library needs them converted (`celValue`), so that conversion happens only when a rule goes there.
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
+import { DecodeBudget, DecodeLimitError, forEachLayer, normalizeKey } from './decode.ts';
 
 export type RuleAction = 'Allow' | 'Deny' | 'Require';
 
@@ -138,6 +139,71 @@ function convertObject(object: object): unknown {
     if (converted !== undefined) copy[key] = converted;
   }
   return copy ?? record;
+}
+
+/** Nesting followed when flattening arguments, across decoded JSON text too. */
+export const ARGUMENT_MAX_DEPTH = 256;
+
+export interface ToolArgumentAttributes {
+  /** The arguments exactly as sent. */
+  arguments: Record<string, unknown>;
+  /**
+   * Every object key at any depth (inside arrays, and inside strings that hold JSON text, escaped or base64 JSON
+   * text included), normalised by decode.ts normalizeKey (`customerProfile`, `Customer-Profile` and
+   * `cust\u200bomer_profile` are all `customer_profile`), each once, in order of first appearance.
+   */
+  argumentKeys: string[];
+  /**
+   * Every string and number at any depth as normalised text (NFKC, format characters removed), and the text of each
+   * layer decoded from a string (escapes, base64), in order.
+   */
+  argumentValues: string[];
+}
+
+/**
+ * `mcp.tool.*` and `mcp.prompt.*` argument attributes: the arguments as sent, and flattened views a rule can test
+ * without knowing where a value sits (`mcp.tool.argumentKeys.exists(k, k in [...])` sees `{"data":
+ * {"customer_profile": ...}}` and `{"x": [{"email": ...}]}`, which `mcp.tool.arguments.exists` does not). Throws
+ * DecodeLimitError for arguments nested or encoded past the limits: the caller refuses the call, since a rule
+ * cannot be evaluated on what could not be read.
+ */
+export function toolArgumentAttributes(args: Record<string, unknown>): ToolArgumentAttributes {
+  const keys = new Set<string>();
+  const values: string[] = [];
+  const budget = new DecodeBudget();
+  const walk = (value: unknown, depth: number, layers: number): void => {
+    if (typeof value === 'string') {
+      forEachLayer(
+        value,
+        budget,
+        (layer) => {
+          if (layer.json !== undefined) walk(layer.json, depth + 1, layer.layers + 1);
+          else values.push(layer.text);
+        },
+        '',
+        layers,
+      );
+      return;
+    }
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      values.push(String(value));
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    if (depth >= ARGUMENT_MAX_DEPTH) throw new DecodeLimitError('depth', ARGUMENT_MAX_DEPTH);
+    if (Array.isArray(value)) {
+      for (const element of value) walk(element, depth + 1, layers);
+      return;
+    }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return;
+    for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+      keys.add(normalizeKey(key));
+      walk(member, depth + 1, layers);
+    }
+  };
+  walk(args, 0, 0);
+  return { arguments: args, argumentKeys: [...keys], argumentValues: values };
 }
 
 /** `celValue` for a whole attribute object: what the library evaluates (`RuleSet.evaluate` converts when it needs to). */

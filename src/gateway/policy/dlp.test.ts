@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DlpDepthError, DlpMatcherError, DlpScanner, type DlpBuiltin } from './dlp.ts';
+import { DLP_BUILTINS, DecodeLimitError, DlpDepthError, DlpMatcherError, DlpScanner, isUnscannable, type DlpBuiltin } from './dlp.ts';
+import { DECODE_MAX_LAYERS } from './decode.ts';
 import { SEED_PROFILE } from '../../../test/support/seed.ts';
 
 const ALL_BUILTINS: DlpBuiltin[] = ['UkNiNumber', 'Email', 'UkPostcode', 'Phone', 'CreditCard'];
@@ -223,3 +224,154 @@ describe('custom matchers', () => {
     expect(() => DlpScanner.compile([{ builtin: 'Email' }, { name: 'email', regex: 'x' }])).toThrow(/duplicate/);
   });
 });
+
+// The evasions a hostile tool or a fooled model reaches for, against every builtin: each must be caught, and the
+// clean run's arguments and results must not be.
+describe('evasions', () => {
+  const full = DlpScanner.compile(DLP_BUILTINS.map((builtin) => ({ builtin })));
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const profileJson = JSON.stringify(PROFILE);
+  const nested = (value: unknown, times: number) => {
+    let out = value;
+    for (let i = 0; i < times; i++) out = b64(typeof out === 'string' ? out : JSON.stringify(out));
+    return out as string;
+  };
+
+  it.each<[string, unknown, string]>([
+    ['NI number with dashes', 'QQ-12-34-56-C', 'uk-ni-number'],
+    ['NI number with dots', 'QQ.12.34.56.C', 'uk-ni-number'],
+    ['NI number spaced out', 'Q Q 1 2 3 4 5 6 C', 'uk-ni-number'],
+    ['NI number, lower case with slashes', 'qq/12/34/56/c', 'uk-ni-number'],
+    ['NI number full-width', 'ＱＱ１２３４５６Ｃ', 'uk-ni-number'],
+    ['NI number with a zero-width space', 'QQ\u200b123456C', 'uk-ni-number'],
+    ['NI number without suffix under its key', { ni: 'QQ123456' }, 'uk-ni-number'],
+    ['email with a full-width at sign', 'alex.carter＠gmail.com', 'email'],
+    ['email with zero-width characters', 'alex\u200d.carter\u200b@gmail\u2060.com', 'email'],
+    ['email spelled [at] [dot]', 'alex.carter [at] gmail [dot] com', 'email'],
+    ['email percent-encoded', 'alex.carter%40gmail.com', 'email'],
+    ['email as an HTML character reference', 'alex.carter&#64;gmail.com', 'email'],
+    ['email with a \\u escape', 'alex.carter\\u0040gmail.com', 'email'],
+    ['email in base64', b64('alex.carter@gmail.com'), 'email'],
+    ['profile as base64url JSON', Buffer.from(profileJson).toString('base64url'), 'uk-ni-number'],
+    ['profile as MIME-wrapped base64', b64(profileJson).replace(/(.{76})/g, '$1\r\n'), 'email'],
+    ['NI number base64 twice', nested('QQ123456C', 2), 'uk-ni-number'],
+    ['NI number base64 eight times', nested('QQ 12 34 56 C', 8), 'uk-ni-number'],
+    ['a data: URL', `data:text/plain;base64,${b64('QQ 12 34 56 C')}`, 'uk-ni-number'],
+    ['profile percent-encoded', encodeURIComponent(profileJson), 'email'],
+    ['profile JSON inside JSON inside base64', b64(JSON.stringify({ note: profileJson })), 'phone'],
+    ['phone without spaces', '+447700900123', 'phone'],
+    ['phone with dashes', '+44-7700-900-123', 'phone'],
+    ['phone with double spaces', '+44  7700  900  123', 'phone'],
+    ['phone with 0044', '0044 7700 900123', 'phone'],
+    ['phone with (0)', '+44 (0)7700 900123', 'phone'],
+    ['phone full-width', '+４４ ７７００ ９００１２３', 'phone'],
+    ['phone as a number under its key', { phone: 447700900123 }, 'phone'],
+    ['phone without prefix under a mobile key', { mobile: '7700 900123' }, 'phone'],
+    ['date of birth under its key', { dob: '1987-03-14' }, 'date-of-birth'],
+    ['date of birth, ISO, anywhere', { note: 'born 1987-03-14' }, 'date-of-birth'],
+    ['date of birth, day first', '14/03/1987', 'date-of-birth'],
+    ['date of birth, spelled', '14 March 1987', 'date-of-birth'],
+    ['date of birth, US order', 'March 14, 1987', 'date-of-birth'],
+    ['date of birth, compact under its key', { date_of_birth: '19870314' }, 'date-of-birth'],
+    ['date of birth, camelCase key', { birthDate: '14.03.87' }, 'date-of-birth'],
+    ['name under name', { name: 'Alex Carter' }, 'person-name'],
+    ['name under full_name, lower case', { full_name: 'alex carter' }, 'person-name'],
+    ['name split into firstName', { firstName: 'Alex', lastName: 'Carter' }, 'person-name'],
+    ['name next to other PII under another key', { who: 'Alex Carter', contact: 'alex.carter@gmail.com' }, 'person-name'],
+    ['address without a postcode under its key', { address: 'Flat 6, 88 Bishopsgate' }, 'street-address'],
+    ['street address in text', 'lives at 42 King Street, Manchester', 'street-address'],
+    ['postcode lower case, no space, under its key', { postcode: 'm27he' }, 'uk-postcode'],
+    ['postcode lower case with its space', 'm2 7he', 'uk-postcode'],
+    ['NI number split across fields', { a: 'QQ 12 34', b: '56 C' }, 'uk-ni-number'],
+    ['email split across array elements', { parts: ['alex.carter', '@', 'gmail.com'] }, 'email'],
+    ['email one character per element', { chars: [...'alex.carter@gmail.com'] }, 'email'],
+    ['phone split across fields', { p1: '+44 7700', p2: '900123' }, 'phone'],
+    ['nested in an array of objects', { x: [{ email: 'alex.carter@gmail.com' }] }, 'email'],
+    ['nested profile', { data: { customer_profile: { name: 'Alex Carter', dob: '1987-03-14' } } }, 'person-name'],
+  ])('%s', (_what, value, matcher) => {
+    const findings = full.scan(value);
+    expect(findings.map((finding) => finding.matcher)).toContain(matcher);
+    const text = JSON.stringify(findings);
+    for (const secret of ['alex', 'Alex', '7700', 'QQ', 'King', '1987']) expect(text).not.toContain(secret);
+  });
+
+  // The clean chat's tool calls and results (get_balance, list_recent, convert_currency, create_ticket, notify_human).
+  it.each<[string, unknown]>([
+    ['get_balance', { account_id: '12345' }],
+    ['get_balance, numeric id', { account_id: 12345 }],
+    ['list_recent', { account_id: '12345', days: 7 }],
+    ['convert_currency', { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' }],
+    [
+      'create_ticket',
+      {
+        customer_id: '12345',
+        summary: 'Customer 12345 reports a 1499 USD charge at GenericLuxuryGoods (RU) they do not recognise: txn-003 on 2026-03-14T09:26:53Z, risk 92/100.',
+        severity: 'high',
+      },
+    ],
+    ['notify_human', { ticket_id: 'TICK-1A2B3C4D', channel: 'slack' }],
+    ['get_details', { txn_id: 'txn-003' }],
+    ['get_balance result', { content: [{ type: 'text', text: JSON.stringify({ account_id: '12345', balance: 4287.55, currency: 'GBP' }) }], structuredContent: { account_id: '12345', balance: 4287.55, currency: 'GBP' } }],
+    [
+      'list_recent result',
+      [
+        { txn_id: 'txn-001', ts: '2026-03-14T07:26:53.120Z', amount: -22.1, merchant: 'Pret a Manger', currency: 'GBP', country: 'GB', flagged: false },
+        { txn_id: 'txn-003', ts: '2026-03-13T19:26:53.120Z', amount: -1499, merchant: 'GenericLuxuryGoods', currency: 'USD', country: 'RU', flagged: false },
+        { txn_id: 'txn-004', ts: '2026-03-13T09:26:53.120Z', amount: 2300, merchant: 'Salary', currency: 'GBP', country: 'GB', flagged: false },
+      ],
+    ],
+    ['convert_currency result', { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD', result: 5445.19, rate: 1.27 }],
+    ['create_ticket result', { ticket_id: 'TICK-1A2B3C4D', customer_id: '12345', summary: 'x', severity: 'high', status: 'open', created_at: '2026-03-02T12:00:00.000Z' }],
+    ['words that are valid base64', 'GenericLuxuryGoods convert_currency verified Sainsburys Salary'],
+    ['a tool name under name', { name: 'convert_currency' }],
+    ['one capitalised word under name', { name: 'Savings' }],
+    ['a recent date', 'transactions since 2024-01-01'],
+    ['amounts', ['1499.00', '-22.10', 4287.55, '+2300.00']],
+  ])('clean: %s', (_what, value) => {
+    expect(full.scan(value)).toEqual([]);
+  });
+
+  it('reports decoded and split findings at the string or common parent, saying how', () => {
+    expect(full.scan({ ctx: b64('QQ123456C') })).toEqual([{ matcher: 'uk-ni-number', path: '$.ctx', via: 'base64' }]);
+    expect(full.scan({ ctx: { a: 'QQ 12 34', b: '56 C' } })).toEqual([{ matcher: 'uk-ni-number', path: '$.ctx', via: 'split' }]);
+    expect(full.scan({ ctx: encodeURIComponent(JSON.stringify({ email: 'alex.carter@gmail.com' })) })).toEqual([{ matcher: 'email', path: '$.ctx', via: 'escape/json' }]);
+  });
+
+  it('does not report a value twice when it also reads across a field boundary', () => {
+    expect(full.scan({ a: 'alex.carter@gmail.com', b: 'uk' }).map((finding) => finding.matcher)).toEqual(['email']);
+  });
+
+  it('redacts decoded, keyed and split values', () => {
+    const { value } = full.redact({ blob: `see ${b64('QQ123456C')} now`, dob: '14.03.87', a: 'QQ 12 34', b: '56 C', who: { name: 'Alex Carter', email: 'x' } });
+    expect(value).toEqual({ blob: 'see [REDACTED:uk-ni-number] now', dob: '[REDACTED:date-of-birth]', a: '[REDACTED:uk-ni-number]', b: '[REDACTED:uk-ni-number]', who: { name: '[REDACTED:person-name]', email: 'x' } });
+    const wide = full.redact({ note: 'mail alex.carter＠gmail.com' }).value as { note: string };
+    expect(wide.note).toBe('mail [REDACTED:email]');
+  });
+
+  it('refuses text encoded more deeply than it follows, and more decoded text than its budget', () => {
+    expect(() => full.scan({ ctx: nested('QQ 12 34 56 C', DECODE_MAX_LAYERS + 1) })).toThrow(DecodeLimitError);
+    expect(isUnscannable(catchError(() => full.scan({ ctx: nested('QQ 12 34 56 C', DECODE_MAX_LAYERS + 1) })))).toBe(true);
+    // U+FDFA is one character that NFKC turns into eighteen.
+    const small = DlpScanner.compile([{ builtin: 'Email' }], { maxDecodedChars: 10_000 });
+    expect(() => small.scan({ ctx: '\ufdfa'.repeat(1_000) })).toThrow(DecodeLimitError);
+    expect(small.scan({ ctx: 'x'.repeat(5_000) })).toEqual([]);
+  });
+
+  it('stays fast on a large encoded body', () => {
+    const body = { ctx: b64(JSON.stringify(Array.from({ length: 5_000 }, (_, i) => ({ i, text: `row ${i} of plain text` })))) };
+    // CPU time, not wall time: other processes share the machine.
+    const started = process.cpuUsage();
+    expect(full.scan(body)).toEqual([]);
+    const used = process.cpuUsage(started);
+    expect((used.user + used.system) / 1000).toBeLessThan(2_000);
+  });
+});
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ToolListError, ToolPinStore, ToolPinStoreError, UnknownServerError, UnknownToolError, canonicalJson, fingerprintTool, type ToolDefinition } from './tool-pinning.ts';
+import { ToolListError, ToolPinStore, ToolPinStoreError, UnknownServerError, UnknownToolError, canonicalJson, fingerprintTool, undeclaredArguments, type ToolDefinition } from './tool-pinning.ts';
 
 const SERVER = 'trustusbank-bank-vendors/currency-converter:8080';
 
@@ -333,5 +333,53 @@ describe('ToolPinStore on disk', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => ToolPinStore.open(path)).toThrow(ToolPinStoreError);
+  });
+});
+
+// The per-call check: even when the pinned (approved) schema has not changed, a call may not send arguments it
+// does not declare. The rug-pull's extra argument is customer_profile.
+describe('undeclaredArguments', () => {
+  const schema = CLEAN_CONVERT.inputSchema;
+
+  it('passes the clean conversion', () => {
+    expect(undeclaredArguments(schema, { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' })).toEqual([]);
+    expect(undeclaredArguments(schema, { amount: 1 })).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['the rug-pull argument', { amount: 1, from_ccy: 'GBP', to_ccy: 'USD', customer_profile: { name: 'Alex Carter' } }, ['customer_profile']],
+    ['a renamed one', { amount: 1, ctx: 'x' }, ['ctx']],
+    ['a look-alike of a declared name', { amount: 1, 'from_ccy\u200b': 'GBP' }, ['from_ccy\u200b']],
+    ['several', { a: 1, b: 2 }, ['a', 'b']],
+  ])('names %s', (_what, args, expected) => {
+    expect(undeclaredArguments(schema, args)).toEqual(expected);
+  });
+
+  it('checks declared objects and arrays of objects too, following local $refs', () => {
+    const nested = {
+      type: 'object',
+      properties: { filter: { type: 'object', properties: { since: { type: 'string' } } }, rows: { type: 'array', items: { $ref: '#/$defs/row' } } },
+      $defs: { row: { type: 'object', properties: { id: { type: 'string' } } } },
+    };
+    expect(undeclaredArguments(nested, { filter: { since: 'x' }, rows: [{ id: '1' }] })).toEqual([]);
+    expect(undeclaredArguments(nested, { filter: { since: 'x', email: 'y' }, rows: [{ id: '1' }, { id: '2', note: 'z' }] })).toEqual(['filter.email', 'rows[1].note']);
+  });
+
+  it('respects what a schema explicitly leaves open', () => {
+    expect(undeclaredArguments({ type: 'object', properties: { a: {} }, additionalProperties: true }, { a: 1, b: 2 })).toEqual([]);
+    expect(undeclaredArguments({ type: 'object', properties: { a: {} }, additionalProperties: { type: 'string' } }, { b: 'x' })).toEqual([]);
+    expect(undeclaredArguments({ type: 'object', properties: {}, patternProperties: { '^x_': {} } }, { x_1: 1, y: 2 })).toEqual(['y']);
+    expect(undeclaredArguments({ type: 'object', properties: { meta: { type: 'object' } } }, { meta: { anything: 1 } })).toEqual([]);
+    expect(undeclaredArguments({ type: 'object', anyOf: [{ properties: { a: {} } }, { properties: { b: {} } }] }, { a: 1, b: 2, c: 3 })).toEqual(['c']);
+    // additionalProperties: false, or left out, is closed.
+    expect(undeclaredArguments({ type: 'object', properties: { a: {} }, additionalProperties: false }, { b: 1 })).toEqual(['b']);
+  });
+
+  it('reads the pinned definition, not the latest observed one', () => {
+    store.observe(SERVER, CLEAN);
+    store.observe(SERVER, RUG_PULLED);
+    expect(store.pinnedDefinition(SERVER, 'convert_currency')).toEqual(CLEAN_CONVERT);
+    expect(undeclaredArguments(store.pinnedDefinition(SERVER, 'convert_currency')?.inputSchema, { amount: 1, customer_profile: {} })).toEqual(['customer_profile']);
+    expect(store.pinnedDefinition(SERVER, 'nope')).toBeUndefined();
   });
 });

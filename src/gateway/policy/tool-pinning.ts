@@ -296,6 +296,7 @@ function prepareStatements(db: Database.Database) {
     setPinnedAt: db.prepare('UPDATE servers SET pinned_at = ? WHERE server = ?'),
     deleteServer: db.prepare('DELETE FROM servers WHERE server = ?'),
     pinsOf: db.prepare('SELECT * FROM pins WHERE server = ? ORDER BY tool'),
+    pinOf: db.prepare('SELECT * FROM pins WHERE server = ? AND tool = ?'),
     allPins: db.prepare('SELECT * FROM pins ORDER BY server, tool'),
     upsertPin: db.prepare(`INSERT INTO pins (server, tool, fingerprint, pinned_at, definition) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (server, tool) DO UPDATE SET fingerprint = excluded.fingerprint, pinned_at = excluded.pinned_at, definition = excluded.definition`),
@@ -309,6 +310,64 @@ function prepareStatements(db: Database.Database) {
     events: db.prepare(`SELECT * FROM events WHERE (@server IS NULL OR server = @server) AND detected_at >= @since
       ORDER BY id DESC LIMIT @limit`),
   };
+}
+
+/**
+ * Argument names a call sends that the tool's pinned input schema does not declare, as JSON paths (`customer_profile`,
+ * `ctx.extra`, `rows[2].note`). The approved schema is taken as a closed world: an object's keys must be among its
+ * `properties` (or those of its `allOf`/`anyOf`/`oneOf` branches, or match its `patternProperties`) unless it
+ * says `additionalProperties: true` or gives additionalProperties a schema, whatever JSON Schema's open default is.
+ * An object schema that names no members at all (no `properties`, no `patternProperties`) is free-form.
+ * Declared members that are objects or arrays of objects are checked the same way; local `$ref`s (`#/$defs/...`,
+ * `#/definitions/...`) are followed. A member whose schema cannot be read (a remote `$ref`) is not looked into.
+ */
+export function undeclaredArguments(inputSchema: unknown, args: unknown): string[] {
+  const found: string[] = [];
+  const root = isRecord(inputSchema) ? inputSchema : {};
+  const resolve = (schema: unknown, seen = 0): Record<string, unknown> | undefined => {
+    if (!isRecord(schema)) return undefined;
+    const ref = schema.$ref;
+    if (typeof ref !== 'string') return schema;
+    const match = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
+    if (!match || seen > 16) return undefined;
+    const defs = root[match[1]!];
+    return isRecord(defs) ? resolve(defs[decodeURIComponent(match[2]!)], seen + 1) : undefined;
+  };
+  const visit = (schemaValue: unknown, value: unknown, path: string, depth: number): void => {
+    const schema = resolve(schemaValue);
+    if (schema === undefined || depth > 64) return;
+    if (Array.isArray(value)) {
+      const items = schema.items;
+      if (items !== undefined) value.forEach((element, i) => visit(items, element, `${path}[${i}]`, depth + 1));
+      return;
+    }
+    if (!isRecord(value)) return;
+    const branches = [schema, ...(['allOf', 'anyOf', 'oneOf'] as const).flatMap((k) => (Array.isArray(schema[k]) ? (schema[k] as unknown[]).map((b) => resolve(b)) : []))].filter(
+      (branch): branch is Record<string, unknown> => branch !== undefined,
+    );
+    // An object schema that names no members at all (`{"type": "object"}`) is free-form, not empty.
+    const freeForm = !branches.some((branch) => branch.properties !== undefined || branch.patternProperties !== undefined);
+    const open = freeForm || branches.some((branch) => branch.additionalProperties === true || isRecord(branch.additionalProperties));
+    const patterns = branches.flatMap((branch) => (isRecord(branch.patternProperties) ? Object.keys(branch.patternProperties) : [])).flatMap((source) => {
+      try {
+        return [new RegExp(source, 'u')];
+      } catch {
+        return [];
+      }
+    });
+    for (const [key, member] of Object.entries(value)) {
+      const memberPath = path === '' ? key : `${path}.${key}`;
+      const declared = branches.find((branch) => isRecord(branch.properties) && Object.hasOwn(branch.properties, key));
+      if (declared !== undefined) visit((declared.properties as Record<string, unknown>)[key], member, memberPath, depth + 1);
+      else if (!open && !patterns.some((pattern) => pattern.test(key))) found.push(memberPath);
+    }
+  };
+  visit(root, args, '', 0);
+  return found;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class ToolPinStore {
@@ -388,6 +447,12 @@ export class ToolPinStore {
   pins(server?: string): PinnedTool[] {
     const rows = (server === undefined ? this.statements.allPins.all() : this.statements.pinsOf.all(server)) as PinRow[];
     return rows.map((row) => ({ server: row.server, ...storedTool(row), pinnedAt: row.pinned_at }));
+  }
+
+  /** The pinned (approved) definition of one tool, or undefined when it has no pin. */
+  pinnedDefinition(server: string, tool: string): ToolDefinition | undefined {
+    const row = this.statements.pinOf.get(server, tool) as PinRow | undefined;
+    return row === undefined ? undefined : storedTool(row).definition;
   }
 
   /** Events oldest first: those at or after `since` (ms epoch), of one server or all, the newest `limit` of them. */

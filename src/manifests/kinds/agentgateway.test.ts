@@ -276,6 +276,27 @@ describe('EnterpriseAgentgatewayPolicy', () => {
     });
   });
 
+  it('takes a results side: its own action, and CEL choosing whose results are inspected', () => {
+    const [result] = parseManifests(
+      policyFile((p) => {
+        delete p.spec.traffic;
+        p.spec.backend.mcp = {
+          dlp: {
+            action: 'Reject',
+            scope: ['Arguments', 'Results'],
+            matchers: [{ builtin: 'Email' }, { builtin: 'DateOfBirth' }, { builtin: 'PersonName' }, { builtin: 'StreetAddress' }],
+            results: { action: 'RedactInPlace', matchExpressions: ['mcp.tool.name == "get_profile" && source.identity.serviceAccount != "fraud-bot"'] },
+          },
+        };
+      }),
+      'x.yaml',
+    );
+    expect((result!.resource as EnterpriseAgentgatewayPolicy).spec.backend?.mcp?.dlp?.results).toEqual({
+      action: 'RedactInPlace',
+      matchExpressions: ['mcp.tool.name == "get_profile" && source.identity.serviceAccount != "fraud-bot"'],
+    });
+  });
+
   it('leaves defaults to the reader: a DLP policy with only matchers stays that way', () => {
     const [result] = parseManifests(
       policyFile((p) => {
@@ -295,13 +316,18 @@ describe('EnterpriseAgentgatewayPolicy', () => {
     ['a regex without a name', (p) => delete dlp(p).matchers[2].name, 'spec.backend.mcp.dlp.matchers[2].name: is required with regex (it names the matcher in logs and redactions)'],
     ['a regex that does not compile', (p) => (dlp(p).matchers[2].regex = '(\\d{8}'), 'spec.backend.mcp.dlp.matchers[2].regex: is not a valid regular expression: Unterminated group'],
     ['a regex with inline flags', (p) => (dlp(p).matchers[2].regex = '(?i)acct-\\d+'), 'spec.backend.mcp.dlp.matchers[2].regex: is not a valid regular expression: Invalid group'],
-    ['an unknown builtin', (p) => (dlp(p).matchers[0].builtin = 'Iban'), 'spec.backend.mcp.dlp.matchers[0].builtin: must be one of UkNiNumber, Email, UkPostcode, Phone, CreditCard (got "Iban")'],
+    ['an unknown builtin', (p) => (dlp(p).matchers[0].builtin = 'Iban'), 'spec.backend.mcp.dlp.matchers[0].builtin: must be one of UkNiNumber, Email, UkPostcode, Phone, CreditCard, DateOfBirth, PersonName, StreetAddress (got "Iban")'],
     ['the same builtin twice', (p) => dlp(p).matchers.push({ builtin: 'UkNiNumber' }), 'spec.backend.mcp.dlp.matchers[3].builtin: duplicates the name "UkNiNumber" of matchers[0]'],
     ['two custom matchers with one name', (p) => dlp(p).matchers.push({ name: 'account-number', regex: 'ACC\\d+' }), 'spec.backend.mcp.dlp.matchers[3].name: duplicates the name "account-number" of matchers[2]'],
     ['no matchers', (p) => (dlp(p).matchers = []), 'spec.backend.mcp.dlp.matchers: must list at least one matcher'],
     ['an unknown DLP action', (p) => (dlp(p).action = 'Mask'), 'spec.backend.mcp.dlp.action: must be one of Reject, RedactInPlace (got "Mask")'],
     ['an empty DLP scope', (p) => (dlp(p).scope = []), 'spec.backend.mcp.dlp.scope: must not be empty (leave it out to inspect Arguments)'],
     ['an unknown DLP scope', (p) => (dlp(p).scope = ['Prompts']), 'spec.backend.mcp.dlp.scope[0]: must be one of Arguments, Results (got "Prompts")'],
+    ['a results side without Results in scope', (p) => Object.assign(dlp(p), { scope: ['Arguments'], results: { action: 'Reject' } }), 'spec.backend.mcp.dlp.results: is set but scope does not list Results: add Results to scope, or remove results'],
+    ['an unknown results action', (p) => (dlp(p).results = { action: 'Mask' }), 'spec.backend.mcp.dlp.results.action: must be one of Reject, RedactInPlace (got "Mask")'],
+    ['an empty results matchExpressions', (p) => (dlp(p).results = { matchExpressions: [] }), 'spec.backend.mcp.dlp.results.matchExpressions: must list at least one CEL expression (leave it out to inspect every result)'],
+    ['a results expression that does not compile', (p) => (dlp(p).results = { matchExpressions: ['mcp.tool.name =='] }), 'spec.backend.mcp.dlp.results.matchExpressions[0]: is not a valid CEL authorization rule: Unexpected token: EOF'],
+    ['an unknown results field', (p) => (dlp(p).results = { tools: ['get_profile'] }), 'spec.backend.mcp.dlp.results.tools: is not a field of EnterpriseAgentgatewayPolicy'],
     ['tool pinning without an action', (p) => (p.spec.backend.mcp.toolPinning = {}), 'spec.backend.mcp.toolPinning.action: is required'],
     ['an unknown tool pinning action', (p) => (p.spec.backend.mcp.toolPinning.action = 'Block'), 'spec.backend.mcp.toolPinning.action: must be one of Alert, HideDrifted, BlockServer (got "Block")'],
     [

@@ -241,7 +241,7 @@ type _AgentgatewayPolicySchemaMatchesType = Expect<SameShape<z.output<typeof age
 
 // --- EnterpriseAgentgatewayPolicy ------------------------------------------------------------------------
 
-const DLP_BUILTINS = ['UkNiNumber', 'Email', 'UkPostcode', 'Phone', 'CreditCard'] as const;
+const DLP_BUILTINS = ['UkNiNumber', 'Email', 'UkPostcode', 'Phone', 'CreditCard', 'DateOfBirth', 'PersonName', 'StreetAddress'] as const;
 
 const dlpMatcher = kubeObject({
   builtin: supportedValue(DLP_BUILTINS, { what: 'DLP matcher' }).optional(),
@@ -266,11 +266,21 @@ const dlpMatcher = kubeObject({
   else if (matcher.regex === undefined) ctx.addIssue({ code: 'custom', path: ['regex'], message: 'is required with name' });
 });
 
+const dlpResults = kubeObject({
+  action: supportedValue(['Reject', 'RedactInPlace'], { what: 'DLP results action' }).optional(),
+  matchExpressions: z.array(celExpression).min(1, { error: 'must list at least one CEL expression (leave it out to inspect every result)' }).optional(),
+});
+
 const dlpPolicy = kubeObject({
   action: supportedValue(['Reject', 'RedactInPlace'], { what: 'DLP action' }).optional(),
   scope: z.array(supportedValue(['Arguments', 'Results'], { what: 'DLP scope' })).min(1, { error: 'must not be empty (leave it out to inspect Arguments)' }).optional(),
   matchers: z.array(dlpMatcher).min(1, { error: 'must list at least one matcher' }),
+  results: dlpResults.optional(),
 }).superRefine((dlp, ctx) => {
+  // Settings for a side that is never inspected would be silently ignored.
+  if (dlp.results !== undefined && !(dlp.scope ?? ['Arguments']).includes('Results')) {
+    ctx.addIssue({ code: 'custom', path: ['results'], message: 'is set but scope does not list Results: add Results to scope, or remove results' });
+  }
   // A matcher's name is its builtin or its custom name; findings name it, so two matchers may not share one.
   const names = new Map<string, number>();
   dlp.matchers.forEach((matcher, i) => {
