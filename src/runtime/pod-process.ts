@@ -104,7 +104,12 @@ export class PodProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => this.log.end());
+    void this.exited.then(() => {
+      // A dead process listens nowhere: its sockets are gone from the mesh's view with it.
+      for (const address of this.ports.values()) if ('path' in address) rmSync(address.path, { force: true });
+      this.ports.clear();
+      this.log.end();
+    });
     for (const stream of [this.child.stdout!, this.child.stderr!]) createInterface({ input: stream }).on('line', (line) => this.log.write(line + '\n'));
     this.child.on('message', (message: FromPod) => {
       if (message?.type !== 'tub/listening' || !Number.isInteger(message.containerPort)) return;

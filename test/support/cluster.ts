@@ -38,9 +38,15 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target);
-    for (const s of [client, upstream]) {
+    for (const [s, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       sockets.add(s);
-      s.once('close', () => sockets.delete(s));
+      s.once('close', () => {
+        sockets.delete(s);
+        other.destroy();
+      });
       s.on('error', () => undefined);
     }
     client.pipe(upstream).pipe(client);

@@ -58,10 +58,18 @@ export function splice(stream: Http2Stream, socket: Socket, onClosed: (outcome: 
   });
 }
 
-/** Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. */
-function abortTcp(socket: Socket): void {
+/**
+ * Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. A Unix
+ * socket (a pod's listener or capture socket) has no reset: it is closed, which its reader sees as an end.
+ */
+export function abortTcp(socket: Socket): void {
   if (socket.destroyed) return;
   // libuv cannot reset a socket whose FIN is already queued (and would then never report it closed).
-  if (socket.writableEnded) socket.destroy();
+  if (socket.writableEnded || !isTcp(socket)) socket.destroy();
   else socket.resetAndDestroy();
+}
+
+/** A connected TCP socket has a remote port; a Unix socket has none. */
+function isTcp(socket: Socket): boolean {
+  return typeof socket.remotePort === 'number';
 }
