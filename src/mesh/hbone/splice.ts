@@ -58,10 +58,20 @@ export function splice(stream: Http2Stream, socket: Socket, onClosed: (outcome: 
   });
 }
 
-/** Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. */
-function abortTcp(socket: Socket): void {
+/**
+ * Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. A pod's
+ * listener is a Unix socket, which has no reset: Node throws for one (ERR_INVALID_HANDLE_TYPE), so it is
+ * destroyed, which its reader sees as an end before a complete answer.
+ */
+export function abortTcp(socket: Socket): void {
   if (socket.destroyed) return;
   // libuv cannot reset a socket whose FIN is already queued (and would then never report it closed).
   if (socket.writableEnded) socket.destroy();
-  else socket.resetAndDestroy();
+  else {
+    try {
+      socket.resetAndDestroy();
+    } catch {
+      socket.destroy();
+    }
+  }
 }
