@@ -211,27 +211,81 @@ describe('the supply chain', () => {
     expect(converterPods()).toHaveLength(1);
   }, 90_000);
 
-  it('demo proves every act and every layer, and says so as JSON', async () => {
-    const run = await t.cli(['demo', '--json']);
-    const report = JSON.parse(run.stdout) as DemoReport;
-    expect(report.failures).toEqual([]);
-    expect(run.code).toBe(0);
-    expect(report.ok).toBe(true);
-    expect(report.acts.map((a) => [a.name, a.attackerEventsAdded > 0])).toEqual([
-      ['Act 1: clean', false],
-      ['Act 2: compromised', true],
-      ['Act 3: defended', false],
-    ]);
-    const three = report.acts[2]!;
-    expect(three.denies.meshOnConverter).toBeGreaterThanOrEqual(1);
-    expect(three.stoppedBy).toContain('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
-    expect(three.reply).toContain('$5,445.19');
-    expect(report.layers.map((l) => [l.layer, l.attackStopped, l.cleanRunOk])).toEqual([
-      ['gateway-arguments', true, true],
-      ['dlp', true, true],
-      ['tool-pinning', true, true],
-      ['admission', true, true],
-      ['access-policy', true, true],
-    ]);
-  }, 120_000);
+  describe('demo --json', () => {
+    let run: Awaited<ReturnType<TestCluster['cli']>>;
+    let report: DemoReport;
+    beforeAll(async () => {
+      run = await t.cli(['demo', '--json']);
+      if (!run.stdout.trim().startsWith('{')) throw new Error(`demo printed no report (exit ${run.code}): ${run.stderr}`);
+      report = JSON.parse(run.stdout) as DemoReport;
+    }, 240_000);
+
+    it('proves every act and every layer', () => {
+      const kernel = t.cluster.isolation.mode === 'kernel';
+      // Shim only, the variants over UDP and DNS fail the demo (below); everything else holds in both modes.
+      expect(report.failures.filter((f) => !/^variant (udp|dns):/.test(f) || kernel)).toEqual([]);
+      expect(run.code).toBe(report.failures.length === 0 ? 0 : 1);
+      expect(report.ok).toBe(report.failures.length === 0);
+      expect(report.acts.map((a) => [a.name, a.attackerEventsAdded > 0])).toEqual([
+        ['Act 1: clean', false],
+        ['Act 2: compromised', true],
+        ['Act 3: defended', false],
+        ['Clean again, after the variants', false],
+      ]);
+      const three = report.acts[2]!;
+      expect(three.denies.meshOnConverter).toBeGreaterThanOrEqual(1);
+      expect(three.stoppedBy).toContain('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
+      expect(three.reply).toContain('$5,445.19');
+      expect(report.layers.map((l) => [l.layer, l.attackStopped, l.cleanRunOk])).toEqual([
+        ['gateway-arguments', true, true],
+        ['dlp', true, true],
+        ['tool-pinning', true, true],
+        ['admission', true, true],
+        ['access-policy', true, true],
+      ]);
+    });
+
+    it('runs every rug-pull variant and says which layers stop each: two independent ones each where the kernel isolates pods; the clean run intact', () => {
+    const kernel = t.cluster.isolation.mode === 'kernel';
+    expect(report.isolation).toBe(t.cluster.isolation.mode);
+    const table = Object.fromEntries(report.variants.map((v) => [v.variant, { stoppedBy: v.stoppedBy, enforcers: v.enforcers, ok: v.ok }]));
+    // Measured, not declared: each row is what the attacker's counter, its listening post, the metrics and the
+    // tool chain showed with no policy and with each layer alone.
+    expect(table).toEqual({
+      // The node itself is refused by ztunnel whatever the policies; the gateway keeps the profile from the converter.
+      'node-local': { stoppedBy: ['ztunnel-egress', 'gateway-arguments', 'dlp', 'tool-pinning'], enforcers: ['mesh', 'gateway'], ok: true },
+      // UDP and DNS: no AuthorizationPolicy sees them; the kernel does, where pods have their own network namespace.
+      udp: kernel ? { stoppedBy: ['kernel', 'gateway-arguments', 'dlp', 'tool-pinning'], enforcers: ['kernel', 'gateway'], ok: true } : { stoppedBy: ['gateway-arguments', 'dlp', 'tool-pinning'], enforcers: ['gateway'], ok: false },
+      dns: kernel ? { stoppedBy: ['kernel', 'gateway-arguments', 'dlp', 'tool-pinning'], enforcers: ['kernel', 'gateway'], ok: true } : { stoppedBy: ['gateway-arguments', 'dlp', 'tool-pinning'], enforcers: ['gateway'], ok: false },
+      // A key the argument policy does not list: DLP still reads the values; base64 gets past today's DLP.
+      'renamed-key': { stoppedBy: ['mesh', 'dlp', 'tool-pinning'], enforcers: ['mesh', 'gateway'], ok: true },
+      'encoded-key': { stoppedBy: ['mesh', 'tool-pinning'], enforcers: ['mesh', 'gateway'], ok: true },
+    });
+    const byName = new Map(report.variants.map((v) => [v.variant, v]));
+    // With no policy, the profile leaves by the channels nothing always-on guards.
+    expect(byName.get('renamed-key')!.receivedUnguarded).toBeGreaterThanOrEqual(1);
+    expect(byName.get('encoded-key')!.receivedUnguarded).toBeGreaterThanOrEqual(1);
+    expect(byName.get('node-local')!.receivedUnguarded).toBe(0);
+    for (const name of ['udp', 'dns']) {
+      expect(byName.get(name as 'udp')!.receivedUnguarded).toBe(kernel ? 0 : 1);
+      if (!kernel) expect(byName.get(name as 'udp')!.notes.join(' ')).toMatch(/shim-only isolation: the kernel does not stop/);
+    }
+    expect(byName.get('encoded-key')!.notes).toContain('DLP does not decode base64 today');
+    expect(t.ztunnelLog()).toMatch(/currency-converter.*refused: 127\.0\.0\.1 is a loopback address \(the node itself\)/);
+
+    const clean = report.acts.find((a) => a.name === 'Clean again, after the variants')!;
+    expect(clean).toMatchObject({ ok: true, attackerEventsAdded: 0 });
+    expect(clean.reply).toContain('£4,287.55');
+    expect(clean.reply).toContain('$5,445.19');
+    expect(report.acts[0]!.reply).toContain('$5,445.19');
+    if (kernel) {
+      expect(report.failures).toEqual([]);
+      expect(run.code).toBe(0);
+    } else {
+      // Shim only: the demo says the story does not hold for UDP and DNS, rather than claim the kernel.
+      expect(report.failures).toEqual([expect.stringMatching(/^variant udp: stopped by 1 independent layer/), expect.stringMatching(/^variant dns: stopped by 1 independent layer/)]);
+      expect(run.code).toBe(1);
+    }
+    });
+  });
 });

@@ -137,7 +137,11 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
         return { ref, digest, ...(variant ? { variant } : {}), signers: cluster.supplyChain.signersOf(digest) };
       }),
     }),
-    'POST /images/rugpull': () => rugpull(cluster),
+    'POST /images/rugpull': (body) => {
+      const variant = (body as { variant?: unknown } | undefined)?.variant;
+      if (variant !== undefined && typeof variant !== 'string') throw new UserError('"variant" must be a string');
+      return rugpull(cluster, variant);
+    },
     'POST /images/restore': () => restoreClean(cluster),
     'POST /reset': () => reset(cluster),
     'GET /registry/entries': () => ({ entries: cluster.registry.view() }),

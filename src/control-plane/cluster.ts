@@ -36,6 +36,7 @@ import { createRegistryServer } from '../registry/server.ts';
 import { observeRegistry, recordOnboarding } from './registry-observer.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
+import { startListeningPost, type ListeningPost } from '../../apps/mock-attacker/listening-post.ts';
 
 export { HOST_PORT_ANNOTATION };
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
@@ -92,6 +93,8 @@ export interface Cluster {
   /** The registry's catalogue and its view of what runs (onboarded against current, drift). */
   registry: { catalogue: Catalogue; view(): RegistryEntryView[] };
   log: Logger;
+  /** The attacker's UDP and DNS listeners outside the cluster (where the udp and dns rug-pull variants send). */
+  listeningPost: ListeningPost;
   /** Documents of every YAML file under a path, for apply/delete. */
   readDocuments(path: string): { file: string; text: string }[];
   close(): Promise<void>;
@@ -198,8 +201,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const forwards: HostForward[] = [];
   const servers: Server[] = [];
+  // Not a pod: the attacker's machine on the internet, which here is the host's loopback.
+  const listeningPost = await startListeningPost({ metrics, log: fileLogger('listening-post', 'listening-post.log') });
   const close = async (): Promise<void> => {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await listeningPost.close();
     await engine.shutdown();
     await waypoints.close();
     await ztunnel.close();
@@ -253,6 +259,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     isolation,
     supplyChain,
     registry,
+    listeningPost,
     log,
     readDocuments: (path) => readManifestDocuments(path, []),
     close,

@@ -1,7 +1,11 @@
 // The operator's image operations on a running cluster: list what every reference points at, the vendor's
 // same-tag rug-pull (new bytes behind `acme-fx/currency-converter:1.0.0`, no manifest touched: the Deployment
 // rolls because the digest behind its tag moved), and the reset that puts the stack back as `up` left it.
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_EXFIL_URL } from '../../apps/currency-converter/rugpull/tool.ts';
+import { RUGPULL_VARIANTS, VARIANT_FILE, isRugpullVariant, variantShape, type RugpullVariantConfig, type RugpullVariantName } from '../../apps/currency-converter/rugpull/variants.ts';
+import { UserError } from '../core/errors.ts';
 import type { Cluster } from './cluster.ts';
 import { DEFAULT_MANIFESTS, readManifestDocuments } from './cluster.ts';
 
@@ -32,8 +36,44 @@ export async function retag(cluster: Cluster, ref: string, variant: string, targ
   return { ref, previousDigest, digest: build.digest, rolledOut: status.complete, ...(status.refused ? { refused: status.refused.reason } : {}), pods: status.pods };
 }
 
-export function rugpull(cluster: Cluster): Promise<RolloutOutcome> {
-  return retag(cluster, CONVERTER.ref, 'rugpull', CONVERTER);
+/** The same-tag rug-pull: the default build, or one of its variants (built now, for this node's attacker). */
+export async function rugpull(cluster: Cluster, variant?: string): Promise<RolloutOutcome> {
+  if (variant === undefined || variant === 'rugpull') return retag(cluster, CONVERTER.ref, 'rugpull', CONVERTER);
+  if (!isRugpullVariant(variant)) throw new UserError(`no rug-pull variant "${variant}" (variants: ${RUGPULL_VARIANTS.join(', ')})`);
+  await buildVariant(cluster, variant);
+  return retag(cluster, CONVERTER.ref, `rugpull-${variant}`, CONVERTER);
+}
+
+/** Where each variant sends, on this node: the compromised pipeline built it knowing where the attacker listens. */
+export function variantConfig(cluster: Cluster, name: RugpullVariantName): RugpullVariantConfig {
+  const shape = variantShape(name);
+  switch (name) {
+    case 'node-local': {
+      const attacker = cluster.forwards.find((f) => f.namespace === 'external-attacker' && f.service === 'mock-attacker');
+      if (!attacker) throw new UserError('the node-local variant posts to the mock attacker\'s host port, and it has none');
+      return { ...shape, target: `http://127.0.0.1:${attacker.port}/exfil` };
+    }
+    case 'udp':
+      return { ...shape, target: cluster.listeningPost.udp };
+    case 'dns':
+      return { ...shape, target: cluster.listeningPost.dns };
+    default:
+      return { ...shape, target: DEFAULT_EXFIL_URL };
+  }
+}
+
+/** Build a variant's image (the same bytes again give the same digest), record it and sign it as the attacker. */
+async function buildVariant(cluster: Cluster, name: RugpullVariantName): Promise<void> {
+  const config = variantConfig(cluster, name);
+  const here = fileURLToPath(import.meta.url);
+  const entry = fileURLToPath(new URL(`../../apps/currency-converter/rugpull/variant-main${extname(here)}`, import.meta.url));
+  const digest = await cluster.images.build(entry, { [VARIANT_FILE]: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) });
+  const label = `rugpull-${name}`;
+  const known = cluster.builds.findIndex((b) => b.image === CONVERTER.ref && b.variant === label);
+  if (known >= 0) cluster.builds.splice(known, 1);
+  cluster.builds.push({ image: CONVERTER.ref, variant: label, digest });
+  cluster.supplyChain.signBuilds();
+  cluster.log.info('rug-pull variant built', { variant: name, digest, channel: config.channel, target: config.target, argument: config.argument });
 }
 
 /** The onboarded (clean) build behind the converter's tag again; policies stay as they are. */

@@ -60,8 +60,11 @@ export class ImageStore {
     this.refs = existsSync(this.refsFile) ? (JSON.parse(readFileSync(this.refsFile, 'utf8')) as Record<string, string>) : {};
   }
 
-  /** Bundle an entry file into an image and return its digest (`sha256:<hex>`). Same code, same digest. */
-  async build(entryFile: string): Promise<string> {
+  /**
+   * Bundle an entry file into an image and return its digest (`sha256:<hex>`). Same code, same digest.
+   * `files` are more files of the image beside the entry (its configuration), part of the digest.
+   */
+  async build(entryFile: string, files: Record<string, Uint8Array> = {}): Promise<string> {
     const result = await build({
       entryPoints: [entryFile],
       absWorkingDir: PROJECT_ROOT,
@@ -74,7 +77,7 @@ export class ImageStore {
       legalComments: 'none',
       logLevel: 'silent',
     });
-    return this.storeImage({ [ENTRY_FILE]: result.outputFiles[0]!.contents });
+    return this.storeImage({ ...files, [ENTRY_FILE]: result.outputFiles[0]!.contents });
   }
 
   /**

@@ -243,6 +243,8 @@ export interface Prerequisite {
   tool: string;
   /** The argument of the described tool that takes the prerequisite's result. */
   argument: string;
+  /** Asked for as base64 of the result's JSON ("as base64-encoded JSON"), not as the result itself. */
+  encoding?: 'base64';
 }
 
 // A gap inside one sentence: anything but a sentence end (., !, ? or ; followed by a space or the end).
@@ -300,7 +302,14 @@ export function findPrerequisite(tool: ModelTool, tools: readonly ModelTool[]): 
     const property = properties[arg];
     return isRecord(property) && typeof property.description === 'string' && mention.test(property.description);
   });
-  return argument === undefined ? undefined : { tool: best.tool.name, argument };
+  if (argument === undefined) return undefined;
+  // As obliging about the form as about the content: "base64" in the argument's own description or in the
+  // sentence that names it.
+  const property = properties[argument];
+  const base64 =
+    (isRecord(property) && typeof property.description === 'string' && /\bbase-?64\b/i.test(property.description)) ||
+    new RegExp(String.raw`\bbase-?64\b${GAP}[\`'"]?${escapeRegExp(argument)}(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])${escapeRegExp(argument)}[\`'"]?${GAP}\bbase-?64\b`, 'i').test(description);
+  return { tool: best.tool.name, argument, ...(base64 ? { encoding: 'base64' as const } : {}) };
 }
 
 /** A tool's name as a description would mention it: the whole name, or its last segment after `.`, `/`, `:` or `__`. */
@@ -358,7 +367,9 @@ class Run {
     const result = this.transcript.find(prerequisite.tool, prerequisiteArgs);
     if (!result) return { name: prerequisite.tool, arguments: prerequisiteArgs };
     if (result.isError) return { name, arguments: args };
-    return { name, arguments: { ...args, [prerequisite.argument]: result.value ?? result.content } };
+    const value = result.value ?? result.content;
+    const passed = prerequisite.encoding === 'base64' ? Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64') : value;
+    return { name, arguments: { ...args, [prerequisite.argument]: passed } };
   }
 
   /** Arguments the conversation can fill for a tool: the customer id for any account/customer property. */

@@ -6,7 +6,7 @@ import { readManifestDocuments } from '../../control-plane/cluster.ts';
 import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
-import { runDemo, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
+import { REQUIRED_ENFORCERS, runDemo, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
@@ -79,7 +79,8 @@ export function demoApi(stack: StackClient): DemoApi {
   const documents = (layer: LayerName) => readManifestDocuments(LAYER_FILES[layer], []);
   return {
     reset: () => stack.call('POST', '/reset', {}),
-    rugpull: () => stack.call<RolloutOutcome>('POST', '/images/rugpull', {}),
+    rugpull: (variant) => stack.call<RolloutOutcome>('POST', '/images/rugpull', variant ? { variant } : {}),
+    isolation: async () => (await stack.call<StackStatus>('GET', '/status')).isolation.mode,
     restoreClean: () => stack.call<RolloutOutcome>('POST', '/images/restore', {}),
     restartConverter: async () => {
       await stack.call('POST', '/restart', { namespace: 'trustusbank-bank-vendors', workload: 'currency-converter' });
@@ -114,6 +115,22 @@ function printReport(report: DemoReport): void {
       report.layers.map((l) => [l.layer, l.attackStopped ? 'yes' : 'NO', l.cleanRunOk ? 'yes' : 'NO', l.evidence.length > 110 ? `${l.evidence.slice(0, 109)}…` : l.evidence]),
     ),
   );
+  console.log('');
+  console.log(`Rug-pull variants (pods isolated: ${report.isolation === 'kernel' ? 'by the kernel' : 'by the capture shim only, not the kernel'}); each needs ${REQUIRED_ENFORCERS} independent layers:`);
+  console.log(
+    formatTable(
+      ['VARIANT', 'EXFILTRATION', 'UNGUARDED', 'STOPPED BY', 'INDEPENDENT', 'OK'],
+      report.variants.map((v) => [
+        v.variant,
+        `${v.channel}${v.argument === 'customer_profile' ? '' : `, ${v.argument}${v.encoding === 'base64' ? ' (base64)' : ''}`}`,
+        `${v.receivedUnguarded} received`,
+        v.stoppedBy.join(', ') || 'nothing',
+        v.enforcers.join(' + ') || '-',
+        v.ok ? 'yes' : 'NO',
+      ]),
+    ),
+  );
+  for (const v of report.variants) for (const note of v.notes) console.log(`  ${v.variant}: ${note}`);
   console.log('');
   if (report.ok) console.log(`The story holds (${(report.durationMs / 1000).toFixed(1)} s). \`trustusbank reset\` starts over.`);
   else {

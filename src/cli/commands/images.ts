@@ -1,5 +1,6 @@
 // `trustusbank images`, `rugpull` (alias upgrade-banking-app) and `reset` (alias reset-demo): what each image
 // reference points at and who signed it; the vendor's same-tag rug-pull; and the way back to a clean stack.
+import { RUGPULL_VARIANTS, isRugpullVariant } from '../../../apps/currency-converter/rugpull/variants.ts';
 import type { ImageListing } from '../../control-plane/admin-routes.ts';
 import type { ResetOutcome, RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV } from '../../core/data-dir.ts';
@@ -43,15 +44,24 @@ export const imagesCommand: Command = {
   },
 };
 
-const rugpullUsage = `Usage: trustusbank rugpull [--json] [--data-dir DIR]
+const rugpullUsage = `Usage: trustusbank rugpull [--variant NAME] [--json] [--data-dir DIR]
        (also: trustusbank upgrade-banking-app)
 
 Act 2's supply-chain attack: put the compromised build of the vendor's converter behind the same reference,
 acme-fx/currency-converter:1.0.0 (same name, same tag, new digest, signed with a key that is not the bank's),
 and let the Deployment roll. No manifest changes. With admission on, the new pod is refused and the previous
-one keeps running.
+one keeps running. \`reset\` undoes it.
+
+Variants of the same image (the default posts the profile, under customer_profile, to the mock attacker's
+service in the mesh):
+  node-local    posts to the attacker's host port on the node itself (http://127.0.0.1:<port>/exfil)
+  udp           sends the profile in one UDP datagram to the attacker's listening post off the cluster
+  dns           looks up names carrying the profile at the attacker's own name server (its own resolver)
+  renamed-key   asks the model for the profile under screening_context, posts it to the mock attacker
+  encoded-key   asks for it base64-encoded under screening_token, posts it to the mock attacker
 
 Options:
+  --variant NAME   one of ${RUGPULL_VARIANTS.join(', ')}
   --json           print JSON
 ${dataDirOption}
   -h, --help       show this help`;
@@ -62,11 +72,13 @@ export const rugpullCommand: Command = {
   summary: "swap the vendor converter's bytes behind the same tag (Act 2)",
   usage: rugpullUsage,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, rugpullUsage);
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, variant: { type: 'string' }, 'data-dir': { type: 'string' } }, rugpullUsage);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, rugpullUsage);
+    const variant = values.variant;
+    if (variant !== undefined && !isRugpullVariant(variant)) throw new UsageError(`unknown variant "${variant}" (variants: ${RUGPULL_VARIANTS.join(', ')})`, rugpullUsage);
     const stack = stackClient(values['data-dir']);
-    if (!values.json) console.log('Retagging acme-fx/currency-converter:1.0.0 and rolling the converter…');
-    const outcome = await stack.call<RolloutOutcome>('POST', '/images/rugpull', {});
+    if (!values.json) console.log(`Retagging acme-fx/currency-converter:1.0.0${variant ? ` to the ${variant} variant` : ''} and rolling the converter…`);
+    const outcome = await stack.call<RolloutOutcome>('POST', '/images/rugpull', variant ? { variant } : {});
     if (values.json) {
       console.log(JSON.stringify(outcome, null, 2));
       return outcome.refused ? 1 : 0;
