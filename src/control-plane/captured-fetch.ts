@@ -1,4 +1,4 @@
-// HTTP from the control plane as a mesh workload: each connection is opened through the node's capture port
+// HTTP from the control plane as a mesh workload: each connection is opened through the node's capture socket
 // with a workload's token, exactly as a pod's capture shim opens it, so ztunnel resolves, routes (waypoints
 // included), authorizes and reports it as that workload. `trustusbank chat` speaks as the chatbot this way.
 import { connect, type Socket } from 'node:net';

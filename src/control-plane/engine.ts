@@ -531,7 +531,7 @@ export class Engine implements MeshView {
 
   /**
    * A short-lived mesh identity of a service account, with no process behind it (as `kubectl run --rm
-   * --serviceaccount` would give): its connections, opened through the node's capture port with the token,
+   * --serviceaccount` would give): its connections, opened through the node's capture socket with the token,
    * are carried and authorized like any pod's. It is never a service endpoint. Release it when done.
    */
   async ephemeralWorkload(namespace: string, serviceAccount: string, purpose: string): Promise<{ token: string; workload: MeshWorkload; release(): void }> {
