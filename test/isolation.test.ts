@@ -181,6 +181,23 @@ console.log(JSON.stringify({ ca: read(${JSON.stringify(join(t.dataDir, 'ca', 'ca
     expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
   });
 
+  it('carries a connection whose reader was attached before it connected (the capture holds the connect, not the read)', async () => {
+    const script = join(t.dataDir, 'volumes', VENDORS, 'currency-converter', 'early-reader.mjs');
+    writeFileSync(
+      script,
+      `import net from 'node:net';
+const socket = new net.Socket();
+let text = '';
+socket.on('data', (chunk) => (text += chunk));
+socket.on('end', () => { console.log(text.split('\\r\\n')[0]); process.exit(0); });
+socket.connect(8080, 'account-mcp.trustusbank-bank-mcp', () => socket.write('GET /healthz HTTP/1.1\\r\\nHost: account-mcp\\r\\nConnection: close\\r\\n\\r\\n'));
+setTimeout(() => { console.log('hung'); process.exit(1); }, 5000);
+`,
+    );
+    const run = await runCli(['exec', '--data-dir', t.dataDir, '-n', VENDORS, 'currency-converter', '--', 'node', script]);
+    expect(run.stdout.trim()).toBe('HTTP/1.1 200 OK');
+  });
+
   it('holds an AccessPolicy at L4: a guarded agent’s pod address refuses even an allowed caller, its Service still serves it', async () => {
     await t.cluster.engine.apply(readManifestDocuments(AGENT_POLICIES, []));
     await t.cluster.waypoints.sync();

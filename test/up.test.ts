@@ -89,7 +89,7 @@ describe('trustusbank up', () => {
     expect(await up.exited).toBe(0);
     expect(up.lines).toContain('Stopped.');
     expect(await waitGone(status.pods.map((p) => p.pid!))).toEqual([]);
-  });
+  }, 90_000);
 
   it('leaves no pod behind when up itself is killed with SIGKILL', async () => {
     const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
@@ -100,7 +100,7 @@ describe('trustusbank up', () => {
     // Each pod sees its IPC channel to the engine close and shuts down.
     expect(await waitGone(status.pods.map((p) => p.pid!))).toEqual([]);
     expect((await cli(['status'])).code).toBe(3);
-  });
+  }, 90_000);
 
   it('names the flag when the attacker port is taken, and starts nothing', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);
@@ -111,7 +111,7 @@ describe('trustusbank up', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).toContain(`port ${port} on 127.0.0.1 (for external-attacker/mock-attacker) is already in use; choose another with --attacker-port N`);
     expect((await cli(['status'])).code).toBe(3);
-  });
+  }, 90_000);
 
   it('says so when nothing runs', async () => {
     const result = await cli(['policies', 'on']);

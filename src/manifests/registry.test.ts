@@ -80,7 +80,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry, Widget',
     ]);
   });
 
@@ -103,6 +103,7 @@ describe('registerKind', () => {
       { kind: 'AgentgatewayPolicy', apiVersions: ['agentgateway.dev/v1alpha1'], namespaced: true },
       { kind: 'AuthorizationPolicy', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
       { kind: 'ClusterPolicy', apiVersions: ['kyverno.io/v1'], namespaced: false },
+      { kind: 'ConfigMap', apiVersions: ['v1'], namespaced: true },
       { kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true },
       { kind: 'EnterpriseAgentgatewayPolicy', apiVersions: ['enterpriseagentgateway.solo.io/v1alpha1'], namespaced: true },
       { kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true },
@@ -114,6 +115,7 @@ describe('registerKind', () => {
       { kind: 'RemoteMCPServer', apiVersions: ['kagent.dev/v1alpha2', 'kagent.dev/v1alpha1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },
       { kind: 'ServiceAccount', apiVersions: ['v1'], namespaced: true },
+      { kind: 'ServiceEntry', apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'], namespaced: true },
     ]);
   });
 });

@@ -110,7 +110,10 @@ function holdConnectUntilAck(socket: net.Socket, host: string, port: number, flu
   };
   socket.emit = function heldEmit(this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'connect' || event === 'ready') {
-      if (event === 'connect') flushPreamble?.call(this);
+      if (event === 'connect') {
+        flushPreamble?.call(this);
+        startReading(this);
+      }
       held.push(event);
       return true;
     }
@@ -128,6 +131,20 @@ function holdConnectUntilAck(socket: net.Socket, host: string, port: number, flu
     for (const event of held) (emit as (event: string) => boolean).call(socket, event);
     return chunk.length > 1 ? push.call(socket, chunk.subarray(1), encoding) : true;
   } as typeof socket.push;
+}
+
+/**
+ * The ack must be read while 'connect' is held back. Node starts reading on its own after connecting, unless
+ * a read was asked for while connecting (a 'data' listener attached before 'connect'): that read waits for
+ * the 'connect' event this shim holds until the ack, which would never be read. So start reading here, as
+ * Node's own `_read` would (it checks `_handle.reading` and will not start twice).
+ */
+function startReading(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStart?: () => number } })._handle;
+  if (!handle || handle.reading || typeof handle.readStart !== 'function') return;
+  handle.reading = true;
+  const error = handle.readStart();
+  if (error) socket.destroy(Object.assign(new Error(`read failed (${error})`), { code: 'EIO' }));
 }
 
 // --- outbound TLS: give tls.connect an already-captured plain socket ----------------------------------
