@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,5 +63,18 @@ describe('the admin API', () => {
     } finally {
       await new Promise<void>((resolve) => second.close(() => resolve()));
     }
+  });
+
+  it('closes even while a connection that never sent a request is open', async () => {
+    const other = join(dir, 'idle.sock');
+    const idleServer = await serveAdminApi(other, { 'GET /things': () => ({}) });
+    const idle = connect(other);
+    await new Promise<void>((resolve) => idle.once('connect', () => resolve()));
+    const closed = await Promise.race([
+      new Promise<string>((resolve) => idleServer.close(() => resolve('closed'))),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5_000)),
+    ]);
+    idle.destroy();
+    expect(closed).toBe('closed');
   });
 });

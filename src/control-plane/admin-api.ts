@@ -85,6 +85,14 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     server.listen(socketPath, () => resolve());
   });
   chmodSync(socketPath, 0o600);
+  // Closing must not wait on connections: one that never sends a request (a raw handle from a shim-only pod,
+  // say) would otherwise hold `down` open.
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    const closing = close(callback);
+    server.closeAllConnections();
+    return closing;
+  }) as typeof server.close;
   return server;
 }
 
