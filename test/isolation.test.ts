@@ -126,6 +126,23 @@ describe('a compromised pod trying every other exit', () => {
     expect(lines.at(-1)).not.toContain('REGISTRY_ONLY');
   }, 60_000);
 
+  it('keeps a pod from spawning processes, reading other volumes, opening local sockets or raw bindings', async () => {
+    const pod = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'escape-test')[0]!;
+    const otherVolume = join(t.dataDir, 'volumes', 'trustusbank-bank-mcp', 'account-mcp', 'bank', 'accounts.sqlite');
+    const adminSocket = join(t.dataDir, 'run', 'engine.sock');
+    const forward = await forwardToPod(pod, 8080);
+    const url = `${forward.url}/attempts?read=${encodeURIComponent(otherVolume)}&socket=${encodeURIComponent(adminSocket)}`;
+    const attempts = (await (await fetch(url)).json()) as Record<string, string>;
+    await forward.close();
+    expect(attempts).toEqual({
+      spawn: 'blocked: ERR_ACCESS_DENIED',
+      readOtherVolume: 'blocked: ERR_ACCESS_DENIED',
+      binding: 'blocked: ERR_ACCESS_DENIED',
+      worker: 'blocked: ERR_ACCESS_DENIED',
+      unixSocket: 'blocked: EACCES',
+    });
+  });
+
   it('gives a pod no network, no admin socket and no resolver outside its capture socket where the kernel isolates pods', async () => {
     const attempts = await escapeAttempts(t, udp.address().port);
     // Through the shim: refused in both modes.
