@@ -157,6 +157,34 @@ console.log(JSON.stringify({ ca: read(${JSON.stringify(join(t.dataDir, 'ca', 'ca
     expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
   });
 
+  it('carries a pod’s node:http client, which listens for data while still connecting, and keeps its connection alive', async () => {
+    // node:http attaches its 'data' listener before the socket is up; the capture holds 'connect' until ztunnel's
+    // ack, so it must read that ack itself (this once hung every node:http request from a pod).
+    const script = join(t.dataDir, 'volumes', VENDORS, 'currency-converter', 'http-client.mjs');
+    writeFileSync(
+      script,
+      `import { Agent, get } from 'node:http';
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const call = () => new Promise((resolve, reject) => {
+  const req = get('http://account-mcp.trustusbank-bank-mcp:8080/healthz', { agent }, (res) => {
+    let body = '';
+    res.on('data', (chunk) => (body += chunk));
+    res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body), reused: req.reusedSocket }));
+  }).on('error', reject);
+});
+const calls = [await call(), await call()];
+agent.destroy();
+console.log(JSON.stringify(calls));
+`,
+    );
+    const run = await runCli(['exec', '--data-dir', t.dataDir, '-n', VENDORS, 'currency-converter', '--', 'node', script]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([
+      { status: 200, body: expect.objectContaining({ status: 'ok', workload: 'account-mcp' }), reused: false },
+      { status: 200, body: expect.objectContaining({ status: 'ok', workload: 'account-mcp' }), reused: true },
+    ]);
+  });
+
   it('holds an AccessPolicy at L4: a guarded agent’s pod address refuses even an allowed caller, its Service still serves it', async () => {
     await t.cluster.engine.apply(readManifestDocuments(AGENT_POLICIES, []));
     await t.cluster.waypoints.sync();

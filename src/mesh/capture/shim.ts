@@ -110,7 +110,14 @@ function holdConnectUntilAck(socket: net.Socket, host: string, port: number, flu
   };
   socket.emit = function heldEmit(this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'connect' || event === 'ready') {
-      if (event === 'connect') flushPreamble?.call(this);
+      if (event === 'connect') {
+        flushPreamble?.call(this);
+        // Read the ack whatever the application did. A socket made flowing while connecting (node:http attaches
+        // its 'data' listener at once) asked to read then and waits for this very 'connect', which is held
+        // until the ack: without this nothing would read it, and the connection would hang. A no-op when the
+        // handle is already reading.
+        (this as unknown as { _read(size: number): void })._read(0);
+      }
       held.push(event);
       return true;
     }
