@@ -58,10 +58,22 @@ export function splice(stream: Http2Stream, socket: Socket, onClosed: (outcome: 
   });
 }
 
-/** Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. */
+/**
+ * Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. Only TCP
+ * has a reset: a Unix socket (a pod's listener, a pod's capture socket) is destroyed, which its peer sees as an
+ * end. (Node throws when asked to reset one; out of this event handler, that would take the whole node down.)
+ */
 function abortTcp(socket: Socket): void {
   if (socket.destroyed) return;
   // libuv cannot reset a socket whose FIN is already queued (and would then never report it closed).
-  if (socket.writableEnded) socket.destroy();
-  else socket.resetAndDestroy();
+  if (socket.writableEnded) {
+    socket.destroy();
+    return;
+  }
+  try {
+    socket.resetAndDestroy();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_HANDLE_TYPE') throw error;
+    socket.destroy();
+  }
 }
