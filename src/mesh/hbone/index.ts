@@ -11,6 +11,6 @@ export {
 } from './server.ts';
 export { DENY_REASON_HEADER } from './protocol.ts';
 export { SniError, sniForSpiffeId, spiffeIdFromSni } from './sni.ts';
-export { type SpliceOutcome, spliceTunnel } from './splice.ts';
+export { abortSocket, type SpliceOutcome, spliceTunnel } from './splice.ts';
 export { DEFAULT_HTTP2_TUNING, type Http2Tuning } from './tuning.ts';
 export { asByteStream } from './byte-stream.ts';

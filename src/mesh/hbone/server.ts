@@ -18,7 +18,7 @@ import { describeTarget, type HostPort, parseAuthority, AuthorityError, type Tun
 import { DENY_REASON_HEADER } from './protocol.ts';
 import { secureContextFor } from './secure-context.ts';
 import { asByteStream } from './byte-stream.ts';
-import { splice } from './splice.ts';
+import { abortSocket, splice } from './splice.ts';
 import { DEFAULT_HTTP2_TUNING, type Http2Tuning, http2Settings } from './tuning.ts';
 
 export interface AuthorizeRequest {
@@ -316,7 +316,7 @@ export class HboneServer {
     const tunnel = this.tunnels.get(tunnelId);
     if (!tunnel) return false;
     this.tunnels.delete(tunnelId);
-    tunnel.socket.resetAndDestroy();
+    abortSocket(tunnel.socket);
     if (!tunnel.stream.closed && !tunnel.stream.destroyed) tunnel.stream.close(constants.NGHTTP2_CANCEL);
     return true;
   }

@@ -41,14 +41,14 @@ export function splice(stream: Http2Stream, socket: Socket, onClosed: (outcome: 
   socket.on('error', fail);
   // Node emits 'aborted' when the peer resets the stream, before it ends the stream's readable side locally;
   // acting here, before pipe() turns that local end into a FIN, lets the target see the abort as a reset.
-  stream.once('aborted', () => abortTcp(socket));
+  stream.once('aborted', () => abortSocket(socket));
   stream.on('close', () => {
     // Anything but END_STREAM both ways is an abort, including RST_STREAM(NO_ERROR), which is what a Node peer
     // sends when it destroy()s a stream.
     const clean =
       !stream.aborted && (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) === constants.NGHTTP2_NO_ERROR && stream.readableEnded && stream.writableFinished;
     if (!clean) fail(new Error(`HBONE stream reset (HTTP/2 code ${stream.rstCode ?? 'none'}) before both sides ended`));
-    if (!clean || outcome.error) abortTcp(socket);
+    if (!clean || outcome.error) abortSocket(socket);
     closedOne();
   });
   socket.on('close', (hadError) => {
@@ -59,11 +59,11 @@ export function splice(stream: Http2Stream, socket: Socket, onClosed: (outcome: 
 }
 
 /**
- * Close with RST rather than FIN, so an aborted tunnel never looks like a complete one to the target. Only TCP
- * has a reset: a Unix socket (a pod's listener, a pod's capture socket) is destroyed, which its peer sees as an
- * end. (Node throws when asked to reset one; out of this event handler, that would take the whole node down.)
+ * Close with RST rather than FIN, so an aborted connection never looks like a complete one to its peer. Only
+ * TCP has a reset: a Unix socket (a pod's listener, a pod's capture socket) is destroyed, which its peer sees
+ * as an end. (Node throws when asked to reset one; out of an event handler, that takes the whole node down.)
  */
-function abortTcp(socket: Socket): void {
+export function abortSocket(socket: Socket): void {
   if (socket.destroyed) return;
   // libuv cannot reset a socket whose FIN is already queued (and would then never report it closed).
   if (socket.writableEnded) {

@@ -17,7 +17,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
 import { CONNECT_ACK } from '../capture/protocol.ts';
-import { spliceTunnel, type SpliceOutcome, type TunnelTarget } from '../hbone/index.ts';
+import { abortSocket, spliceTunnel, type SpliceOutcome, type TunnelTarget } from '../hbone/index.ts';
 import type { SocketAddress } from '../capture/protocol.ts';
 import { isNodeLocalName, nodeAddresses, nodeLocalReason, type NodeAddresses } from './egress.ts';
 import { EndpointBalancer, forwardedSource } from './endpoints.ts';
@@ -153,7 +153,7 @@ export class Ztunnel {
         durationMs: performance.now() - started,
         error: target.error,
       });
-      socket.resetAndDestroy();
+      abortSocket(socket);
       return;
     }
     if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, target.address, destination.port, started);
@@ -241,7 +241,7 @@ export class Ztunnel {
         durationMs: performance.now() - started,
         error: refused ? error.message : `connection failed: ${errorMessage(error)}`,
       });
-      socket.resetAndDestroy();
+      abortSocket(socket);
       return;
     }
     const labels = telemetry.labels('source', parties);
@@ -271,7 +271,7 @@ export class Ztunnel {
     if (!connected) {
       telemetry.failed.inc(telemetry.labels('source', parties, 'UF'));
       telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: 0, bytesReceived: 0, durationMs: performance.now() - started, error: 'connection failed: upstream refused' });
-      socket.resetAndDestroy();
+      abortSocket(socket);
       return;
     }
     const labels = telemetry.labels('source', parties);
