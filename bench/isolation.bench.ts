@@ -95,7 +95,11 @@ export async function run(): Promise<void> {
   writeFileSync(script, CALLER);
   const stacks: Stack[] = [];
   try {
-    for (const mode of modes) stacks.push(await startStack(mode));
+    // Started together (nothing is timed yet); a stack that did start is stopped below even if the other failed.
+    const started = await Promise.allSettled(modes.map(startStack));
+    for (const outcome of started) if (outcome.status === 'fulfilled') stacks.push(outcome.value);
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
     const millis = new Map<IsolationMode, number[]>(modes.map((mode) => [mode, []]));
     for (let round = 0; round < BATCHES; round++) {
       for (const stack of round % 2 === 0 ? stacks : [...stacks].reverse()) millis.get(stack.mode)!.push(...(await batch(stack, script)));
