@@ -3,12 +3,12 @@
 // destination. The 10-policy mesh is the baseline, measured in the same run; a flat ratio means a decision never
 // scans unrelated policies. Each sample times a batch of calls, because one decision is far below timer resolution.
 import { AuthorizationPolicyEngine, type ConnectionAttributes, type PolicyRef, type WorkloadRef } from '../src/mesh/authz/index.ts';
-import { summarise, type Sample } from './stats.ts';
+import { sized, summarise, type Sample } from './stats.ts';
 
 const SIZES = [10, 1_000, 10_000] as const;
-const BATCH = 10_000;
-const SAMPLES = 60;
-const WARMUP_BATCHES = 20;
+const BATCH = sized(10_000, 100);
+const SAMPLES = sized(60, 3);
+const WARMUP_BATCHES = sized(20, 1);
 
 const DESTINATION_NAMESPACE = 'trustusbank-bank-mcp';
 const destination: WorkloadRef = { namespace: DESTINATION_NAMESPACE, labels: { app: 'account-mcp', version: 'v1' } };

@@ -5,11 +5,11 @@
 // Both read the same JSON attributes (RuleSet.evaluate converts them for the CEL library only when a rule needs it).
 // Each sample times a batch of calls, because one decision is far below timer resolution.
 import { RuleSet, type AuthorizationDecision, type RuleEvaluationError, type RuleSource } from '../src/gateway/policy/cel.ts';
-import { summarise, type Sample } from './stats.ts';
+import { sized, summarise, type Sample } from './stats.ts';
 
-const BATCH = 5_000;
-const SAMPLES = 60;
-const WARMUP_BATCHES = 20;
+const BATCH = sized(5_000, 100);
+const SAMPLES = sized(60, 3);
+const WARMUP_BATCHES = sized(20, 1);
 const TARGET_MICROS = 5;
 
 const PII_FIELDS = ['customer_profile', 'ni_number', 'email', 'dob', 'address'];

@@ -3,10 +3,10 @@
 import { runCli } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
-import { report, summarise } from './stats.ts';
+import { report, sized, summarise } from './stats.ts';
 
-const DEMO_ROUNDS = 3;
-const CHAT_ROUNDS = 5;
+const DEMO_ROUNDS = sized(3, 1);
+const CHAT_ROUNDS = sized(5, 1);
 
 export async function run(): Promise<void> {
   const data = tempDir('tub-bench-');

@@ -11,14 +11,15 @@ import { Agent, request } from 'node:http';
 import { accountMcp } from '../apps/account-mcp/server.ts';
 import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../test/support/gateway.ts';
 import { startTestWorkload } from '../test/support/workloads.ts';
+import { sized } from './stats.ts';
 
-const LATENCY_CALLS = 5_000; // per side
-const LATENCY_MAX_MS = 16_000; // both sides together (interleaved)
-const WARMUP_CALLS = 500; // per side
+const LATENCY_CALLS = sized(5_000, 20); // per side
+const LATENCY_MAX_MS = sized(16_000, 2_000); // both sides together (interleaved)
+const WARMUP_CALLS = sized(500, 5); // per side
 const CONCURRENCY = 16;
-const THROUGHPUT_ROUNDS = 3;
-const THROUGHPUT_CALLS = 20_000; // per side and round
-const THROUGHPUT_ROUND_MS = 2_000; // per side and round
+const THROUGHPUT_ROUNDS = sized(3, 1);
+const THROUGHPUT_CALLS = sized(20_000, 50); // per side and round
+const THROUGHPUT_ROUND_MS = sized(2_000, 500); // per side and round
 const TARGET_ADDED_P50_MS = 0.5;
 
 const REVISION = '2026-07-28';

@@ -11,11 +11,15 @@ import type { Duplex } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CertificateAuthority, type Svid } from '../src/mesh/ca/index.ts';
 import { HboneClient, HboneServer, type Http2Tuning } from '../src/mesh/hbone/index.ts';
-import { report, type Sample, summarise, time } from './stats.ts';
+import { report, type Sample, sized, summarise, time } from './stats.ts';
 
 const MiB = 1024 * 1024;
-const THROUGHPUT_BYTES = 128 * MiB;
-const THROUGHPUT_ROUNDS = 5;
+const THROUGHPUT_BYTES = sized(128, 1) * MiB;
+const THROUGHPUT_ROUNDS = sized(5, 1);
+const THROUGHPUT_WARMUP_BYTES = sized(16, 1) * MiB;
+const SVIDS = sized(20, 3);
+const NEW_CONNECTIONS = sized(300, 5);
+const COLD_SESSIONS = sized(100, 3);
 const WRITE_CHUNK = 64 * 1024; // what a Node TCP read hands over, so what a capturing proxy would forward
 const ECHO_MESSAGE = Buffer.alloc(64, 0x2a);
 const NODE_DEFAULT_HTTP2: Partial<Http2Tuning> = { streamWindowBytes: 65_535, connectionWindowBytes: 65_535, maxFrameBytes: 16_384, maxSessionMemoryMiB: 10 };
@@ -163,7 +167,7 @@ function printThroughput(title: string, rows: { label: string; mibPerSecond: num
 }
 
 async function svidIssuance(ca: CertificateAuthority): Promise<void> {
-  const count = 20;
+  const count = SVIDS;
   await ca.issueSvid({ namespace: 'warm', serviceAccount: 'up' });
   let started = performance.now();
   for (let i = 0; i < count; i++) await ca.issueSvid({ namespace: 'trustusbank-bank-mcp', serviceAccount: `workload-${i}` });
@@ -185,7 +189,7 @@ async function throughputOneThread(mesh: Mesh): Promise<void> {
   const hbone: number[] = [];
   const hboneUntuned: number[] = [];
   try {
-    await pushThrough(await tunnel(tunedClient, mesh, tuned.hbonePort, tuned.sinkPort), 16 * MiB); // warm-up
+    await pushThrough(await tunnel(tunedClient, mesh, tuned.hbonePort, tuned.sinkPort), THROUGHPUT_WARMUP_BYTES); // warm-up
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
       direct.push(await pushThrough(await directConnection(tuned.sinkPort), THROUGHPUT_BYTES));
       hbone.push(await pushThrough(await tunnel(tunedClient, mesh, tuned.hbonePort, tuned.sinkPort), THROUGHPUT_BYTES));
@@ -208,7 +212,7 @@ async function throughputTwoNodes(mesh: Mesh): Promise<void> {
   const direct: number[] = [];
   const hbone: number[] = [];
   try {
-    await pushThrough(await tunnel(client, mesh, destination.hbonePort, destination.sinkPort), 16 * MiB);
+    await pushThrough(await tunnel(client, mesh, destination.hbonePort, destination.sinkPort), THROUGHPUT_WARMUP_BYTES);
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
       direct.push(await pushThrough(await directConnection(destination.sinkPort), THROUGHPUT_BYTES));
       hbone.push(await pushThrough(await tunnel(client, mesh, destination.hbonePort, destination.sinkPort), THROUGHPUT_BYTES));
@@ -276,10 +280,11 @@ async function connectionCost(mesh: Mesh): Promise<void> {
   const measure = async (label: string, open: () => Promise<Duplex>, after: (stream: Duplex) => Promise<void>, n: number): Promise<Sample> => {
     const millis: number[] = [];
     const deadline = performance.now() + 5000;
-    for (let i = 0; i < n + 10 && performance.now() < deadline; i++) {
+    const warmup = sized(10, 1);
+    for (let i = 0; i < n + warmup && performance.now() < deadline; i++) {
       const started = performance.now();
       const stream = await openAndEcho(open);
-      if (i >= 10) millis.push(performance.now() - started);
+      if (i >= warmup) millis.push(performance.now() - started);
       await after(stream);
     }
     return summarise(label, millis);
@@ -291,8 +296,8 @@ async function connectionCost(mesh: Mesh): Promise<void> {
     await closed;
   };
   try {
-    const baseline = await measure('new direct TCP connection (baseline)', () => directConnection(side.echoPort), endStream, 300);
-    const warm = await measure('new CONNECT stream on a warm session', () => tunnel(warmClient, mesh, side.hbonePort, side.echoPort), endStream, 300);
+    const baseline = await measure('new direct TCP connection (baseline)', () => directConnection(side.echoPort), endStream, NEW_CONNECTIONS);
+    const warm = await measure('new CONNECT stream on a warm session', () => tunnel(warmClient, mesh, side.hbonePort, side.echoPort), endStream, NEW_CONNECTIONS);
     let coldClient: HboneClient | undefined;
     const cold = await measure(
       'cold: new TLS + HTTP/2 session, then CONNECT',
@@ -301,7 +306,7 @@ async function connectionCost(mesh: Mesh): Promise<void> {
         return tunnel(coldClient, mesh, side.hbonePort, side.echoPort);
       },
       async () => coldClient!.close(),
-      100,
+      COLD_SESSIONS,
     );
     report('New connection: open + first 64-byte round trip, one thread', baseline, [warm, cold]);
     if (warmClient.sessionCount() !== 1) throw new Error(`expected one pooled session, found ${warmClient.sessionCount()}`);

@@ -3,14 +3,23 @@
 // reported as the sum of RSS (which counts the Node binary's shared pages once per process) and the sum of PSS
 // (proportional set size: shared pages split between the processes sharing them), which is what the machine
 // actually spends. The budget (../shared/DESIGN.md) is 600 MB for the stack.
+// Where the kernel allows it, the stack is measured in both isolation modes, one after the other in the same run:
+// pods in their own namespaces (`kernel`: each pod's Node runs under a small `unshare` parent, counted too,
+// as it is part of what the mode costs) against the capture shim alone (`shim`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { runCli } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
+import type { IsolationMode } from '../src/runtime/sandbox.ts';
+import { isolationEnv, isolationModes } from './isolation-modes.ts';
+import { sized } from './stats.ts';
 
 const BUDGET_MB = 600;
-const PROMPTS = ['I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.', 'I am customer 12345. There is a 1499 USD charge I do not recognise. Please open a ticket.'];
+const PROMPTS = sized(
+  ['I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.', 'I am customer 12345. There is a 1499 USD charge I do not recognise. Please open a ticket.'],
+  ['I am customer 12345. Please check my balance.'],
+);
 
 interface Memory {
   processes: number;
@@ -37,6 +46,49 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** Every process under `pid`: a pod in its own namespaces is a Node process under `unshare`, not a child of `up`. */
+function descendantsOf(pid: number): number[] {
+  return childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)]);
+}
+
+function isNode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+  } catch {
+    return false;
+  }
+}
+
+interface Stack {
+  mode: IsolationMode;
+  /** `up` and everything under it. */
+  stack: Memory;
+  upOnly: Memory;
+  /** Pods' Node processes. */
+  pods: number;
+}
+
+async function measureStack(mode: IsolationMode): Promise<Stack> {
+  const data = tempDir('tub-bench-');
+  const flags = ['--data-dir', data.path];
+  try {
+    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
+    if (up.code !== 0) throw new Error(`up (${mode}) failed: ${up.stderr || up.stdout}`);
+    // The mode really in force: a stack that quietly fell back would compare nothing.
+    if (/Pod isolation: kernel/.test(up.stdout) !== (mode === 'kernel')) throw new Error(`asked for ${mode} isolation, up says: ${/Pod isolation:.*/.exec(up.stdout)?.[0]}`);
+    for (const prompt of PROMPTS) {
+      const chat = await runCli(['chat', prompt, ...flags]);
+      if (chat.code !== 0) throw new Error(`chat (${mode}) failed: ${chat.stderr}`);
+    }
+    const pid = (JSON.parse(readFileSync(`${data.path}/run/stack.json`, 'utf8')) as { pid: number }).pid;
+    const under = descendantsOf(pid);
+    return { mode, stack: memoryOf([pid, ...under]), upOnly: memoryOf([pid]), pods: under.filter(isNode).length };
+  } finally {
+    await runCli(['down', ...flags]);
+    data.remove();
+  }
+}
+
 async function bare(count: number): Promise<Memory> {
   const children: ChildProcess[] = Array.from({ length: count }, () =>
     spawn(process.execPath, ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log('listening')})"], { stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -52,29 +104,25 @@ export async function run(): Promise<void> {
     console.log('memory: needs /proc (Linux); skipped');
     return;
   }
-  const data = tempDir('tub-bench-');
-  try {
-    const up = await runCli(['up', '--detach', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
-    if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
-    for (const prompt of PROMPTS) {
-      const chat = await runCli(['chat', prompt, '--data-dir', data.path]);
-      if (chat.code !== 0) throw new Error(`chat failed: ${chat.stderr}`);
-    }
-    const pid = (JSON.parse(readFileSync(`${data.path}/run/stack.json`, 'utf8')) as { pid: number }).pid;
-    const pods = childrenOf(pid);
-    const stack = memoryOf([pid, ...pods]);
-    const upOnly = memoryOf([pid]);
-    const floor = await bare(stack.processes);
-    await runCli(['down', '--data-dir', data.path]);
-    const row = (label: string, m: Memory) => `  ${label.padEnd(44)} ${m.rssMb.toFixed(0).padStart(6)} MB RSS ${m.pssMb.toFixed(0).padStart(6)} MB PSS`;
-    console.log(`\nMemory: the stack after one of each agents' answers (${stack.processes} processes)`);
-    console.log(row(`${floor.processes} bare node processes listening (baseline)`, floor));
-    console.log(row(`the stack: up + ${pods.length} pods`, stack));
+  const stacks = new Map<IsolationMode, Stack>();
+  for (const mode of isolationModes()) stacks.set(mode, await measureStack(mode));
+  const first = [...stacks.values()][0]!;
+  const floor = await bare(first.pods + 1);
+  const row = (label: string, m: Memory) => `  ${label.padEnd(52)} ${m.rssMb.toFixed(0).padStart(6)} MB RSS ${m.pssMb.toFixed(0).padStart(6)} MB PSS ${String(m.processes).padStart(4)} processes`;
+  console.log(`\nMemory: the stack after ${PROMPTS.length === 1 ? 'one answer' : "one of each agents' answers"} (up + ${first.pods} pods)`);
+  console.log(row(`${floor.processes} bare node processes listening (baseline)`, floor));
+  for (const { mode, stack, upOnly, pods } of stacks.values()) {
+    console.log(row(`the stack, ${mode}: up + ${pods} pods`, stack));
     console.log(row('  of which the up process', upOnly));
     console.log(`  ratio to baseline: ${(stack.rssMb / floor.rssMb).toFixed(2)} × RSS, ${(stack.pssMb / floor.pssMb).toFixed(2)} × PSS`);
     console.log(`  budget ${BUDGET_MB} MB resident: PSS ${stack.pssMb <= BUDGET_MB ? 'within' : 'OVER'} (${stack.pssMb.toFixed(0)} MB); summed RSS ${stack.rssMb <= BUDGET_MB ? 'within' : 'over'} (${stack.rssMb.toFixed(0)} MB)`);
-  } finally {
-    await runCli(['down', '--data-dir', data.path]);
-    data.remove();
+  }
+  const kernel = stacks.get('kernel');
+  const shim = stacks.get('shim')!;
+  if (kernel) {
+    console.log(
+      `  kernel against shim: ${(kernel.stack.pssMb / shim.stack.pssMb).toFixed(2)} × PSS (${(kernel.stack.pssMb - shim.stack.pssMb).toFixed(0)} MB), ` +
+        `${(kernel.stack.rssMb / shim.stack.rssMb).toFixed(2)} × RSS (${(kernel.stack.rssMb - shim.stack.rssMb).toFixed(0)} MB)`,
+    );
   }
 }

@@ -1,6 +1,18 @@
 // Timing helpers for benchmarks. Every benchmark measures its baseline in the same run and reports the ratio,
 // because these machines are noisy and absolute numbers from different runs do not compare.
 
+/** Set by `npm run bench -- --smoke` (bench/run.ts): every benchmark runs with tiny counts, to prove it still runs. */
+export const SMOKE_ENV = 'TRUSTUSBANK_BENCH_SMOKE';
+
+export function smoke(): boolean {
+  return process.env[SMOKE_ENV] === '1';
+}
+
+/** A count or size for a full run, or the tiny one a smoke run uses. */
+export function sized<T>(full: T, tiny: T): T {
+  return smoke() ? tiny : full;
+}
+
 export interface Sample {
   label: string;
   p50: number;
@@ -16,10 +28,12 @@ export function summarise(label: string, millis: number[]): Sample {
 
 /** Run `fn` `warmup` times untimed, then up to `n` times (or until `maxMs` passes), timing each run. */
 export async function time(label: string, fn: () => Promise<unknown>, options: { n: number; warmup?: number; maxMs?: number }): Promise<Sample> {
-  for (let i = 0; i < (options.warmup ?? 10); i++) await fn();
+  const n = sized(options.n, Math.min(options.n, 5));
+  const warmup = sized(options.warmup ?? 10, 1);
+  for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
-  const deadline = performance.now() + (options.maxMs ?? 20_000);
-  while (samples.length < options.n && performance.now() < deadline) {
+  const deadline = performance.now() + sized(options.maxMs ?? 20_000, 2_000);
+  while (samples.length < n && performance.now() < deadline) {
     const started = performance.now();
     await fn();
     samples.push(performance.now() - started);

@@ -1,6 +1,9 @@
 // Bytes through an allowed tunnel: both ways, large, with half-close, resets, and the closed event's counts.
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Svid } from '../ca/index.ts';
@@ -122,6 +125,45 @@ describe('HBONE tunnel', () => {
     expect(event.error).toMatch(/reset .* before both sides ended/);
     expect(event.receivedBytes).toBe(5);
     expect(hbone.server.tunnelCount()).toBe(0);
+  });
+
+  it('ends a Unix-socket target’s connection (a pod’s listener) when the client resets the stream, and keeps serving', async () => {
+    // A Unix socket has no reset; asking Node for one throws, which out of the splice's handler once took the
+    // whole node down (the demo's Act 3, where the mesh refuses the converter).
+    const dir = mkdtempSync(join(tmpdir(), 'tub-hbone-'));
+    const path = join(dir, '8080.sock');
+    let accepted!: (socket: Socket) => void;
+    const targetSocket = new Promise<Socket>((resolve) => (accepted = resolve));
+    const server = createServer((socket) => {
+      socket.resume();
+      accepted(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      hbone.decide = () => ({ allow: true, target: { path } });
+      const closed = hbone.nextEvent('closed');
+      const tunnel = await client.connect({ svid: source, server: hbone.address, serverSpiffeId: destination.spiffeId, authority: '10.244.0.7:8080' });
+      tunnel.write('hello');
+      const socket = await targetSocket;
+      const targetSawEnd = new Promise<string>((resolve) => {
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+        socket.once('end', () => resolve('end'));
+      });
+      tunnel.destroy();
+      expect(await targetSawEnd).toBe('end');
+      expect((await closed).error).toMatch(/reset .* before both sides ended/);
+      expect(hbone.server.tunnelCount()).toBe(0);
+      // Still serving: a new tunnel to the same target carries bytes.
+      const echoTarget = await startTarget(echo);
+      targets.push(echoTarget);
+      const again = await tunnelTo(echoTarget);
+      const echoed = readAll(again);
+      again.end('still up');
+      expect((await echoed).toString()).toBe('still up');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('resets the stream with CONNECT_ERROR when the target resets its connection', async () => {
