@@ -495,7 +495,8 @@ export class Engine implements MeshView {
   execToken(namespace: string, workload: string): { token: string; pod: Pod } | undefined {
     const pod = this.podsOf(namespace, workload).find((p) => p.ready) ?? this.podsOf(namespace, workload)[0];
     if (!pod) return undefined;
-    const token = `${pod.token.slice(0, 8)}${randomSuffix()}${randomSuffix()}${randomSuffix()}`.replace(/[^A-Za-z0-9_-]/g, 'x');
+    // As unguessable as a pod's own token, and nothing of the pod's token in it.
+    const token = randomBytes(24).toString('base64url');
     this.execTokens.set(token, pod);
     return { token, pod };
   }
