@@ -2,7 +2,7 @@
 // signatures and admission (the rug-pulled bytes refused before they start, the clean ones admitted), the
 // registry's drift (appears after the rug-pull, clears after reset), the bytes behind a signed digest (a
 // tampered blob neither rolls out nor restarts, whatever the policies), and `demo`, the whole story end to end.
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdminApi } from '../src/control-plane/admin-api.ts';
@@ -17,6 +17,7 @@ import type { Deployment } from '../src/manifests/types.ts';
 import type { RegistryEntryView } from '../src/registry/drift.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
 import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { rewriteReadOnlyFile } from './support/workloads.ts';
 
 const REF = 'acme-fx/currency-converter:1.0.0';
 const VENDORS = 'trustusbank-bank-vendors';
@@ -30,15 +31,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
   }
 }
 
-/** Rewrite a read-only blob as the data directory's owner can (modes made writable, then put back). */
-function rewriteBlob(file: string, bytes: Uint8Array): void {
-  const dir = join(file, '..');
-  chmodSync(dir, 0o755);
-  chmodSync(file, 0o644);
-  writeFileSync(file, bytes);
-  chmodSync(file, 0o444);
-  chmodSync(dir, 0o555);
-}
+const rewriteBlob = rewriteReadOnlyFile;
 
 /** The pod's own readiness endpoint on its listener: does this process serve? */
 async function serves(pod: Pod): Promise<boolean> {

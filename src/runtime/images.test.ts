@@ -1,9 +1,9 @@
 // The image store: the digest it names an image by is the one verification recomputes; blobs are written once and
 // read-only; a rebuild leaves an intact blob alone and replaces (after moving aside) one whose bytes changed.
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/support/workloads.ts';
+import { rewriteReadOnlyFile, tempDir } from '../../test/support/workloads.ts';
 import { manifestDigest, scanImageDirectory } from './image-content.ts';
 import { ENTRY_FILE, ImageStore } from './images.ts';
 
@@ -18,15 +18,7 @@ function store(): { images: ImageStore; root: string } {
   return { images: new ImageStore(join(dir.path, 'images')), root: join(dir.path, 'images') };
 }
 
-/** What someone with write access to the data directory does: make it writable, rewrite, put the modes back. */
-function tamper(file: string, bytes: string | Uint8Array): void {
-  const dir = join(file, '..');
-  chmodSync(dir, 0o755);
-  chmodSync(file, 0o644);
-  writeFileSync(file, bytes);
-  chmodSync(file, 0o444);
-  chmodSync(dir, 0o555);
-}
+const tamper = rewriteReadOnlyFile;
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 

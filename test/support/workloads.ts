@@ -1,6 +1,6 @@
 // Test helpers: start a workload in-process on a free loopback port with its own data directory, and talk
 // to it with the official MCP client at either protocol revision.
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,17 @@ export function tempDir(prefix = 'tub-test-'): { path: string; remove(): void } 
   const path = mkdtempSync(join(tmpdir(), prefix));
   // The image store's blobs are read-only directories: removeTree makes them writable first (as their owner may).
   return { path, remove: () => removeTree(path) };
+}
+
+/** What someone with write access to the data directory does to a read-only image blob: make it writable,
+ *  rewrite it, put the modes back. */
+export function rewriteReadOnlyFile(file: string, bytes: string | Uint8Array): void {
+  const dir = join(file, '..');
+  chmodSync(dir, 0o755);
+  chmodSync(file, 0o644);
+  writeFileSync(file, bytes);
+  chmodSync(file, 0o444);
+  chmodSync(dir, 0o555);
 }
 
 export interface TestWorkload extends RunningWorkload {
