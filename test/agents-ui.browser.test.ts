@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionStore } from '../src/agents/sessions.ts';
 import { createAgentsUi, type AgentsUi } from '../src/agents/ui/server.ts';
 import { closeServer, listen } from '../src/core/http.ts';
-import { launchBrowser } from './support/browser.ts';
+import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
 
 const NS = 'trustusbank-bank-agents';
 const PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
@@ -48,6 +48,7 @@ beforeAll(async () => {
   server = createServer((req, res) => agentsUi.handle(req, res));
   base = (await listen(server, { host: '127.0.0.1', port: 0, portHint: '--agents-ui-port N' })).url;
 
+  if (BROWSER_MISSING) return;
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('dialog', (dialog) => {
@@ -66,7 +67,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('agents UI in a browser', () => {
+describe.skipIf(BROWSER_MISSING !== undefined)('agents UI in a browser', () => {
   it('lists the sessions of both agents and opens one with its messages and the flagged tool call', async () => {
     await page.goto(`${base}/`);
     expect(await page.title()).toContain('Agent sessions');

@@ -7,7 +7,7 @@ import { closeServer, listen } from '../src/core/http.ts';
 import { loadCatalogue } from '../src/registry/catalogue.ts';
 import type { Observed } from '../src/registry/drift.ts';
 import { createRegistryServer, type RegistryServer } from '../src/registry/server.ts';
-import { launchBrowser } from './support/browser.ts';
+import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
 
 const CONVERTER = 'acme-fx/currency-converter';
 const ONBOARDED = 'sha256:3f1c9a0e7b2d4c6f8a1b3d5e7f9a0c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d0f2a';
@@ -47,6 +47,7 @@ beforeAll(async () => {
   server = createServer((req, res) => void handler.handle(req, res));
   base = (await listen(server, { host: '127.0.0.1', port: 0, portHint: '--registry-port N' })).url;
 
+  if (BROWSER_MISSING) return;
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('dialog', (dialog) => {
@@ -67,7 +68,7 @@ afterAll(async () => {
   registry?.close();
 });
 
-describe('registry in a browser', () => {
+describe.skipIf(BROWSER_MISSING !== undefined)('registry in a browser', () => {
   it('marks the drifted converter in the catalogue and opens its page with both digests', async () => {
     await page.goto(`${base}/`);
     expect(await page.title()).toContain('Registry');

@@ -7,6 +7,19 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
+const MISSING = `browser tests need chromium at ${CHROMIUM_PATH}, which is missing: install Debian's package (apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary`;
+
+/**
+ * Why the browser tests cannot run here, or undefined when they can. On a machine with Node alone they skip
+ * with one loud line; under CI (`CI=true`) a missing browser is a failure, so CI never skips them quietly.
+ */
+export const BROWSER_MISSING: string | undefined = (() => {
+  if (existsSync(CHROMIUM_PATH)) return undefined;
+  if (process.env.CI === 'true') throw new Error(`${MISSING} (CI=true: browser tests may not be skipped)`);
+  console.warn(`\n!!! SKIPPING the browser tests: ${MISSING} !!!\n`);
+  return MISSING;
+})();
+
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
