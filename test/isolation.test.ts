@@ -258,6 +258,7 @@ describe('shim-only isolation, where the kernel gives no namespaces: named as su
     expect(t.cluster.isolation).toMatchObject({ mode: 'shim', reason: expect.stringContaining('capture: shim only, not kernel-enforced') });
     const status = await t.cli(['status']);
     expect(status.stdout).toContain('Pod isolation: WARNING capture: shim only, not kernel-enforced');
+    expect(status.stdout.split('Pod isolation:')).toHaveLength(2);
     const attempts = await escapeAttempts(t, udp.address().port);
     // A raw handle reaches the admin socket, but the engine answers a caller without its token nothing.
     expect(attempts).toMatchObject({ unixSocket: 'blocked: EACCES', rawUnixSocket: 'allowed', rawAdminExec: 'HTTP/1.1 401 Unauthorized', udp: 'allowed' });

@@ -44,7 +44,6 @@ export const statusCommand: Command = {
     console.log(formatUrlTable(status));
     console.log(`\nAgents' model: ${status.model}.`);
     console.log(formatIsolation(status));
-  console.log(formatIsolation(status));
     console.log('\nAuthorizationPolicies:');
     console.log(formatPolicies(status));
     if (status.pods.some((p) => p.nativeAddons)) {
