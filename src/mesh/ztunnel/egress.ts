@@ -45,33 +45,18 @@ export function isNodeLocalName(host: string): boolean {
 }
 
 /**
- * One spelling per address: IPv6 in lower case without brackets, and an IPv4 address carried in IPv6
- * (`::ffff:127.0.0.1`, `::ffff:7f00:1`, the deprecated `::127.0.0.1`) as the IPv4 address it reaches.
+ * One spelling per address: IPv6 in its canonical text (lower case, longest zero run compressed, no brackets),
+ * and an IPv4 address carried in IPv6 (`::ffff:127.0.0.1`, `::ffff:7f00:1`, the deprecated `::127.0.0.1`) as
+ * the IPv4 address it reaches. Anything that is not an address comes back as given, in lower case.
  */
 export function normalizeIp(address: string): string {
   const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
-  if (isIP(bare) !== 6) return bare;
-  const groups = expandIpv6(bare);
-  if (groups === undefined) return bare;
-  const embedsIpv4 = groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] !== 0 || groups[7]! > 1)));
-  if (!embedsIpv4) return bare;
-  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
-}
-
-/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part counts as two). */
-function expandIpv6(ip: string): number[] | undefined {
-  let text = ip;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, -dotted[1]!.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
+  const parsed = isIP(bare) === 6 ? parseIpAddress(bare) : undefined;
+  if (!parsed) return bare;
+  const [w0, w1, w2, w3] = parsed.words;
+  const embedsIpv4 = w0 === 0 && w1 === 0 && (w2 === 0xffff || (w2 === 0 && w3 > 1));
+  if (embedsIpv4) return [w3 >>> 24, (w3 >>> 16) & 0xff, (w3 >>> 8) & 0xff, w3 & 0xff].join('.');
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
 }
 
 // --- outboundTrafficPolicy ---------------------------------------------------------------------------------
