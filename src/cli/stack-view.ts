@@ -42,6 +42,12 @@ export function formatGateways(status: StackStatus): string {
 }
 
 /** One line on how pods are isolated, loud when the kernel does not enforce it. */
+/** Said at start-up when the desired state came from the previous run; empty otherwise. */
+export function formatRestoredState(status: Pick<StackStatus, 'restoredState'>): string {
+  const restored = status.restoredState;
+  return restored ? `Desired state restored from the previous run (${restored.resources} resources, ${restored.location}); \`trustusbank reset\` returns to the initial state.` : '';
+}
+
 export function formatIsolation(status: Pick<StackStatus, 'isolation'>): string {
   return status.isolation.mode === 'kernel' ? `Pod isolation: kernel (${status.isolation.reason}).` : `Pod isolation: WARNING ${status.isolation.reason}.`;
 }

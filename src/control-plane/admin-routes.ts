@@ -48,6 +48,8 @@ export interface StackStatus {
   model: string;
   /** How pods are isolated: `kernel` (namespaces) or `shim` (capture shim only, not kernel-enforced), and why. */
   isolation: Cluster['isolation'];
+  /** Set when `up` restored the desired state a previous run stored, instead of the initial manifests. */
+  restoredState?: Cluster['restoredState'];
 }
 
 function required(body: Record<string, unknown>, field: string): string {
@@ -88,6 +90,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     warnings: lastWarnings,
     model: describeModelChoice(cluster.model),
     isolation: cluster.isolation,
+    ...(cluster.restoredState ? { restoredState: cluster.restoredState } : {}),
   });
 
   return {

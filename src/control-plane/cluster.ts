@@ -27,6 +27,7 @@ import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
+import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';
@@ -95,6 +96,10 @@ export interface Cluster {
   log: Logger;
   /** The attacker's UDP and DNS listeners outside the cluster (where the udp and dns rug-pull variants send). */
   listeningPost: ListeningPost;
+  /** The desired state a previous run left, when `up` restored it instead of applying the initial manifests. */
+  restoredState?: { location: string; resources: number };
+  /** The manifests `up` applies to a fresh cluster (and `reset` returns to). */
+  initialDocuments(): { file: string; text: string }[];
   /** Documents of every YAML file under a path, for apply/delete. */
   readDocuments(path: string): { file: string; text: string }[];
   close(): Promise<void>;
@@ -148,6 +153,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const onboarded = recordOnboarding(dataDir, catalogue, (image) => builds.find((b) => b.image === image && b.variant === defaultVariant(image))?.digest);
   const observeNow = (): Observed => observeRegistry({ engine, waypoints }, catalogue, onboarded);
   const registry = { catalogue, view: () => registryView(catalogue, observeNow()) };
+  const desiredState = sqliteDesiredState(join(dataDir, 'state', DESIRED_STATE_FILE));
   const engine: Engine = new Engine({
     dataDir,
     images,
@@ -162,6 +168,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     runtimeDir,
     isolation: isolation.mode,
     controllers: [createAgentsController(model), meshConfigController],
+    desiredState,
     admit: (template) => supplyChain.admit(template),
     verifyStart: (template) => supplyChain.verifyStart(template),
   });
@@ -201,6 +208,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const forwards: HostForward[] = [];
   const servers: Server[] = [];
+  let restoredState: Cluster['restoredState'];
   // Not a pod: the attacker's machine on the internet, which here is the host's loopback.
   const listeningPost = await startListeningPost({ metrics, log: fileLogger('listening-post', 'listening-post.log') });
   const close = async (): Promise<void> => {
@@ -215,8 +223,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
-    await engine.apply(base);
+    // What the last run stored wins over the initial manifests: a restart must not drop a policy.
+    const restored = await engine.restore();
+    if (restored) {
+      restoredState = { location: desiredState.location, resources: restored.changes.length };
+      log.info('desired state restored', restoredState);
+    } else await engine.apply(initialDocuments(options.manifestsDir));
     await engine.waitReady(options.readyTimeoutMs ?? 30_000);
     // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).
     await waypoints.sync();
@@ -262,11 +274,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     listeningPost,
     log,
     readDocuments: (path) => readManifestDocuments(path, []),
+    initialDocuments: () => initialDocuments(options.manifestsDir),
+    ...(restoredState ? { restoredState } : {}),
     close,
   };
 }
 
-/** Build every workload's every variant; tag each image reference with its default build. */
+/**
+ * Build every workload's every variant. A reference points at its default build, unless it already points at
+ * another build of this run (a same-tag rug-pull before a restart stays in place, as a registry's tag would).
+ */
 async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
   const builds: ImageBuild[] = [];
   await Promise.all(
@@ -274,10 +291,14 @@ async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
       Object.keys(workload.variants).map(async (variant) => {
         const digest = await images.build(entryPath(workload, variant));
         builds.push({ image: workload.image, variant, digest });
-        if (variant === workload.defaultVariant) images.tag(workload.image, digest);
       }),
     ),
   );
+  for (const workload of WORKLOADS) {
+    const current = images.resolve(workload.image);
+    if (builds.some((b) => b.image === workload.image && b.digest === current)) continue;
+    images.tag(workload.image, builds.find((b) => b.image === workload.image && b.variant === workload.defaultVariant)!.digest);
+  }
   return builds.sort((a, b) => `${a.image}${a.variant}`.localeCompare(`${b.image}${b.variant}`));
 }
 
@@ -292,6 +313,11 @@ async function bundleShim(dataDir: string): Promise<string> {
   };
   const [shim] = await Promise.all([bundle(join(PROJECT_ROOT, 'src', 'mesh', 'capture', `shim.${ext}`), 'capture.mjs'), bundle(join(PROJECT_ROOT, 'src', 'cli', `pod-curl.${ext}`), POD_CURL_FILE)]);
   return shim;
+}
+
+/** The initial desired state: every manifest except the on-demand policy layers. */
+function initialDocuments(manifestsDir = DEFAULT_MANIFESTS): { file: string; text: string }[] {
+  return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR]);
 }
 
 /** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories. */

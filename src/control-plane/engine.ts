@@ -20,6 +20,7 @@ import type { ImageStore } from '../runtime/images.ts';
 import type { IsolationMode } from '../runtime/sandbox.ts';
 import { forbiddenEnvNames } from '../runtime/pod-process.ts';
 import { AddressPool } from './addresses.ts';
+import { memoryDesiredState, type DesiredStateStore } from './desired-state.ts';
 import { Pod, type PodTemplate, type ReadinessProbe } from './pod.ts';
 
 export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
@@ -55,6 +56,8 @@ export interface EngineOptions {
   verifyStart?: (template: PodTemplate) => void;
   /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
   controllers?: Controller[];
+  /** Where applied resources are kept across restarts (default: in memory only). */
+  desiredState?: DesiredStateStore;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
   hostEnv?: NodeJS.ProcessEnv;
 }
@@ -105,26 +108,27 @@ export class Engine implements MeshView {
   private reconciling: Promise<void> = Promise.resolve();
   private shuttingDown = false;
 
-  constructor(private readonly options: EngineOptions) {}
+  private readonly store: DesiredStateStore;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.desiredState ?? memoryDesiredState();
+  }
 
   // --- desired state ---------------------------------------------------------------------------------------
 
   /** Validate every document, then apply them all, or throw a ManifestError and change nothing. */
   async apply(documents: { file: string; text: string }[]): Promise<ApplyResult> {
     const loaded = this.parseAll(documents);
-    const issues = this.checkReferences(loaded);
-    if (issues.length === 0) {
-      const all = [...new Map([...this.resources.values(), ...loaded].map((l) => [resourceKey(l.resource), l.resource])).values()];
-      for (const controller of this.options.controllers ?? []) issues.push(...(controller.check?.(loaded, all) ?? []));
-    }
-    if (issues.length > 0) throw new ManifestError(issues);
-    const changes: ResourceChange[] = loaded.map(({ resource, origin }) => {
+    this.validate(loaded, [...this.resources.values()], this.list());
+    const changes: ResourceChange[] = loaded.map(({ resource }) => {
       const key = resourceKey(resource);
       const previous = this.resources.get(key);
-      this.resources.set(key, { resource, origin });
       const action: ChangeAction = !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured';
       return { key, description: describeResource(resource), action };
     });
+    // Stored before it takes effect: what runs is never ahead of what a restart would restore.
+    this.store.commit(loaded, []);
+    for (const l of loaded) this.resources.set(resourceKey(l.resource), l);
     this.derive();
     await this.reconcile();
     return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
@@ -135,12 +139,68 @@ export class Engine implements MeshView {
     const loaded = this.parseAll(documents);
     const changes: ResourceChange[] = loaded.map(({ resource }) => {
       const key = resourceKey(resource);
-      const existed = this.resources.delete(key);
-      return { key, description: describeResource(resource), action: existed ? 'deleted' : 'not found' };
+      return { key, description: describeResource(resource), action: this.resources.has(key) ? 'deleted' : 'not found' };
     });
+    this.store.commit([], changes.filter((c) => c.action === 'deleted').map((c) => c.key));
+    for (const change of changes) this.resources.delete(change.key);
     this.derive();
     await this.reconcile();
     return { changes, warnings: [] };
+  }
+
+  /**
+   * Make these documents the whole desired state (`reset`): validated as a set on their own, as `up` applies
+   * them to an empty cluster; everything else is deleted. All or nothing.
+   */
+  async replaceAll(documents: { file: string; text: string }[]): Promise<ApplyResult> {
+    const loaded = this.parseAll(documents);
+    this.validate(loaded, [], []);
+    return this.replaceWith(loaded);
+  }
+
+  /**
+   * The desired state a previous run stored, validated again and applied; undefined when none was stored.
+   * A stored resource this version refuses stops the start, naming the store and the resource.
+   */
+  async restore(): Promise<ApplyResult | undefined> {
+    const stored = this.store.load();
+    if (stored === undefined) return undefined;
+    let loaded: LoadedResource[];
+    try {
+      // Each stored document holds one resource; it keeps the place it was first applied from.
+      loaded = this.parseAll(stored.map((d) => ({ file: d.origin.file, text: d.text }))).map((l, i) => ({ resource: l.resource, origin: stored[i]!.origin }));
+      this.validate(loaded, [], []);
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      throw new UserError(`the desired state stored in ${this.store.location} is not valid for this version:\n${error.message}\nmove that file aside to start from the initial manifests`);
+    }
+    return this.replaceWith(loaded);
+  }
+
+  private async replaceWith(loaded: LoadedResource[]): Promise<ApplyResult> {
+    const next = new Map(loaded.map((l) => [resourceKey(l.resource), l]));
+    const changes: ResourceChange[] = loaded.map(({ resource }) => {
+      const key = resourceKey(resource);
+      const previous = this.resources.get(key);
+      return { key, description: describeResource(resource), action: !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured' };
+    });
+    for (const [key, { resource }] of this.resources) if (!next.has(key)) changes.push({ key, description: describeResource(resource), action: 'deleted' });
+    this.store.replace(loaded);
+    this.resources.clear();
+    for (const [key, l] of next) this.resources.set(key, l);
+    this.derive();
+    await this.reconcile();
+    return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
+  }
+
+  /** References and the controllers' checks over a batch, against the resources it joins; throws a ManifestError. */
+  private validate(loaded: LoadedResource[], applied: LoadedResource[], visible: LoadedResource[]): void {
+    const issues = this.checkReferences(loaded, visible);
+    if (issues.length === 0) {
+      const all = [...new Map([...applied, ...loaded].map((l) => [resourceKey(l.resource), l.resource])).values()];
+      for (const controller of this.options.controllers ?? []) issues.push(...(controller.check?.(loaded, all) ?? []));
+    }
+    if (issues.length > 0) throw new ManifestError(issues);
   }
 
   /** Re-run the controllers over the applied resources. */
@@ -191,11 +251,11 @@ export class Engine implements MeshView {
   }
 
   /** What Kubernetes would refuse or fail on later, refused now so that nothing is half-applied. */
-  private checkReferences(loaded: LoadedResource[]): ManifestIssue[] {
+  private checkReferences(loaded: LoadedResource[], visible: LoadedResource[]): ManifestIssue[] {
     const issues: ManifestIssue[] = [];
-    const namespaces = new Set([...this.list('Namespace'), ...loaded.filter((l) => l.resource.kind === 'Namespace')].map((l) => l.resource.metadata.name));
+    const namespaces = new Set([...visible, ...loaded].filter((l) => l.resource.kind === 'Namespace').map((l) => l.resource.metadata.name));
     const accounts = new Set(
-      [...this.list('ServiceAccount'), ...loaded.filter((l) => l.resource.kind === 'ServiceAccount')].map((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}`),
+      [...visible, ...loaded].filter((l) => l.resource.kind === 'ServiceAccount').map((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}`),
     );
     const issue = (l: LoadedResource, path: string, message: string): void => {
       issues.push({ file: l.origin.file, index: l.origin.index, kind: l.resource.kind, name: qualifiedName(l.resource), path, message });
@@ -518,6 +578,7 @@ export class Engine implements MeshView {
     await this.reconciling;
     await Promise.all(this.allPods().map((pod) => pod.stop()));
     this.pods.clear();
+    this.store.close();
   }
 
   // --- MeshView (what ztunnel reads) -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { DEFAULT_EXFIL_URL } from '../../apps/currency-converter/rugpull/tool.ts
 import { RUGPULL_VARIANTS, VARIANT_FILE, isRugpullVariant, variantShape, type RugpullVariantConfig, type RugpullVariantName } from '../../apps/currency-converter/rugpull/variants.ts';
 import { UserError } from '../core/errors.ts';
 import type { Cluster } from './cluster.ts';
-import { DEFAULT_MANIFESTS, readManifestDocuments } from './cluster.ts';
+import { DEFAULT_MANIFESTS } from './cluster.ts';
 
 export const CONVERTER = { ref: 'acme-fx/currency-converter:1.0.0', namespace: 'trustusbank-bank-vendors', deployment: 'currency-converter' } as const;
 export const POLICIES_DIR = join(DEFAULT_MANIFESTS, 'policies');
@@ -83,16 +83,19 @@ export function restoreClean(cluster: Cluster): Promise<RolloutOutcome> {
 
 export interface ResetOutcome {
   converter: RolloutOutcome;
+  /** Resources applied since the initial state (the policy layers among them), now deleted. */
   policiesRemoved: string[];
+  /** Initial resources changed since, now as the initial manifests say again. */
+  restored: string[];
   lootCleared: boolean;
 }
 
 /**
- * Back to the state `up` leaves: the clean converter behind its tag, no policy layer (everything under
- * deploy/manifests/policies/), the attacker's loot cleared, every pod ready.
+ * Back to the state a fresh `up` leaves: the initial manifests as the whole desired state (no policy layer,
+ * nothing applied since), the clean converter behind its tag, the attacker's loot cleared, every pod ready.
  */
 export async function reset(cluster: Cluster): Promise<ResetOutcome> {
-  const removed = await cluster.engine.delete(readManifestDocuments(POLICIES_DIR, []));
+  const replaced = await cluster.engine.replaceAll(cluster.initialDocuments());
   const converter = await restoreClean(cluster);
   await cluster.engine.waitReady(ROLLOUT_TIMEOUT_MS);
   const attacker = cluster.forwards.find((f) => f.namespace === 'external-attacker' && f.service === 'mock-attacker');
@@ -101,5 +104,6 @@ export async function reset(cluster: Cluster): Promise<ResetOutcome> {
     const response = await fetch(new URL('/loot', attacker.url), { method: 'DELETE' }).catch(() => undefined);
     lootCleared = response?.ok === true;
   }
-  return { converter, policiesRemoved: removed.changes.filter((c) => c.action === 'deleted').map((c) => c.description), lootCleared };
+  const described = (action: string) => replaced.changes.filter((c) => c.action === action).map((c) => c.description);
+  return { converter, policiesRemoved: described('deleted'), restored: [...described('configured'), ...described('created')], lootCleared };
 }

@@ -97,8 +97,10 @@ export const rugpullCommand: Command = {
 const resetUsage = `Usage: trustusbank reset [--json] [--data-dir DIR]
        (also: trustusbank reset-demo)
 
-Back to the stack \`up\` left: the clean converter behind its tag (rolled back), every policy layer removed
-(mesh, gateway, agents, admission: everything under deploy/manifests/policies/), the attacker's loot cleared.
+Back to the initial state, as a fresh \`up\` starts: the initial manifests become the whole desired state
+(every policy layer removed — mesh, gateway, agents, admission: everything under deploy/manifests/policies/ —
+and anything else applied since deleted or put back as the manifests say), the clean converter behind its tag
+(rolled back), the attacker's loot cleared. The desired state survives a restart of \`up\`; this is the way back.
 Logs, metrics and the agents' sessions are kept: they are the evidence.
 
 Options:
@@ -109,7 +111,7 @@ ${dataDirOption}
 export const resetCommand: Command = {
   name: 'reset',
   aliases: ['reset-demo'],
-  summary: 'clean converter, no policies, no loot: the stack as after up',
+  summary: 'back to the initial state: initial manifests only, clean converter, no loot',
   usage: resetUsage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, resetUsage);
@@ -121,6 +123,7 @@ export const resetCommand: Command = {
     }
     console.log(`Converter: ${outcome.converter.ref} → ${shortDigest(outcome.converter.digest)} (the clean build), ${outcome.converter.rolledOut ? 'rolled out' : 'not rolled out'}.`);
     console.log(outcome.policiesRemoved.length > 0 ? `Removed: ${outcome.policiesRemoved.join(', ')}.` : 'No policy was in force.');
+    if (outcome.restored.length > 0) console.log(`As the initial manifests say again: ${outcome.restored.join(', ')}.`);
     console.log(outcome.lootCleared ? "The attacker's loot is cleared." : "The attacker's loot could not be cleared (is mock-attacker running?).");
     return 0;
   },

@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
-import { formatIsolation, formatUrlTable } from '../stack-view.ts';
+import { formatIsolation, formatRestoredState, formatUrlTable } from '../stack-view.ts';
 
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
@@ -128,6 +128,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   console.log(formatUrlTable(status));
   console.log(`\nAgents' model: ${status.model}.`);
   console.log(formatIsolation(status));
+  if (status.restoredState) console.log(formatRestoredState(status));
   console.log('\n`trustusbank status` lists the pods and policies; Ctrl-C (or `trustusbank down`) stops everything.');
   const signal = await stop.signal;
   console.log(`\n${signal}: stopping…`);
@@ -151,7 +152,9 @@ async function detach(dataDir: string, args: string[]): Promise<number> {
     const stack = readLiveStack(dataDir);
     if (stack?.ready && stack.pid === child.pid) {
       const status = await callAdminApi<StackStatus>(stack.socket, 'GET', '/status');
-      console.log(`Ready: ${status.pods.length} pods. ${formatIsolation(status)}\n`);
+      console.log(`Ready: ${status.pods.length} pods. ${formatIsolation(status)}`);
+      if (status.restoredState) console.log(formatRestoredState(status));
+      console.log('');
       console.log(formatUrlTable(status));
       console.log('\n`trustusbank status` lists the pods; `trustusbank down` stops everything.');
       return 0;
