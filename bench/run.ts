@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'image-verify': () => import('./image-verify.bench.ts'),
   isolation: () => import('./isolation.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),
+  soak: () => import('./soak.bench.ts'),
   memory: () => import('./memory.bench.ts'),
   startup: () => import('./startup.bench.ts'),
 };

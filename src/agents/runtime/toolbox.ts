@@ -4,6 +4,7 @@
 // steers it). An Agent tool is a hand-off: the model's message goes to the peer agent over A2A, and the peer's
 // reply (its final text, and its own tool chain) comes back as the result.
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { createPooledFetch } from '../../core/http-pool.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ModelTool } from '../models/types.ts';
 import type { McpServerConfig, PeerAgentConfig } from './config.ts';
@@ -44,14 +45,15 @@ class McpConnection {
   constructor(
     readonly config: McpServerConfig,
     private readonly log: Logger,
+    private readonly fetch: typeof globalThis.fetch,
   ) {}
 
   private connect(): Promise<Client> {
     this.client ??= (async () => {
       const client = new Client(CLIENT_INFO);
       const url = new URL(this.config.url);
-      const requestInit = { headers: this.config.headers };
-      const transport = this.config.protocol === 'SSE' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+      const options = { requestInit: { headers: this.config.headers }, fetch: this.fetch };
+      const transport = this.config.protocol === 'SSE' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
       await client.connect(transport);
       return client;
     })();
@@ -59,13 +61,17 @@ class McpConnection {
     return this.client;
   }
 
-  /** Run an operation; a dead session is dropped and the operation tried once more on a new one. */
-  private async withClient<T>(operation: (client: Client) => Promise<T>): Promise<T> {
+  /**
+   * Run an operation; a dead session is dropped and the operation tried once more on a new one. A read may be
+   * tried again after any connection failure; a tools/call only when the server cannot have run it (it never
+   * got the request, or answered that it does not know the session): a tool may move money.
+   */
+  private async withClient<T>(operation: (client: Client) => Promise<T>, retry: 'read' | 'call' = 'read'): Promise<T> {
     const client = await this.connect();
     try {
       return await operation(client);
     } catch (error) {
-      if (!isConnectionFailure(error)) throw error;
+      if (!(retry === 'read' ? isConnectionFailure(error) : wasNotRun(error))) throw error;
       this.log.warn('MCP connection failed; reconnecting', { server: this.config.name, error: (error as Error).message });
       await this.reset();
       return operation(await this.connect());
@@ -88,7 +94,7 @@ class McpConnection {
 
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
     const timeout = this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const result = await this.withClient((client) => client.callTool({ name, arguments: args }, { timeout, ...(signal ? { signal } : {}) }));
+    const result = await this.withClient((client) => client.callTool({ name, arguments: args }, { timeout, ...(signal ? { signal } : {}) }), 'call');
     const text = (result.content as Array<{ type: string; text?: string }> | undefined)?.filter((c) => c.type === 'text').map((c) => c.text ?? '').join('\n') ?? '';
     const structured = (result as { structuredContent?: unknown }).structuredContent;
     const content = text !== '' ? text : structured !== undefined ? JSON.stringify(structured) : '';
@@ -108,8 +114,17 @@ function isConnectionFailure(error: unknown): boolean {
   return /fetch failed|ECONNRESET|ECONNREFUSED|socket hang up|session not found|404|terminated/i.test(message);
 }
 
+/** Failures that prove the request was not run: nothing was connected, or the server did not know the session. */
+function wasNotRun(error: unknown): boolean {
+  const message = (error as Error)?.message ?? '';
+  return /ECONNREFUSED|session not found|\b404\b/i.test(message);
+}
+
 export class Toolbox {
   private readonly connections: McpConnection[];
+  // Keep-alive connections that are never handed out as their server closes them (see core/http-pool.ts):
+  // fetch's own pool would, after a pause as long as a server's keep-alive timeout.
+  private readonly fetch: typeof globalThis.fetch & { close(): void };
 
   constructor(
     mcpServers: McpServerConfig[],
@@ -117,7 +132,8 @@ export class Toolbox {
     private readonly log: Logger,
     private readonly self: { name: string; namespace: string },
   ) {
-    this.connections = mcpServers.map((server) => new McpConnection(server, log));
+    this.fetch = createPooledFetch();
+    this.connections = mcpServers.map((server) => new McpConnection(server, log, this.fetch));
   }
 
   /**
@@ -174,7 +190,7 @@ export class Toolbox {
       if (binding.kind === 'agent') {
         const peer = this.agents.find((a) => a.name === binding.server)!;
         const message = typeof args.message === 'string' ? args.message : JSON.stringify(args);
-        const reply = await sendA2aMessage(peer.url, message, { ...(context.signal ? { signal: context.signal } : {}) });
+        const reply = await sendA2aMessage(peer.url, message, { fetch: this.fetch, ...(context.signal ? { signal: context.signal } : {}) });
         return { content: reply.text, isError: reply.failed, value: reply.text, chain: reply.chain };
       }
       const connection = this.connections.find((c) => c.config.name === binding.server)!;
@@ -188,6 +204,7 @@ export class Toolbox {
 
   async close(): Promise<void> {
     await Promise.all(this.connections.map((c) => c.reset()));
+    this.fetch.close();
   }
 }
 
