@@ -86,7 +86,7 @@ function hostAllowed(hostname: string, policy: RebindingPolicy): boolean {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(hostname) || hostname.startsWith('[')) return true;
   const name = hostname.replace(/\.$/, '');
   if (!name.includes('.')) return true;
-  if (name.endsWith('.svc.cluster.local') || name.endsWith('.svc')) return true;
+  if (name.endsWith('.cluster.local') || name.endsWith('.svc')) return true;
   return policy.namespace !== undefined && name.split('.').length === 2 && name.endsWith(`.${policy.namespace}`);
 }
 
