@@ -8,6 +8,7 @@
 //    HTTP against both, with no suite needed: the attack on each is a request the spec says to refuse, the
 //    clean run the official client at both revisions.
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -207,6 +208,23 @@ describe.each(Object.keys(targets) as (keyof typeof targets)[])('the spec’s an
     }
     const served = await rpc(url(), list(), { ...MODERN, 'mcp-method': 'tools/list', origin: `http://localhost:${new URL(url()).port}` });
     expect(served.status).toBe(200);
+  });
+
+  it('answers a rebound Host 403 even without an Origin (a no-cors GET carries none), and serves a cluster name', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const target = new URL(url());
+        const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'GET', headers: { host, accept: 'text/event-stream' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('evil.example.com')).toBe(403);
+    expect(await status(`evil.example.com:${new URL(url()).port}`)).toBe(403);
+    // GET is no method these endpoints serve without a session: anything but the rebinding refusal.
+    expect(await status('account-mcp.trustusbank-bank-mcp.svc.cluster.local:8080')).not.toBe(403);
   });
 
   it.each(REVISIONS)('serves the official client at %s', async (revision) => {
