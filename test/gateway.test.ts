@@ -222,20 +222,28 @@ describe('traffic authorization (CEL, with tool arguments)', () => {
 });
 
 describe('no bypasses', () => {
-  it('authorizes every element of a batch and forwards nothing when one is denied', async () => {
+  // MCP removed JSON-RPC batching in 2025-06-18, and the gateway serves 2025-11-25 and 2026-07-28 only: a batch
+  // is refused whole (nothing of it judged or forwarded), so a request is one call and a limit on requests is
+  // one on calls. The attack: smuggle a denied call next to an allowed one, or many calls past a rate limit.
+  it('refuses a batch at both revisions, forwarding none of it, and serves the same calls one by one', async () => {
     const gw = await gateway(`${BASE}\n---\n${ALLOWLIST}`);
     const session = await openSession(`${gw.url}/mcp/account`);
-    const batch = [
-      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_balance', arguments: { account_id: '12345' } } },
-      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' } } },
-    ];
-    const denied = await rpc(`${gw.url}/mcp/account`, batch, session);
-    expect(denied.status).toBe(403);
+    const balance = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_balance', arguments: { account_id: '12345' } } };
+    const profile = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_profile', arguments: { account_id: '12345' } } };
+    for (const batch of [[balance, profile], [balance], [balance, { jsonrpc: '2.0', id: 3, method: 'tools/list' }]]) {
+      const refused = await rpc(`${gw.url}/mcp/account`, batch, session);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(/batches are not part of MCP since 2025-06-18/) } });
+    }
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const modern = await rpc(`${gw.url}/mcp/account`, [{ ...balance, params: { ...balance.params, _meta: meta } }], { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_balance' });
+    expect(modern.status).toBe(400);
+    expect(modern.body.error?.code).toBe(-32600);
     expect(await metric(gw, 'agentgateway_mcp_requests_total', { method: 'tools/call' })).toBe(0);
-    const allowed = await rpc(`${gw.url}/mcp/account`, [batch[0], { jsonrpc: '2.0', id: 3, method: 'tools/list' }], session);
-    expect(allowed.status).toBe(200);
-    expect(Array.isArray(allowed.body)).toBe(true);
-    expect((allowed.body as unknown as { id: number }[]).map((a) => a.id)).toEqual([1, 3]);
+    // The clean path: one message per request is served, and the denied call is still denied.
+    expect((await rpc(`${gw.url}/mcp/account`, balance, session)).status).toBe(200);
+    expect((await rpc(`${gw.url}/mcp/account`, profile, session)).status).toBe(403);
+    expect(await metric(gw, 'agentgateway_mcp_requests_total', { method: 'tools/call' })).toBe(1);
   });
 
   it('matches tool names exactly: case and Unicode look-alikes are unknown tools, not a way around the policy', async () => {
@@ -279,7 +287,6 @@ describe('the host listener serves no anonymous caller', () => {
       // A forged client-certificate header is a header, not an identity.
       rpc(`${gw.hostUrl}/mcp/account`, getProfile, { ...getProfileHeaders, 'x-forwarded-client-cert': 'URI=spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot' }),
       rpc(`${gw.hostUrl}/mcp/account`, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: META } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }),
-      rpc(`${gw.hostUrl}/mcp/account`, [{ jsonrpc: '2.0', id: 3, method: 'ping', params: { _meta: META } }, { jsonrpc: '2.0', id: 4, method: 'tools/list', params: { _meta: META } }]),
       rpc(`${gw.hostUrl}/mcp/account`, { jsonrpc: '2.0', id: 5, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
     ];
     for (const answer of await Promise.all(attempts)) {
@@ -540,7 +547,8 @@ ${routeYaml('mixed-route', '/mcp/mixed', { agentgatewayBackend: 'mixed' })}`;
       expect(JSON.stringify(echoed.content)).toContain('echo: {\\"text\\":\\"hi\\"}');
       await c.close();
       t.configure(backend('FailClosed'));
-      const closed = await rpc(`${t.url}/mcp/mixed`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+      const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+      const closed = await rpc(`${t.url}/mcp/mixed`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
       expect(closed.body.error?.message).toMatch(/orders/);
     } finally {
       await sse.close();
@@ -713,6 +721,33 @@ describe('rate limit, A2A and telemetry', () => {
     expect(last?.get('x-ratelimit-remaining')).toBe('0');
     // Another route is not limited.
     expect((await rpc(`${gw.url}/nowhere`, {})).status).toBe(404);
+  });
+
+  // The attack of issue 12: with 2 requests a minute, three requests of 20 batched calls each were 40 calls served.
+  it('lets batched calls through no more than the limit allows, and refuses a 1,000-call batch at once', async () => {
+    const limited = policy('AgentgatewayPolicy', 'limit', 'HTTPRoute/account-mcp-route', `  traffic:\n    rateLimit:\n      local: [{ requests: 2, unit: Minutes }]`);
+    const gw = await gateway(`${BASE}\n---\n${limited}`);
+    const accountPosts = async () => seriesValue(await (await fetch(`${account.url}/metrics`)).text(), 'http_requests_total', { method: 'POST' });
+    const before = await accountPosts();
+    const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_balance', arguments: { account_id: '12345' } } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await rpc(`${gw.url}/mcp/account`, Array.from({ length: 20 }, (_, j) => call(i * 20 + j)))).status);
+    // The first two requests took the two tokens and were refused as batches; the third met the limit.
+    expect(statuses).toEqual([400, 400, 429]);
+    expect(await metric(gw, 'agentgateway_mcp_requests_total', { method: 'tools/call' })).toBe(0);
+    expect(await accountPosts()).toBe(before);
+    await gw.close();
+
+    const open = await gateway(BASE);
+    const started = performance.now();
+    const huge = await rpc(`${open.url}/mcp/account`, Array.from({ length: 1000 }, (_, j) => call(j)));
+    const elapsedMs = performance.now() - started;
+    expect(huge.status).toBe(400);
+    expect(huge.body.error).toMatchObject({ code: -32600, data: { batchSize: 1000 } });
+    // Refused on its shape, without a single upstream round trip (it kept the gateway busy 16.5 s before).
+    expect(elapsedMs).toBeLessThan(2000);
+    expect(await metric(open, 'agentgateway_mcp_requests_total', { method: 'tools/call' })).toBe(0);
+    expect(await accountPosts()).toBe(before);
   });
 
   it('rewrites agent-card URLs to the gateway and reads A2A methods of both protocol versions', async () => {

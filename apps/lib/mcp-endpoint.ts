@@ -14,6 +14,7 @@ import {
   isLegacyRequest,
   type McpServer,
 } from '@modelcontextprotocol/server';
+import { checkRebinding, rebindingErrorBody, type RebindingPolicy } from '../../src/core/dns-rebinding.ts';
 import type { Logger } from '../../src/core/log.ts';
 
 export interface McpEndpoint {
@@ -28,6 +29,8 @@ export interface McpEndpointOptions {
   /** A 2025-11-25 session unused for this long is closed. */
   idleSessionMs?: number;
   now?: () => number;
+  /** DNS-rebinding protection (Origin and Host); loopback and cluster names only when absent. */
+  rebinding?: RebindingPolicy;
 }
 
 interface LegacySession {
@@ -94,8 +97,17 @@ export function createMcpEndpoint(factory: () => McpServer, options: McpEndpoint
     return transport.handleRequest(request);
   };
 
+  const rebinding = options.rebinding ?? { allowedOrigins: [], allowedHosts: [] };
   const nodeHandler = toNodeHandler({
-    fetch: async (request: Request) => ((await isLegacyRequest(request)) ? serveLegacy(request) : modern.fetch(request)),
+    fetch: async (request: Request) => {
+      // Before anything reads the body or touches a session: a rebound page learns nothing, not even whether a session exists.
+      const verdict = checkRebinding({ origin: request.headers.get('origin') ?? undefined, host: request.headers.get('host') ?? undefined }, rebinding);
+      if (!verdict.ok) {
+        log.warn('mcp request refused', { header: verdict.header, error: verdict.message });
+        return Response.json(rebindingErrorBody(verdict), { status: 403 });
+      }
+      return (await isLegacyRequest(request)) ? serveLegacy(request) : modern.fetch(request);
+    },
   });
 
   return {

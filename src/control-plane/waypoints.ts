@@ -25,6 +25,7 @@ import { Waypoint } from '../mesh/waypoint/waypoint.ts';
 import type { MeshService, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import type { Endpoint } from '../mesh/ztunnel/ztunnel.ts';
 import type { Engine } from './engine.ts';
+import { rebindingPolicyFromEnv } from '../core/dns-rebinding.ts';
 
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
 export const USE_WAYPOINT_NAMESPACE_LABEL = 'istio.io/use-waypoint-namespace';
@@ -230,6 +231,8 @@ export class WaypointDirectory {
       metrics: this.options.metrics,
       dataDir: join(this.options.gatewayDataDir, namespace, name),
       fetch: gatewayFetch,
+      // TRUSTUSBANK_GATEWAY_ALLOWED_ORIGINS / _HOSTS of the `up` process (README, "DNS-rebinding protection").
+      rebinding: rebindingPolicyFromEnv(process.env, 'TRUSTUSBANK_GATEWAY_'),
       namespaceLabels: (ns) => (engine.list('Namespace').find((l) => l.resource.metadata.name === ns)?.resource as Namespace | undefined)?.metadata.labels ?? {},
     });
     const listenerPorts = gateway.spec.listeners.filter((l) => l.protocol === 'HTTP').map((l) => l.port);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Registry } from 'prom-client';
+import { checkRebinding, rebindingErrorBody, type RebindingPolicy } from '../core/dns-rebinding.ts';
 import { errorMessage } from '../core/errors.ts';
 import { BodyTooLargeError, closeServer, listen, readBody, type BoundAddress } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
@@ -64,6 +65,8 @@ export interface AgentGatewayOptions {
   maxBodyBytes?: number;
   /** Share a pin store (tests); by default `<dataDir>/pins.sqlite`. */
   pins?: ToolPinStore;
+  /** DNS-rebinding protection: Origin and Host names allowed besides loopback (and, for Host, cluster names). */
+  rebinding?: Pick<RebindingPolicy, 'allowedOrigins' | 'allowedHosts'>;
 }
 
 export class AgentGateway {
@@ -78,7 +81,10 @@ export class AgentGateway {
   /** MCP handlers by backend key and spec, kept across reconfiguration so sessions survive policy changes. */
   private handlers = new Map<string, { spec: string; handler: McpRouteHandler }>();
 
+  private readonly rebinding: RebindingPolicy;
+
   constructor(private readonly options: AgentGatewayOptions) {
+    this.rebinding = { allowedOrigins: [], allowedHosts: [], ...options.rebinding, namespace: options.key.split('/')[0]! };
     this.pins = options.pins ?? ToolPinStore.open(join(options.dataDir, 'pins.sqlite'));
     this.telemetry = new GatewayTelemetry(options.metrics, options.log, join(options.dataDir, 'spans.jsonl'));
   }
@@ -230,6 +236,13 @@ export class AgentGateway {
   /** Run the pipeline; returns the status sent. */
   private async serve(req: IncomingMessage, res: ServerResponse, context: ConnectionContext, route: CompiledRoute | undefined, record: RequestRecord, traceparent: string, host: string): Promise<number> {
     const policies: RoutePolicies = route?.policies ?? this.config.gatewayPolicies;
+    // First of all: a page a browser was tricked into sending here (DNS rebinding) gets nothing, not even a route's existence.
+    const rebinding = checkRebinding({ origin: header(req, 'origin'), host: header(req, 'host') }, this.rebinding);
+    if (!rebinding.ok) {
+      record.reason = 'DnsRebinding';
+      record.error = rebinding.message;
+      return send(res, 403, route?.backends[0]?.kind === 'mcp' ? rebindingErrorBody(rebinding) : { error: rebinding.message, reason: 'DnsRebinding' });
+    }
     if (this.sts && context.parent.kind === 'Gateway' && (req.url === STS_TOKEN_PATH || req.url === STS_JWKS_PATH)) return this.serveSts(req, res, context, record);
     if (!route && context.parent.kind === 'Gateway') {
       record.reason = 'RouteNotFound';
@@ -288,7 +301,7 @@ export class AgentGateway {
       );
       if (reply.status === 403 && !record.reason) record.reason = 'Authorization';
       res.writeHead(reply.status, reply.headers);
-      res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+      res.end(reply.text ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body)));
       return reply.status;
     }
 

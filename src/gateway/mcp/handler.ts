@@ -1,6 +1,6 @@
-// The MCP leg of a route: the gateway terminates the client's MCP session (either revision), judges every
-// JSON-RPC message — each element of a batch on its own — before anything is forwarded, and speaks to the
-// upstream targets itself. Order for one message: an anonymous caller is refused (403, reason Unauthenticated);
+// The MCP leg of a route: the gateway terminates the client's MCP session (either revision), refuses what the
+// revision does not allow (inbound.ts: batches, envelope and header rows), judges the JSON-RPC message before
+// anything is forwarded, and speaks to the upstream targets itself. Order for one message: an anonymous caller is refused (403, reason Unauthenticated);
 // resolve the name to (target, upstream name) by exact
 // match; traffic authorization (403 on deny); tool pinning (BlockServer → 403); backend authorization and
 // HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); DLP on arguments
@@ -10,6 +10,7 @@
 // Arguments that cannot be inspected (nested or encoded past the limits) are refused, never passed unread.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Logger } from '../../core/log.ts';
 import type { AuthorizationDecision } from '../policy/cel.ts';
 import { UNAUTHENTICATED, anonymousRefusal } from '../policy/anonymous.ts';
@@ -22,10 +23,10 @@ import { toolArgumentAttributes } from '../policy/cel.ts';
 import { isUnscannable, type DlpFinding, type DlpScanner } from '../policy/dlp.ts';
 import { DecodeLimitError } from '../policy/decode.ts';
 import { undeclaredArguments, type ToolPinStore } from '../policy/tool-pinning.ts';
+import { classifyClientPost } from './inbound.ts';
 import { FederationError, mergeCapabilities, type Federation, type ItemKind, type ResolvedItem } from './federation.ts';
 import {
   FORBIDDEN,
-  HEADER_MISMATCH,
   INTERNAL_ERROR,
   INVALID_PARAMS,
   INVALID_REQUEST,
@@ -35,12 +36,12 @@ import {
   isRequest,
   parseJsonRpc,
   type JsonRpcMessage,
+  type JsonRpcRequest,
   type JsonRpcResponse,
 } from './jsonrpc.ts';
 import {
   LEGACY_REVISION,
   MCP_NAME_SOURCE,
-  META_PROTOCOL_VERSION,
   MODERN_REVISION,
   UpstreamError,
   openUpstream,
@@ -94,7 +95,10 @@ export interface McpExchange {
 export interface McpReply {
   status: number;
   headers: Record<string, string>;
+  /** JSON */
   body?: unknown;
+  /** Sent as is (an event stream) instead of `body`. */
+  text?: string;
 }
 
 export interface McpHandlerOptions {
@@ -170,16 +174,15 @@ export class McpRouteHandler {
       return rpc(400, errorResponse(null, parsed.error.code, parsed.error.message));
     }
     const { messages, batch } = parsed;
+    // After classification a request holds exactly one message: no revision the gateway serves allows batches.
     exchange.record.mcpMethod = messages.map((m) => ('method' in m ? m.method : 'response')).join(',');
 
-    const revision = revisionOf(exchange.headers, messages[0]!);
-    if (revision === MODERN_REVISION) {
-      const mismatch = headerMismatch(exchange.headers, messages);
-      if (mismatch) {
-        exchange.record.error = mismatch.message;
-        return rpc(400, errorResponse(idOf(messages[0]), HEADER_MISMATCH, mismatch.message, { mismatch: mismatch.data }));
-      }
+    const route = classifyClientPost(exchange.headers, parsed.value, messages, batch);
+    if (route.kind === 'refuse') {
+      exchange.record.error = route.response.error?.message;
+      return rpc(route.status, route.response);
     }
+    const { revision } = route;
 
     // 2025-11-25: a session, or an initialize that opens one.
     let session: ClientSession | undefined;
@@ -218,16 +221,17 @@ export class McpRouteHandler {
     for (const verdict of verdicts) {
       if (verdict.kind === 'answer') {
         answers.push(verdict.response);
-        if (!batch && verdict.status) status = verdict.status;
+        if (verdict.status) status = verdict.status;
         continue;
       }
       if (verdict.kind !== 'forward') continue;
       const { message } = verdict;
+      if (isRequest(message) && message.method === 'subscriptions/listen' && revision === MODERN_REVISION) return this.listen(message);
       if (isRequest(message) && message.method === 'initialize' && revision === LEGACY_REVISION) {
         const opened = await this.initialize(message, exchange);
         if ('error' in opened) {
           answers.push(opened.error);
-          if (!batch) status = 502;
+          status = 502;
         } else {
           newSession = opened.session.id;
           answers.push(opened.response);
@@ -237,12 +241,30 @@ export class McpRouteHandler {
       const answer = await this.dispatch(verdict, exchange, policies, sessionFor, revision);
       if (answer) {
         answers.push(answer.response);
-        if (!batch && answer.status) status = answer.status;
+        if (answer.status) status = answer.status;
       }
     }
     const headers: Record<string, string> = newSession ? { 'mcp-session-id': newSession } : {};
     if (answers.length === 0) return { status: 202, headers };
-    return { status, headers: { ...headers, 'content-type': 'application/json' }, body: batch ? answers : answers[0] };
+    return { status, headers: { ...headers, 'content-type': 'application/json' }, body: answers[0] };
+  }
+
+  /**
+   * subscriptions/listen (2026-07-28): the gateway relays no upstream notifications, so it honours no filter. It
+   * answers as the SDK's servers do when they honour nothing: the acknowledgement (with the empty honoured set),
+   * then the listen result that closes the stream gracefully, so a client knows at once that nothing will come.
+   */
+  private listen(message: JsonRpcRequest): McpReply {
+    const filter = message.params?.notifications;
+    if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+      return rpc(200, errorResponse(message.id, INVALID_PARAMS, "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter"));
+    }
+    const meta = { [SUBSCRIPTION_ID_META_KEY]: message.id };
+    const events = [
+      { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: {}, _meta: meta } },
+      { jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', _meta: { ...meta, [SERVER_INFO_META_KEY]: this.options.serverInfo } } },
+    ];
+    return { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' }, text: events.map((e) => `event: message\ndata: ${JSON.stringify(e)}\n\n`).join('') };
   }
 
   private sessionResolver(session: ClientSession | undefined, revision: Revision, forward: ForwardHeaders): (target: UpstreamTarget) => Promise<UpstreamSession> {
@@ -528,39 +550,6 @@ const NO_ARGUMENTS = Object.freeze({ arguments: {}, argumentKeys: [], argumentVa
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function revisionOf(headers: IncomingHttpHeaders, first: JsonRpcMessage): Revision {
-  if (header(headers, 'mcp-protocol-version') === MODERN_REVISION) return MODERN_REVISION;
-  const meta = 'method' in first ? (first.params?._meta as Record<string, unknown> | undefined) : undefined;
-  return meta?.[META_PROTOCOL_VERSION] === MODERN_REVISION ? MODERN_REVISION : LEGACY_REVISION;
-}
-
-function decodeHeaderValue(value: string): string | undefined {
-  const sentinel = /^=\?base64\?([A-Za-z0-9+/=]*)\?=$/.exec(value);
-  if (!sentinel) return value;
-  try {
-    return Buffer.from(sentinel[1]!, 'base64').toString('utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** SEP-2243: Mcp-Method must equal every message's method, Mcp-Name the name/uri it mirrors. */
-function headerMismatch(headers: IncomingHttpHeaders, messages: JsonRpcMessage[]): { message: string; data: Record<string, unknown> } | undefined {
-  const method = header(headers, 'mcp-method');
-  const name = header(headers, 'mcp-name');
-  for (const message of messages) {
-    if (!('method' in message)) continue;
-    if (method !== undefined && method !== message.method) return { message: `Header mismatch: Mcp-Method is "${method}" but the body's method is "${message.method}"`, data: { header: 'Mcp-Method', value: method, body: message.method } };
-    const field = MCP_NAME_SOURCE[message.method];
-    if (!field || !isRequest(message)) continue;
-    const bodyValue = message.params?.[field];
-    if (name === undefined) return { message: `Header mismatch: Mcp-Name is required for ${message.method}`, data: { header: 'Mcp-Name', body: bodyValue } };
-    const decoded = decodeHeaderValue(name);
-    if (decoded !== bodyValue) return { message: `Header mismatch: Mcp-Name does not match params.${field}`, data: { header: 'Mcp-Name', value: name, body: bodyValue } };
-  }
-  return undefined;
 }
 
 function forbid(reason: string, decision: AuthorizationDecision): Verdict {

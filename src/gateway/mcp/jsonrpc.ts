@@ -40,7 +40,7 @@ export const HEADER_MISMATCH = -32020;
 /** The gateway's own code for a request a policy refused (JSON-RPC leaves -32000..-32099 to servers). */
 export const FORBIDDEN = -32003;
 
-export type ParsedBody = { ok: true; batch: boolean; messages: JsonRpcMessage[] } | { ok: false; error: JsonRpcError };
+export type ParsedBody = { ok: true; batch: boolean; messages: JsonRpcMessage[]; value: unknown } | { ok: false; error: JsonRpcError };
 
 export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
   return 'method' in message && 'id' in message;
@@ -67,7 +67,7 @@ export function parseJsonRpc(body: string): ParsedBody {
     if (problem) return { ok: false, error: { code: INVALID_REQUEST, message: `Invalid Request${batch ? ` (batch element ${index})` : ''}: ${problem}` } };
     messages.push(item as JsonRpcMessage);
   }
-  return { ok: true, batch, messages };
+  return { ok: true, batch, messages, value };
 }
 
 function messageProblem(item: unknown): string | undefined {
