@@ -71,7 +71,7 @@ export interface RenderedEmail {
 }
 
 function oneLine(value: string): string {
-  return value.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').trim();
+  return value.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
 }
 
 /** Pure: the mail one notification becomes. */
