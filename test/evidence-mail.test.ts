@@ -9,10 +9,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MANIFESTS, readManifestDocuments } from '../src/control-plane/cluster.ts';
 import type { RunningAlertmanager } from '../src/evidence/alertmanager/index.ts';
 import { startAlertmanager } from '../src/evidence/alertmanager/index.ts';
 import type { RunningInbox, StoredMessage } from '../src/evidence/inbox/index.ts';
 import { startInbox } from '../src/evidence/inbox/index.ts';
+import { parseManifests } from '../src/manifests/load.ts';
 
 const SHIPPED = join(import.meta.dirname, '..', 'deploy', 'manifests', 'evidence', 'alertmanager.yaml');
 const configFor = (inbox: RunningInbox): string => readFileSync(SHIPPED, 'utf8').replace('smtp_smarthost: 127.0.0.1:1025', `smtp_smarthost: ${inbox.smarthost}`);
@@ -56,6 +58,12 @@ function expectSeedMail(mail: StoredMessage, startsAt: Date): void {
   }
   expect(mail.decoded.html).toContain('<a href="http://127.0.0.1:18001/">');
 }
+
+it('the manifest reader leaves alertmanager.yaml to the Alertmanager, so `up` still loads deploy/manifests', () => {
+  const documents = readManifestDocuments(DEFAULT_MANIFESTS, ['policies']);
+  expect(documents.map((d) => d.file).filter((file) => file.endsWith('alertmanager.yaml'))).toEqual([]);
+  for (const document of documents) expect(() => parseManifests(document.text, document.file)).not.toThrow();
+});
 
 describe('alert → our Alertmanager → SMTP → our inbox', () => {
   let inbox: RunningInbox;
