@@ -123,6 +123,15 @@ describe('alert → our Alertmanager → SMTP → our inbox', () => {
     expect(inbox.messages()).toHaveLength(4);
     expect(mails.every((m) => m.decoded.subject === '[FIRING:250] IstioAuthZDeny — TrustUsBank SOC alert')).toBe(true);
   });
+
+  it('attack: the Alertmanager\'s whole capacity in one group is still one mail the inbox takes', async () => {
+    const startsAt = new Date(Date.now() - 60_000);
+    const flood = Array.from({ length: 2000 }, (_, i) => authzDeny(startsAt, { pod: `pod-${i}` }));
+    expect((await postAlerts(am.url, flood)).status).toBe(200);
+    expect((await postAlerts(am.url, [authzDeny(startsAt, { pod: 'one-too-many' })])).status).toBe(400);
+    const [mail] = await inbox.waitFor((all) => all.length >= 1);
+    expect(mail?.decoded.subject).toBe('[FIRING:2000] IstioAuthZDeny — TrustUsBank SOC alert');
+  });
 });
 
 // ---- conformance with Debian's amtool and prometheus-alertmanager ----------------------------------------

@@ -19,7 +19,7 @@ export interface Limits extends DispatchLimits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  maxAlerts: 5000,
+  maxAlerts: 2000,
   maxSilences: 1000,
   maxGroups: 1000,
   maxNotifications: 30,

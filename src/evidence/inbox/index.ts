@@ -50,7 +50,9 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
   const smtp = await startSmtp({
     host,
     port: options.smtpPort ?? DEFAULT_SMTP_PORT,
-    maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+    // Large enough for one mail about every alert the Alertmanager holds (2,000 alerts ≈ 3 MB), so a flood
+    // into one group still reaches the SOC as one mail.
+    maxMessageBytes: options.maxMessageBytes ?? 10 * 1024 * 1024,
     maxRecipients: options.maxRecipients ?? 50,
     now: options.now ?? Date.now,
     log: options.log ?? ((message) => console.error(`inbox: ${message}`)),
