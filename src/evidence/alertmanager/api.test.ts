@@ -1,4 +1,5 @@
 // The API v2 as Prometheus and amtool use it, and its error shapes for bad input.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from './dispatch.ts';
 import type { RunningAlertmanager } from './index.ts';
@@ -131,6 +132,17 @@ describe('bad input gets Alertmanager\'s error shapes', () => {
     const huge = JSON.stringify([{ labels: { a: 'x'.repeat(5 * 1024 * 1024) } }]);
     expect((await call('POST', '/api/v2/alerts', huge)).status).toBe(413);
     expect((await call('GET', '/-/ready')).status).toBe(200);
+  });
+
+  it('answers a malformed request-target with 400 and keeps serving', async () => {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(am.port, '127.0.0.1', () => socket.write('GET * HTTP/1.1\r\nHost: a\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await call('GET', '/-/healthy')).status).toBe(200);
   });
 
   it('answers 404 for unknown paths and 405 for wrong methods', async () => {

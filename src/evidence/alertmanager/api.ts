@@ -4,6 +4,7 @@
 // Alertmanager itself refuses → 400 with the reason as a JSON string.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readBody, sendJson, sendText } from '../../core/http.ts';
+import { requestTarget } from '../../core/request-guard.ts';
 import type { Alert, PostedAlert } from './alerts.ts';
 import type { AlertFilter, AlertView, Alertmanager } from './alertmanager.ts';
 import { MatcherError } from './errors.ts';
@@ -194,7 +195,7 @@ export function handler(am: Alertmanager): (req: IncomingMessage, res: ServerRes
 }
 
 async function serve(am: Alertmanager, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://alertmanager');
+  const url = requestTarget(req);
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
   const params = url.searchParams;

@@ -1,7 +1,7 @@
 // The only door into the Alertmanager: start it on a port with a config, get its URL back.
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { closeServer, listen } from '../../core/http.ts';
+import { createGuardedServer } from '../../core/request-guard.ts';
 import { Alertmanager, DEFAULT_LIMITS } from './alertmanager.ts';
 import type { Limits } from './alertmanager.ts';
 import { handler } from './api.ts';
@@ -57,13 +57,15 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_ALERTMANAGER_PORT;
   const log = options.log ?? ((message: string) => console.error(`alertmanager: ${message}`));
-  const server = createServer();
+  // The handler is attached once the Alertmanager exists: it needs the bound URL as its external URL.
+  let serve: ReturnType<typeof handler> = (_req, res) => void res.writeHead(503).end();
+  const server = createGuardedServer({ shape: 'json', onError: (error) => log(`request failed: ${(error as Error).message}`) }, (req, res) => serve(req, res));
   const bound = await listen(server, { host, port, portHint: 'the alertmanager port option' });
   const externalURL = options.externalURL ?? bound.url;
   const smtp = options.deliver ? undefined : smtpDeliver(externalURL);
   const deliver = options.deliver ?? (smtp as { deliver: Deliver }).deliver;
   const am = new Alertmanager(config, options.clock ?? systemClock, deliver, { ...DEFAULT_LIMITS, ...options.limits }, log);
-  server.on('request', handler(am));
+  serve = handler(am);
   return {
     url: bound.url,
     port: bound.port,

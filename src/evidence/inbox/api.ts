@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendHtml } from '../../core/html.ts';
 import { sendJson, sendText } from '../../core/http.ts';
+import { requestTarget } from '../../core/request-guard.ts';
 import { toMailHog } from './message.ts';
 import type { StoredMessage } from './message.ts';
 import type { MessageStore, SearchKind } from './store.ts';
@@ -32,7 +33,7 @@ export function inboxHandler(store: MessageStore): (req: IncomingMessage, res: S
 }
 
 function serve(store: MessageStore, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://inbox');
+  const url = requestTarget(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const methodNotAllowed = (...allowed: string[]): void => {

@@ -176,6 +176,17 @@ describe('attack: hostile mail content in the page and the terminal', () => {
     expect(page).not.toMatch(/Bcc: attacker[^<]*<\/th>/); // the injected "header" is never a header row
   });
 
+  it('a malformed request-target gets 400 and the API keeps serving', async () => {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(inbox.httpPort, '127.0.0.1', () => socket.write('GET http://evil.example/api/v2/messages HTTP/1.1\r\nHost: a\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await getJson('/api/v2/messages')).status).toBe(200);
+  });
+
   it('a 404 page escapes the id it was asked for', async () => {
     const response = await fetch(`${inbox.url}/messages/${encodeURIComponent('<b>x</b>')}`);
     expect(response.status).toBe(404);

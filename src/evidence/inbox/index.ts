@@ -1,6 +1,6 @@
 // The only door into the SOC inbox: SMTP on one port, the MailHog API and page on another.
-import { createServer } from 'node:http';
 import { closeServer, listen } from '../../core/http.ts';
+import { createGuardedServer } from '../../core/request-guard.ts';
 import { inboxHandler } from './api.ts';
 import type { StoredMessage } from './message.ts';
 import { startSmtp } from './smtp.ts';
@@ -61,7 +61,7 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
       for (const wake of [...waiters]) wake();
     },
   });
-  const server = createServer(inboxHandler(store));
+  const server = createGuardedServer({ shape: 'json' }, inboxHandler(store));
   let bound;
   try {
     bound = await listen(server, { host, port: options.httpPort ?? DEFAULT_INBOX_HTTP_PORT, portHint: 'the inbox HTTP port option' });
