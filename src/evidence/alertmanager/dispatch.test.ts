@@ -142,6 +142,19 @@ describe('dedup, repeat and resolution', () => {
   });
 });
 
+describe('a failed delivery', () => {
+  it('is retried at the next group_interval, and sent once when it succeeds', async () => {
+    let failures = 2;
+    const { sent, errors, advance, post } = testAlertmanager(CONFIG, {}, () => failures-- > 0);
+    post(deny());
+    await advance(10 + 30 + 30);
+    expect(errors).toHaveLength(2);
+    expect(sent.map((s) => s.at)).toEqual([70]);
+    await advance(60);
+    expect(sent.map((s) => s.at)).toEqual([70]);
+  });
+});
+
 describe('inhibition', () => {
   it('a critical alert mutes the warning with the same alertname and namespace', async () => {
     const { am, sent, advance, post } = testAlertmanager(CONFIG);

@@ -15,7 +15,8 @@ export interface Sent {
   notification: Notification;
 }
 
-export function testAlertmanager(yaml: string, limits: Partial<Limits> = {}) {
+/** `failing()` says whether the next delivery fails (as an SMTP server that is down would). */
+export function testAlertmanager(yaml: string, limits: Partial<Limits> = {}, failing: () => boolean = () => false) {
   const clock = new ManualClock();
   const start = clock.now();
   const sent: Sent[] = [];
@@ -25,6 +26,7 @@ export function testAlertmanager(yaml: string, limits: Partial<Limits> = {}) {
     config,
     clock,
     async (integration, notification) => {
+      if (failing()) throw new Error('connection refused');
       const mail = renderEmail(integration, notification, 'http://alertmanager.test');
       sent.push({ at: (clock.now() - start) / 1000, to: mail.to, subject: mail.subject, text: mail.text ?? '', notification });
     },

@@ -6,7 +6,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningInbox } from './index.ts';
-import { formatInbox, startInbox } from './index.ts';
+import { formatInbox, inboxLineFromMailHog, startInbox } from './index.ts';
 
 let inbox: RunningInbox;
 
@@ -200,6 +200,14 @@ describe('attack: hostile mail content in the page and the terminal', () => {
     expect(out.split('\n')).toHaveLength(4); // header, one row, count, trailing newline
     expect(out).toContain('2026-12-02 13:00:00');
     expect(out).toContain('1 mail');
+  });
+
+  it('the terminal list reads the MailHog API as `trustusbank mail` will', async () => {
+    await send({ subject: '[FIRING:1] IstioAuthZDeny — TrustUsBank SOC alert', text: 'x' });
+    const { body } = await getJson('/api/v2/messages');
+    const out = formatInbox(body.items.map(inboxLineFromMailHog), { width: 160 });
+    expect(out).toMatch(/alerts@trustusbank\.example\s+soc@trustusbank\.example\s+\[FIRING:1\] IstioAuthZDeny — TrustUsBank SOC alert/);
+    expect(inboxLineFromMailHog({ nonsense: true })).toEqual({ id: '', created: 0, from: '', to: [], subject: '' });
   });
 
   it('the terminal list says when there is no mail, and cuts long subjects to the width', () => {

@@ -7,7 +7,7 @@ import { startSmtp } from './smtp.ts';
 import { MessageStore } from './store.ts';
 import { formatInbox, inboxLine } from './terminal.ts';
 
-export { formatInbox, inboxLine, printable } from './terminal.ts';
+export { formatInbox, inboxLine, inboxLineFromMailHog, printable } from './terminal.ts';
 export type { InboxLine } from './terminal.ts';
 export type { StoredMessage } from './message.ts';
 export { toMailHog } from './message.ts';

@@ -14,6 +14,31 @@ export function inboxLine(message: StoredMessage): InboxLine {
   return { id: message.id, created: message.created, from: message.decoded.from || message.envelopeFrom, to: message.decoded.to.length > 0 ? message.decoded.to : message.envelopeTo, subject: message.decoded.subject };
 }
 
+/** From an item of /api/v2/messages (what `trustusbank mail` reads from the running stack). */
+export function inboxLineFromMailHog(item: unknown): InboxLine {
+  const i = (item ?? {}) as {
+    ID?: unknown;
+    Created?: unknown;
+    Raw?: { From?: unknown; To?: unknown };
+    Content?: { Headers?: Record<string, unknown> };
+    Decoded?: { Subject?: unknown; From?: unknown; To?: unknown };
+  };
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  const header = (name: string): string => {
+    const values = i.Content?.Headers?.[name];
+    return Array.isArray(values) ? text(values[0]) : '';
+  };
+  const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(text).filter(Boolean) : []);
+  const decodedTo = list(i.Decoded?.To);
+  return {
+    id: text(i.ID),
+    created: Date.parse(text(i.Created)) || 0,
+    from: text(i.Decoded?.From) || header('From') || text(i.Raw?.From),
+    to: decodedTo.length > 0 ? decodedTo : list(i.Raw?.To),
+    subject: text(i.Decoded?.Subject) || header('Subject'),
+  };
+}
+
 /** Printable on one line: C0/C1 controls (ESC included), DEL and line separators become a space. */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
