@@ -35,6 +35,11 @@ describe('renders like text/template', () => {
     expect(parseTemplate('<b>{{ .GroupLabels.alertname }}</b>{{ "<i>" | safeHtml }}', 'html').render(hostile)).toBe('<b>&lt;img src=x onerror=alert(1)&gt;</b><i>');
   });
 
+  it('never evaluates template syntax that arrives inside a label value', () => {
+    const injected = { ...data, GroupLabels: new KV({ alertname: '{{ .Status }}{{ template "x" }}' }) };
+    expect(parseTemplate('{{ .GroupLabels.alertname }}').render(injected)).toBe('{{ .Status }}{{ template "x" }}');
+  });
+
   it('formats Go layouts', () => {
     const t = Date.parse('2026-03-04T05:06:07.089Z');
     expect(formatGoTime(t, 'Mon Jan _2 15:04:05.000 MST 2006')).toBe('Wed Mar  4 05:06:07.089 UTC 2026');
