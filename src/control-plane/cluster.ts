@@ -320,7 +320,11 @@ function initialDocuments(manifestsDir = DEFAULT_MANIFESTS): { file: string; tex
   return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR]);
 }
 
-/** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories. */
+// Alertmanager's own configuration (the file the Alertmanager CRD's secret holds) lives beside the manifests
+// in deploy/manifests/evidence/ but is not a Kubernetes manifest: the evidence stack reads it, the engine not.
+const NOT_MANIFESTS = new Set(['alertmanager.yaml', 'alertmanager.yml']);
+
+/** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories and Alertmanager's config. */
 export function readManifestDocuments(path: string, skipDirs: string[]): { file: string; text: string }[] {
   let stat;
   try {
@@ -336,7 +340,7 @@ export function readManifestDocuments(path: string, skipDirs: string[]): { file:
       if (entry.isDirectory()) {
         if (dir === path && skipDirs.includes(entry.name)) continue;
         walk(full);
-      } else if (/\.ya?ml$/.test(entry.name)) files.push(full);
+      } else if (/\.ya?ml$/.test(entry.name) && !NOT_MANIFESTS.has(entry.name)) files.push(full);
     }
   };
   walk(path);
