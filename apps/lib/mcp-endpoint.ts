@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { checkRebinding, rebindingErrorBody, type RebindingPolicy } from '../../src/core/dns-rebinding.ts';
 import type { Logger } from '../../src/core/log.ts';
+import { DEFAULT_SESSION_LIMITS, SessionTable, type SessionLimits } from '../../src/core/session-table.ts';
 
 export interface McpEndpoint {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -26,14 +27,17 @@ export interface McpEndpoint {
 
 export interface McpEndpointOptions {
   log: Logger;
-  /** A 2025-11-25 session unused for this long is closed. */
-  idleSessionMs?: number;
+  /** 2025-11-25 sessions: how many, and how long one may idle before it is closed. */
+  sessionLimits?: Partial<SessionLimits>;
   now?: () => number;
   /** DNS-rebinding protection (Origin and Host); loopback and cluster names only when absent. */
   rebinding?: RebindingPolicy;
 }
 
 interface LegacySession {
+  id: string;
+  /** One caller for all: a workload does not know who calls it, so the per-caller bound is the whole table. */
+  caller: '';
   transport: WebStandardStreamableHTTPServerTransport;
   server: McpServer;
   lastUsed: number;
@@ -41,29 +45,23 @@ interface LegacySession {
 
 export function createMcpEndpoint(factory: () => McpServer, options: McpEndpointOptions): McpEndpoint {
   const { log } = options;
-  const idleSessionMs = options.idleSessionMs ?? 30 * 60_000;
-  const now = options.now ?? Date.now;
+  const limits = { ...DEFAULT_SESSION_LIMITS, maxPerCaller: Infinity, ...options.sessionLimits };
   const onerror = (error: Error): void => log.warn('mcp request rejected', { error: error.message });
   const modern = createMcpHandler(() => factory(), { legacy: 'reject', onerror });
-  const sessions = new Map<string, LegacySession>();
+  const sessions = new SessionTable<LegacySession>(limits, options.now);
 
-  const closeSession = async (id: string): Promise<void> => {
-    const session = sessions.get(id);
-    if (!session) return;
-    sessions.delete(id);
+  const closeSession = async (session: LegacySession): Promise<void> => {
+    sessions.delete(session.id);
     await session.transport.close();
     await session.server.close();
   };
 
   const sweep = setInterval(() => {
-    const cutoff = now() - idleSessionMs;
-    for (const [id, session] of sessions) {
-      if (session.lastUsed < cutoff) {
-        log.info('mcp session expired', { session: id });
-        void closeSession(id);
-      }
+    for (const session of sessions.expire()) {
+      log.info('mcp session expired', { session: session.id });
+      void closeSession(session);
     }
-  }, Math.min(idleSessionMs, 60_000));
+  }, Math.min(limits.idleMs, 60_000));
   sweep.unref();
 
   const serveLegacy = async (request: Request): Promise<Response> => {
@@ -71,7 +69,7 @@ export function createMcpEndpoint(factory: () => McpServer, options: McpEndpoint
     if (sessionId !== null) {
       const session = sessions.get(sessionId);
       if (!session) return jsonRpcError(404, -32001, 'Session not found');
-      session.lastUsed = now();
+      sessions.touch(session);
       return session.transport.handleRequest(request);
     }
     if (request.method !== 'POST') return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
@@ -83,11 +81,16 @@ export function createMcpEndpoint(factory: () => McpServer, options: McpEndpoint
     }
     // Only an initialize opens a session; anything else without one is refused before any state is made.
     if (!isInitializeRequest(body)) return jsonRpcError(400, -32000, 'Bad Request: Server not initialized');
+    const full = sessions.refusal('');
+    if (full) return jsonRpcError(503, -32000, `Service unavailable: ${full}`);
     const server = factory();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastUsed: now() });
+        const admitted = sessions.add({ id, caller: '', transport, server, lastUsed: 0 });
+        for (const evicted of admitted.evicted) void closeSession(evicted);
+        // Only when another initialize took the last room since the check above: the client's next request gets 404.
+        if (!admitted.ok) void Promise.all([transport.close(), server.close()]);
       },
       onsessionclosed: (id) => {
         sessions.delete(id);
@@ -115,7 +118,7 @@ export function createMcpEndpoint(factory: () => McpServer, options: McpEndpoint
     sessionCount: () => sessions.size,
     close: async () => {
       clearInterval(sweep);
-      await Promise.all([...sessions.keys()].map(closeSession));
+      await Promise.all(sessions.values().map(closeSession));
       await modern.close();
     },
   };

@@ -47,7 +47,10 @@ export async function startListeningPost(options: { host?: string; metrics: Regi
     const parts = partial.get(chunk.id) ?? Array<string>(chunk.total).fill('');
     // Resolvers retry: a chunk seen again is the same chunk.
     parts[chunk.seq] = chunk.hex;
+    partial.delete(chunk.id);
     partial.set(chunk.id, parts);
+    // Messages that never complete (lost chunks, junk names) must not pile up: the oldest unfinished goes.
+    if (partial.size > MAX_PARTIAL_MESSAGES) partial.delete(partial.keys().next().value!);
     if (parts.every((p) => p !== '')) {
       partial.delete(chunk.id);
       loot('dns', Buffer.from(parts.join(''), 'hex').toString('utf8'), from);
@@ -106,6 +109,9 @@ function answer(query: Buffer, questionEnd: number): Buffer {
   const record = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1]);
   return Buffer.concat([header, query.subarray(12, questionEnd), record]);
 }
+
+/** Unfinished DNS-exfil messages kept (each at most 64 chunks of one name). */
+const MAX_PARTIAL_MESSAGES = 256;
 
 export function parseExfilName(name: string): { hex: string; seq: number; total: number; id: string } | undefined {
   if (!name.endsWith(`.${EXFIL_ZONE}`)) return undefined;

@@ -17,6 +17,8 @@ import { errorMessage } from '../core/errors.ts';
 import { BodyTooLargeError, closeServer, listen, readBody, type BoundAddress } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
+import type { RotationLimits } from '../core/rotating-file.ts';
+import type { SessionLimits } from '../core/session-table.ts';
 import { agentCardBase, parseA2aRequest, rewriteAgentCard } from './a2a.ts';
 import { compileGateway, selectRoute, type CompileState, type CompiledBackend, type CompiledGateway, type CompiledRoute, type GatewayInputs, type RoutePolicies } from './config.ts';
 import { Federation } from './mcp/federation.ts';
@@ -67,6 +69,11 @@ export interface AgentGatewayOptions {
   pins?: ToolPinStore;
   /** DNS-rebinding protection: Origin and Host names allowed besides loopback (and, for Host, cluster names). */
   rebinding?: Pick<RebindingPolicy, 'allowedOrigins' | 'allowedHosts'>;
+  /** Bounds of each MCP route's client sessions, and the clock they expire by (tests); documented defaults otherwise. */
+  mcpSessions?: Partial<SessionLimits>;
+  now?: () => number;
+  /** Rotation of `<dataDir>/spans.jsonl`; documented defaults otherwise. */
+  spanRotation?: RotationLimits;
 }
 
 export class AgentGateway {
@@ -86,7 +93,7 @@ export class AgentGateway {
   constructor(private readonly options: AgentGatewayOptions) {
     this.rebinding = { allowedOrigins: [], allowedHosts: [], ...options.rebinding, namespace: options.key.split('/')[0]! };
     this.pins = options.pins ?? ToolPinStore.open(join(options.dataDir, 'pins.sqlite'));
-    this.telemetry = new GatewayTelemetry(options.metrics, options.log, join(options.dataDir, 'spans.jsonl'));
+    this.telemetry = new GatewayTelemetry(options.metrics, options.log, join(options.dataDir, 'spans.jsonl'), options.spanRotation);
   }
 
   get key(): string {
@@ -121,6 +128,8 @@ export class AgentGateway {
           log: this.options.log,
           serverInfo: { name: 'trustusbank-agentgateway', version: '1.0.0' },
           onMcpRequest: (labels) => this.telemetry.mcpRequests.inc({ gateway: this.key, ...labels }),
+          ...(this.options.mcpSessions ? { sessionLimits: this.options.mcpSessions } : {}),
+          ...(this.options.now ? { now: this.options.now } : {}),
         });
         this.handlers.set(backend.key, { spec: JSON.stringify(backend.spec), handler });
       }

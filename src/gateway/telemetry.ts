@@ -3,10 +3,9 @@
 // resource_type, server, resource}, request durations, access log lines with agentgateway's field names,
 // and one trace span per request (W3C trace context in, out and recorded as OTLP-shaped JSON lines).
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.ts';
+import { RotatingFile, type RotationLimits } from '../core/rotating-file.ts';
 
 export interface AccessRecord {
   gateway: string;
@@ -45,6 +44,9 @@ export interface TraceContext {
   outgoing: string;
 }
 
+/** The documented bound (README, "Memory bounds"): spans.jsonl rotates at 10 MiB, keeping three old files. */
+export const DEFAULT_SPAN_ROTATION: RotationLimits = { maxBytes: 10 * 1024 * 1024, keep: 3 };
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** Continue the caller's trace (W3C traceparent) or start one. */
@@ -60,11 +62,13 @@ export class GatewayTelemetry {
   readonly mcpRequests: Counter<'gateway' | 'method' | 'resource_type' | 'server' | 'resource'>;
   readonly duration: Histogram<'gateway' | 'route' | 'status'>;
   readonly toolDrift: Counter<'gateway' | 'server' | 'change'>;
+  private readonly spans: RotatingFile | undefined;
 
   constructor(
     registry: Registry,
     private readonly log: Logger,
-    private readonly spanFile?: string,
+    spanFile?: string,
+    spanRotation: RotationLimits = DEFAULT_SPAN_ROTATION,
   ) {
     // Several gateways share one registry: reuse the metric when another created it.
     const existing = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
@@ -86,7 +90,7 @@ export class GatewayTelemetry {
     this.toolDrift =
       existing('agentgateway_mcp_tool_drift_total') ??
       new Counter({ name: 'agentgateway_mcp_tool_drift_total', help: 'Tool definitions that drifted from their pins, by change.', labelNames: ['gateway', 'server', 'change'], registers: [registry] });
-    if (spanFile) mkdirSync(dirname(spanFile), { recursive: true });
+    this.spans = spanFile ? new RotatingFile(spanFile, spanRotation) : undefined;
   }
 
   complete(record: AccessRecord, span: Span): void {
@@ -96,9 +100,9 @@ export class GatewayTelemetry {
     const fields = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
     if (record['http.status'] >= 400) this.log.warn('request', fields);
     else this.log.info('request', fields);
-    if (this.spanFile) {
+    if (this.spans) {
       try {
-        appendFileSync(this.spanFile, JSON.stringify(span) + '\n');
+        this.spans.append(JSON.stringify(span) + '\n');
       } catch (error) {
         this.log.warn('span not recorded', { error: (error as Error).message });
       }

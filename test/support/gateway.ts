@@ -5,7 +5,7 @@
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
-import { AgentGateway, type CallerIdentity } from '../../src/gateway/gateway.ts';
+import { AgentGateway, type AgentGatewayOptions, type CallerIdentity } from '../../src/gateway/gateway.ts';
 import { createHttpFetch } from '../../src/gateway/http-fetch.ts';
 import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gateway/config.ts';
 import { closeServer, listen } from '../../src/core/http.ts';
@@ -65,6 +65,8 @@ spec:
 
 export interface TestGateway {
   gateway: AgentGateway;
+  /** Where the gateway keeps its state (pins, spans.jsonl). */
+  dataDir: string;
   metrics: Registry;
   logs: Record<string, unknown>[];
   /**
@@ -88,6 +90,8 @@ export async function startTestGateway(options: {
   upstreams: Record<string, string>;
   namespaceLabels?: Record<string, Record<string, string>>;
   caller?: { namespace: string; serviceAccount: string };
+  /** Bounds and clock for MCP sessions, and span rotation (the gateway's documented defaults otherwise). */
+  bounds?: Pick<AgentGatewayOptions, 'mcpSessions' | 'now' | 'spanRotation'>;
 }): Promise<TestGateway> {
   const dir = tempDir('tub-gw-');
   const logs: Record<string, unknown>[] = [];
@@ -108,6 +112,7 @@ export async function startTestGateway(options: {
     dataDir: dir.path,
     fetch: fetchUpstream,
     namespaceLabels: (namespace) => options.namespaceLabels?.[namespace] ?? {},
+    ...options.bounds,
   });
   const configure = (yaml: string): string[] => gateway.configure(inputsFrom(GATEWAY_YAML + '\n---\n' + yaml, async (url) => (await fetchUpstream(url, { method: 'GET', headers: {} })).json()));
   configure(options.yaml);
@@ -129,6 +134,7 @@ export async function startTestGateway(options: {
   const caller = options.caller ?? { namespace: 'trustusbank-bank-agents', serviceAccount: 'support-bot' };
   return {
     gateway,
+    dataDir: dir.path,
     metrics,
     logs,
     url: await as(caller.namespace, caller.serviceAccount),

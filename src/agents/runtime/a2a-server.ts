@@ -8,23 +8,33 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentCard } from '@a2a-js/sdk';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, ServerCallContext, validateVersion, type AgentExecutor } from '@a2a-js/sdk/server';
+import { RequestMalformedError } from '@a2a-js/sdk/errors';
+import { DefaultRequestHandler, JsonRpcTransportHandler, ServerCallContext, validateVersion, type AgentExecutor } from '@a2a-js/sdk/server';
 import { BodyTooLargeError, readBody, sendJson } from '../../core/http.ts';
 import { requestTarget } from '../../core/request-guard.ts';
 import type { Logger } from '../../core/log.ts';
 import type { AgentRuntimeConfig } from './config.ts';
 import { CALLER_STATE_KEY } from './executor.ts';
+import { BoundedTaskStore, DEFAULT_TASK_STORE_LIMITS, type TaskStoreLimits } from './task-store.ts';
 
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
 /** The 0.2-era path some clients still ask for. */
 const LEGACY_CARD_PATH = '/.well-known/agent.json';
 const MAX_BODY_BYTES = 1024 * 1024;
+/** One message's size (its JSON); the body limit above leaves room for the envelope around the largest. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024;
 const LEGACY_VERSION = '0.3';
 
 export interface A2aEndpoint {
   /** Answer a request; false when the path is not the agent's. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   card: AgentCard;
+  tasks: BoundedTaskStore;
+}
+
+export interface A2aEndpointOptions {
+  taskStore?: TaskStoreLimits;
+  maxMessageBytes?: number;
 }
 
 export function agentCard(config: AgentRuntimeConfig, modelLabel: string): AgentCard {
@@ -63,9 +73,11 @@ function legacyCard(card: AgentCard, config: AgentRuntimeConfig): Record<string,
   };
 }
 
-export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExecutor, modelLabel: string, log: Logger): A2aEndpoint {
+export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExecutor, modelLabel: string, log: Logger, options: A2aEndpointOptions = {}): A2aEndpoint {
   const card = agentCard(config, modelLabel);
-  const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
+  const tasks = new BoundedTaskStore(options.taskStore ?? DEFAULT_TASK_STORE_LIMITS);
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const requestHandler = new DefaultRequestHandler(card, tasks, executor);
   const current = new JsonRpcTransportHandler(requestHandler);
   const legacy = new LegacyJsonRpcTransportHandler(requestHandler);
 
@@ -95,6 +107,8 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
       const state = new Map<string, unknown>([[CALLER_STATE_KEY, callerOf(req)]]);
       const context = new ServerCallContext({ ...(requested ? { requestedVersion: requested } : {}), state });
       validateVersion(context.requestedVersion, card, 'JSONRPC');
+      const size = messageBytes(body);
+      if (size > maxMessageBytes) throw new RequestMalformedError(`The message is ${size} bytes; this agent accepts messages of at most ${maxMessageBytes} bytes.`);
       const answer = await (useLegacy ? legacy : current).handle(body as Record<string, unknown>, context);
       if (typeof (answer as AsyncGenerator)[Symbol.asyncIterator] !== 'function') {
         sendJson(res, 200, answer);
@@ -116,6 +130,7 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
 
   return {
     card,
+    tasks,
     async handle(req, res) {
       const path = requestTarget(req).pathname;
       if (path === AGENT_CARD_PATH || path === LEGACY_CARD_PATH) {
@@ -135,6 +150,12 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
       return true;
     },
   };
+}
+
+/** The size of the request's message (`params.message`, in both versions' send methods), as sent. */
+function messageBytes(body: unknown): number {
+  const message = (body as { params?: { message?: unknown } } | null)?.params?.message;
+  return message === undefined ? 0 : Buffer.byteLength(JSON.stringify(message), 'utf8');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -9,17 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import { Role, TaskState, type Message, type Part } from '@a2a-js/sdk';
 import type { Logger } from '../../core/log.ts';
-import { ModelError, type ChatMessage, type ModelProvider } from '../models/types.ts';
+import { ModelError, type ModelProvider } from '../models/types.ts';
 import type { SessionStore } from '../sessions.ts';
 import { KAGENT_AUTHOR, KAGENT_TYPE, type ChainEntry } from './a2a-client.ts';
 import type { AgentRuntimeConfig } from './config.ts';
+import { ConversationMemory, type ConversationLimits } from './conversations.ts';
 import { runToolLoop } from './loop.ts';
 import type { ToolBinding, ToolOutcome, Toolbox } from './toolbox.ts';
 
 /** The ServerCallContext state key under which the HTTP layer leaves the caller's verified identity. */
 export const CALLER_STATE_KEY = 'trustusbank.caller';
-/** Conversations kept in memory for follow-up turns (the store keeps everything; this is the model's context). */
-const MAX_CONVERSATIONS = 200;
+/** Tasks run at once; more are rejected at once. This is what bounds the task store's unevictable part. */
+export const DEFAULT_MAX_RUNNING_TASKS = 64;
 
 export interface ExecutorDependencies {
   config: AgentRuntimeConfig;
@@ -28,6 +29,8 @@ export interface ExecutorDependencies {
   sessions: SessionStore;
   log: Logger;
   now?: () => Date;
+  maxRunningTasks?: number;
+  conversations?: ConversationLimits;
 }
 
 export function modelLabel(model: ModelProvider): string {
@@ -35,10 +38,16 @@ export function modelLabel(model: ModelProvider): string {
 }
 
 export class BankAgentExecutor implements AgentExecutor {
-  private readonly conversations = new Map<string, ChatMessage[]>();
+  readonly conversations: ConversationMemory;
   private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly deps: ExecutorDependencies) {}
+  constructor(private readonly deps: ExecutorDependencies) {
+    this.conversations = new ConversationMemory(deps.conversations);
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { config, model, toolbox, sessions, log } = this.deps;
@@ -48,6 +57,17 @@ export class BankAgentExecutor implements AgentExecutor {
     const label = modelLabel(model);
     const userText = request.userMessage.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).filter(Boolean).join('\n');
     const caller = String(request.context.state.get(CALLER_STATE_KEY) ?? '');
+    const maxRunning = this.deps.maxRunningTasks ?? DEFAULT_MAX_RUNNING_TASKS;
+    if (this.running.size >= maxRunning) {
+      // Refused before any model or tool is called: a terminal task, so the store may evict it like any other.
+      log.warn('task rejected: too many running', { task: taskId, context: contextId, caller, running: this.running.size });
+      const text = `The agent is busy: ${this.running.size} tasks are running (at most ${maxRunning}). Try again shortly.`;
+      const reply: Part = { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: '' };
+      const status = { state: TaskState.TASK_STATE_REJECTED, timestamp: now(), message: { messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts: [reply], metadata: { [KAGENT_AUTHOR]: author, kagent_error: 'busy' }, extensions: [], referenceTaskIds: [] } };
+      bus.publish(AgentEvent.task({ id: taskId, contextId, status, artifacts: [], history: [request.userMessage], metadata: { [KAGENT_AUTHOR]: author } }));
+      bus.finished();
+      return;
+    }
     const abort = new AbortController();
     this.running.set(taskId, abort);
     const metadata = { [KAGENT_AUTHOR]: author, kagent_model: label, kagent_model_scripted: model.scripted };
@@ -85,7 +105,7 @@ export class BankAgentExecutor implements AgentExecutor {
     const extra: Record<string, unknown> = {};
     try {
       const { bindings, problems } = await toolbox.catalogue();
-      const history = this.conversations.get(contextId) ?? [];
+      const history = this.conversations.get(contextId);
       const result = await runToolLoop<ToolBinding, ToolOutcome>({
         model,
         system: systemWithProblems(config.systemMessage, problems),
@@ -120,7 +140,7 @@ export class BankAgentExecutor implements AgentExecutor {
       });
       finalText = result.text;
       if (result.stoppedBy === 'step-limit') extra.kagent_stopped = 'step_limit';
-      this.remember(contextId, result.messages);
+      this.conversations.remember(contextId, result.messages);
       log.info('task completed', { task: taskId, context: contextId, caller, steps: result.steps, stopped: result.stoppedBy, model: label });
     } catch (error) {
       state = abort.signal.aborted ? TaskState.TASK_STATE_CANCELED : TaskState.TASK_STATE_FAILED;
@@ -142,12 +162,6 @@ export class BankAgentExecutor implements AgentExecutor {
   cancelTask(taskId: string, _bus: ExecutionEventBus): Promise<void> {
     this.running.get(taskId)?.abort();
     return Promise.resolve();
-  }
-
-  private remember(contextId: string, messages: ChatMessage[]): void {
-    this.conversations.delete(contextId);
-    this.conversations.set(contextId, messages);
-    if (this.conversations.size > MAX_CONVERSATIONS) this.conversations.delete(this.conversations.keys().next().value!);
   }
 }
 

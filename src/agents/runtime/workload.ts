@@ -28,7 +28,8 @@ export function agentWorkload(context: WorkloadContext): Workload {
   log.info('agent ready', { model: label, scripted: model.scripted, modelSource: config.model.source, mcpServers: config.mcpServers.map((s) => s.name), agents: config.agents.map((a) => a.name) });
   return {
     handle: (req, res) => endpoint.handle(req, res),
-    health: () => ({ agent: config.name, model: label, scripted: model.scripted }),
+    // The bounded stores' own accounting, so a soak (or a test) can see retained memory stay under its bounds.
+    health: () => ({ agent: config.name, model: label, scripted: model.scripted, tasks: endpoint.tasks.usage(), conversations: executor.conversations.usage(), runningTasks: executor.runningCount() }),
     errorShape: 'jsonrpc',
     close: async () => {
       await toolbox.close();

@@ -119,6 +119,8 @@ export class Federation {
         failures.push({ target: target.name, error: (result.reason as Error).message });
         return;
       }
+      // A target's latest listing replaces its earlier one, so URIs it no longer lists do not pile up.
+      if (kind === 'resource') for (const [uri, owner] of this.resourceOwners) if (owner === target.name) this.resourceOwners.delete(uri);
       for (const item of result.value) {
         const name = kind === 'resource' ? String(item.uri ?? '') : String(item.name ?? '');
         if (kind === 'resource') this.resourceOwners.set(name, target.name);

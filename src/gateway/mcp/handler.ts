@@ -24,6 +24,7 @@ import { isUnscannable, type DlpFinding, type DlpScanner } from '../policy/dlp.t
 import { DecodeLimitError } from '../policy/decode.ts';
 import { undeclaredArguments, type ToolPinStore } from '../policy/tool-pinning.ts';
 import { classifyClientPost } from './inbound.ts';
+import { DEFAULT_SESSION_LIMITS, SessionTable, type SessionLimits } from '../../core/session-table.ts';
 import { FederationError, mergeCapabilities, type Federation, type ItemKind, type ResolvedItem } from './federation.ts';
 import {
   FORBIDDEN,
@@ -110,7 +111,8 @@ export interface McpHandlerOptions {
   /** A drift observed on a target (the gateway counts and logs it). */
   onDrift?(target: UpstreamTarget, report: ReturnType<ToolPinStore['observe']>): void;
   serverInfo: { name: string; version: string };
-  idleSessionMs?: number;
+  sessionLimits?: Partial<SessionLimits>;
+  now?: () => number;
 }
 
 interface ClientSession {
@@ -128,18 +130,17 @@ type Verdict =
 const LIST_METHODS: Record<string, ItemKind> = { 'tools/list': 'tool', 'prompts/list': 'prompt', 'resources/list': 'resource' };
 
 export class McpRouteHandler {
-  private readonly sessions = new Map<string, ClientSession>();
+  private readonly sessions: SessionTable<ClientSession>;
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
     readonly federation: Federation,
     private readonly options: McpHandlerOptions,
   ) {
-    const idle = options.idleSessionMs ?? 30 * 60_000;
+    this.sessions = new SessionTable({ ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }, options.now);
     this.sweep = setInterval(() => {
-      const cutoff = Date.now() - idle;
-      for (const session of this.sessions.values()) if (session.lastUsed < cutoff) void this.closeSession(session);
-    }, Math.min(idle, 60_000));
+      for (const session of this.sessions.expire()) void this.closeSession(session);
+    }, Math.min(this.sessions.limits.idleMs, 60_000));
     this.sweep.unref();
   }
 
@@ -190,7 +191,7 @@ export class McpRouteHandler {
       if (sessionHeader) {
         session = this.sessions.get(sessionHeader);
         if (!session || session.caller !== exchange.caller) return rpc(404, errorResponse(idOf(messages[0]), -32001, 'Session not found'));
-        session.lastUsed = Date.now();
+        this.sessions.touch(session);
       } else if (!(messages.length === 1 && isRequest(messages[0]!) && messages[0].method === 'initialize')) {
         return rpc(400, errorResponse(idOf(messages[0]), INVALID_REQUEST, 'Bad Request: Server not initialized'));
       }
@@ -231,7 +232,7 @@ export class McpRouteHandler {
         const opened = await this.initialize(message, exchange);
         if ('error' in opened) {
           answers.push(opened.error);
-          status = 502;
+          status = opened.status ?? 502;
         } else {
           newSession = opened.session.id;
           answers.push(opened.response);
@@ -286,7 +287,13 @@ export class McpRouteHandler {
 
   private readonly sharedSessions = new Map<string, Promise<UpstreamSession>>();
 
-  private async initialize(message: JsonRpcMessage & { id: string | number }, exchange: McpExchange): Promise<{ session: ClientSession; response: JsonRpcResponse } | { error: JsonRpcResponse }> {
+  private async initialize(message: JsonRpcMessage & { id: string | number }, exchange: McpExchange): Promise<{ session: ClientSession; response: JsonRpcResponse } | { error: JsonRpcResponse; status?: number }> {
+    // Refused before any upstream session is opened for it.
+    const full = this.sessions.refusal(exchange.caller);
+    if (full) {
+      exchange.record.error = full;
+      return { error: errorResponse(message.id, INTERNAL_ERROR, `Service unavailable: ${full}`), status: 503 };
+    }
     const session: ClientSession = { id: randomUUID(), caller: exchange.caller, upstreams: new Map(), lastUsed: Date.now() };
     const sessionFor = this.sessionResolver(session, LEGACY_REVISION, exchange.forward);
     const { targets, failureMode } = this.federation.spec;
@@ -298,7 +305,13 @@ export class McpRouteHandler {
       exchange.record.error = `initialize failed: ${failed.join('; ')}`;
       return { error: errorResponse(message.id, INTERNAL_ERROR, `upstream unavailable: ${failed.join('; ')}`) };
     }
-    this.sessions.set(session.id, session);
+    const admitted = this.sessions.add(session);
+    for (const evicted of admitted.evicted) void this.closeSession(evicted);
+    if (!admitted.ok) {
+      await Promise.all(opened.map((s) => s.close()));
+      exchange.record.error = admitted.reason;
+      return { error: errorResponse(message.id, INTERNAL_ERROR, `Service unavailable: ${admitted.reason}`), status: 503 };
+    }
     const single = targets.length === 1 ? opened[0]?.initializeResult : undefined;
     const result = {
       protocolVersion: LEGACY_REVISION,

@@ -42,6 +42,15 @@ export type AuthorizeDecision =
   | { allow: true; accept: (stream: Duplex) => void }
   | { allow: false; status?: number; reason: string };
 
+/** As nginx's 499: the client closed the stream before the tunnel opened. */
+const CLIENT_GONE = 499;
+
+class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the stream before the tunnel opened');
+  }
+}
+
 interface TunnelBase {
   /** Unique per server, to join the events of one tunnel. */
   tunnelId: number;
@@ -238,7 +247,12 @@ export class HboneServer {
       this.deny(stream, base, 500, `authorization failed: ${describe(error)}`);
       return;
     }
-    if (stream.closed || stream.destroyed) return; // the client gave up while we were deciding
+    if (stream.closed || stream.destroyed) {
+      // The client gave up while we were deciding. An allowed stream still ends in an event, so an observer
+      // that recorded the decision (ztunnel queues the parties until `opened`) can forget it.
+      if (decision.allow) this.emit({ ...base, kind: 'failed', status: CLIENT_GONE, reason: 'the client closed the stream before the tunnel opened', target: 'target' in decision ? decision.target : { host: 'local', port: 0 }, connectMs: 0 });
+      return;
+    }
     if (!decision.allow) {
       const status = decision.status ?? 401;
       // A deny must never read as success to the client: anything but 4xx/5xx is the callback's bug.
@@ -270,12 +284,13 @@ export class HboneServer {
     timer.unref();
     const onConnectError = (error: Error): void => {
       clearTimeout(timer);
-      const reason = `connect to ${describeTarget(target)} failed: ${describe(error)}`;
+      const gone = error instanceof ClientGoneError;
+      const reason = gone ? error.message : `connect to ${describeTarget(target)} failed: ${describe(error)}`;
       if (!stream.closed && !stream.destroyed) answer(stream, 503, reason);
-      this.emit({ ...base, kind: 'failed', status: 503, reason, target, connectMs: performance.now() - started });
+      this.emit({ ...base, kind: 'failed', status: gone ? CLIENT_GONE : 503, reason, target, connectMs: performance.now() - started });
     };
     // If the client resets the stream while we are still connecting, the target connection is not wanted.
-    const onEarlyClose = (): void => void socket.destroy();
+    const onEarlyClose = (): void => void socket.destroy(new ClientGoneError());
     stream.once('close', onEarlyClose);
     socket.once('error', onConnectError);
     socket.once('connect', () => {
@@ -285,6 +300,7 @@ export class HboneServer {
       const connectMs = performance.now() - started;
       if (stream.closed || stream.destroyed) {
         socket.destroy();
+        this.emit({ ...base, kind: 'failed', status: CLIENT_GONE, reason: 'the client closed the stream before the tunnel opened', target, connectMs });
         return;
       }
       stream.respond({ ':status': 200 });
