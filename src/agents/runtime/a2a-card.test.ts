@@ -3,6 +3,7 @@
 // AgentCard as a strict ProtoJSON reader takes it; the 0.3 card, served by default, against the 0.3 JSON Schema
 // with a real JSON Schema validator (ajv, draft-07). Also through the agent gateway's URL rewrite, which every
 // card a client reads from the gateway goes through.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -35,6 +36,17 @@ function undefinedFields03(card: Record<string, unknown>): string[] {
   const capabilities = (card.capabilities ?? {}) as Record<string, unknown>;
   return [...stray, ...Object.keys(capabilities).filter((key) => !defined('AgentCapabilities').includes(key)).map((key) => `capabilities.${key}`)];
 }
+
+describe('the vendored A2A spec files', () => {
+  it('are the published ones, byte for byte (the sha256 recorded beside their source and commit)', () => {
+    const readme = readFileSync(join(FIXTURES, 'README.md'), 'utf8');
+    for (const file of ['a2a-v1.0.0.proto', 'a2a-v0.3.0.schema.json']) {
+      const recorded = new RegExp(`^\\| \`${file.replaceAll('.', '\\.')}\` \\|.*\`([0-9a-f]{64})\` \\|$`, 'm').exec(readme)?.[1];
+      expect(recorded, file).toBeDefined();
+      expect(createHash('sha256').update(readFileSync(join(FIXTURES, file))).digest('hex'), file).toBe(recorded);
+    }
+  });
+});
 
 describe('the agent card against the A2A schemas', () => {
   let agent: TestWorkload;
