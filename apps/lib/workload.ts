@@ -2,11 +2,12 @@
 // shutdown on SIGTERM/SIGINT, and the "listening" log line a supervisor reads to learn the URL.
 // A workload is ordinary code: it knows its port and its environment, nothing of any mesh or gateway.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { resolveDataDir, restrictUmask } from '../../src/core/data-dir.ts';
 import { UserError, errorMessage } from '../../src/core/errors.ts';
 import { closeServer, listen, sendJson } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
+import { createMetricsRegistry } from '../../src/core/metrics.ts';
 import { createGuardedServer, requestTarget, sendError, type ErrorShape } from '../../src/core/request-guard.ts';
 
 export interface WorkloadContext {
@@ -50,8 +51,7 @@ export interface RunningWorkload {
 export async function startWorkload(name: string, factory: WorkloadFactory, options: StartOptions = {}): Promise<RunningWorkload> {
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger(name);
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+  const metrics = createMetricsRegistry({ processMetrics: true });
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered by this workload, by method, route and status.',

@@ -7,11 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
 import { ensureDir, ensurePrivateDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
+import { createMetricsRegistry } from '../core/metrics.ts';
+import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evidence/prometheus-api.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
@@ -60,6 +62,8 @@ export interface ClusterOptions {
   agentsUiPort?: number;
   /** Host port of the registry (default 18006; 0 picks a free one). */
   registryPort?: number;
+  /** Host port of the Prometheus-compatible API, /metrics (default 18002; 0 picks a free one). */
+  metricsPort?: number;
 }
 
 export interface ImageBuild {
@@ -82,6 +86,8 @@ export interface Cluster {
   images: ImageStore;
   builds: ImageBuild[];
   metrics: Registry;
+  /** The listener on the Prometheus-compatible host port: /metrics today; modules add their routes to it. */
+  prometheusApi: PrometheusApi;
   ca: CertificateAuthority;
   forwards: HostForward[];
   dataDir: string;
@@ -132,8 +138,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') });
   const rotator = new SvidRotator(ca);
-  const metrics = new Registry();
+  // The cluster's own endpoint (ztunnel, waypoints, agent gateways, admission) with the `up` process's metrics.
+  const metrics = createMetricsRegistry({ processMetrics: true });
   const telemetry = new ZtunnelTelemetry(metrics, ztunnelLog);
+  const prometheusApi = createPrometheusApi({ metrics });
 
   // ztunnel and its HBONE transport need each other; the transport is created once ztunnel exists.
   const hbone: { transport?: HboneTransport } = {};
@@ -239,6 +247,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const ui of [
       await serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
       await serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
+      await serveOnHost('prometheus', prometheusApi, options.metricsPort ?? PROMETHEUS_PORT, '--metrics-port N'),
     ]) {
       servers.push(ui.server);
       forwards.push(ui.forward);
@@ -264,6 +273,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     images,
     builds,
     metrics,
+    prometheusApi,
     ca,
     forwards,
     dataDir,
@@ -354,6 +364,7 @@ function displayPath(file: string): string {
 
 export const AGENTS_UI_PORT = 18007;
 export const REGISTRY_PORT = 18006;
+export { PROMETHEUS_PORT };
 
 /** The registry's page and REST API on the host. */
 /** A read-only UI of the `up` process on a host port (the agents UI, the registry), listed with the forwards. */

@@ -605,7 +605,7 @@ export interface KyvernoImageVerification {
   verifyDigest?: boolean;
   /** Default true (Kyverno's bookkeeping of verified images; every pod start is verified here). */
   required?: boolean;
-  /** Kyverno ≥ 1.13: overrides spec.validationFailureAction for this entry. */
+  /** Kyverno ≥ 1.13, the current form: overrides the deprecated spec.validationFailureAction for this entry. */
   failureAction?: 'Enforce' | 'Audit';
 }
 
@@ -617,13 +617,19 @@ export interface KyvernoRule {
 }
 
 export interface ClusterPolicySpec {
-  /** Default Audit: failures are reported, not blocked. */
+  /** Deprecated (Kyverno 1.13) for verifyImages[].failureAction, which wins. Default Audit: failures are reported, not blocked. */
   validationFailureAction?: KyvernoValidationFailureAction;
   /** Kyverno's background scans of existing resources; no effect here (every pod start is admitted anew). */
   background?: boolean;
-  /** 1–30; Kyverno's webhook timeout. No effect here: admission runs in-process. */
+  /** Deprecated (Kyverno 1.13) for webhookConfiguration.timeoutSeconds; not both. */
   webhookTimeoutSeconds?: number;
+  webhookConfiguration?: KyvernoWebhookConfiguration;
   rules: KyvernoRule[];
+}
+
+export interface KyvernoWebhookConfiguration {
+  /** 1–30; Kyverno's webhook timeout. No effect here: admission runs in-process. */
+  timeoutSeconds?: number;
 }
 
 /** Cluster-scoped. Only `verifyImages` rules on Pods, with static keys (cosign key pairs). */

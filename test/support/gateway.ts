@@ -4,12 +4,13 @@
 // host listener).
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { AgentGateway, type AgentGatewayOptions, type CallerIdentity } from '../../src/gateway/gateway.ts';
 import { createHttpFetch } from '../../src/gateway/http-fetch.ts';
 import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gateway/config.ts';
 import { closeServer, listen } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
+import { createMetricsRegistry } from '../../src/core/metrics.ts';
 import { parseManifests } from '../../src/manifests/index.ts';
 import type { AgentgatewayBackend, Gateway, HTTPRoute, ReferenceGrant, Service } from '../../src/manifests/types.ts';
 import { tempDir } from './workloads.ts';
@@ -96,7 +97,7 @@ export async function startTestGateway(options: {
   const dir = tempDir('tub-gw-');
   const logs: Record<string, unknown>[] = [];
   const log: Logger = createLogger('agentgateway', { write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: 'debug' });
-  const metrics = new Registry();
+  const metrics = createMetricsRegistry();
   const upstreams = new Map(Object.entries(options.upstreams));
   // Cluster names resolve to the loopback servers standing in for the Services.
   const fetchUpstream = createHttpFetch({

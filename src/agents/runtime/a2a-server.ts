@@ -5,7 +5,7 @@
 //                                       says `A2A-Version: 1.0`, else 0.3 (`message/send`, `message/stream`, ...),
 //                                       as the SDK's own Express binding decides. Streams answer as SSE.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AgentCard } from '@a2a-js/sdk';
+import type { AgentCard, AgentExtension } from '@a2a-js/sdk';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
@@ -37,6 +37,25 @@ export interface A2aEndpointOptions {
   maxMessageBytes?: number;
 }
 
+/**
+ * The extension by which a card says which model answers, so a client can label scripted replies. A2A has no
+ * card-level metadata (a2a.proto 1.0's AgentCard has no such field, and a strict ProtoJSON reader refuses
+ * unknown ones); extensions, with their free-form `params`, are where the spec lets an agent add to its card.
+ * Optional (`required: false`): a client that does not know it loses nothing.
+ */
+export const MODEL_EXTENSION_URI = 'https://trustusbank.example/a2a/extensions/model/v1';
+
+function modelExtension(modelLabel: string): AgentExtension {
+  return { uri: MODEL_EXTENSION_URI, description: 'Names the model that answers (params.model), so a client can label scripted replies.', required: false, params: { model: modelLabel } };
+}
+
+/** The model a card names through the model extension, or undefined (a card from elsewhere, or an older one). */
+export function cardModel(card: { capabilities?: { extensions?: readonly { uri?: string; params?: unknown }[] } }): string | undefined {
+  const params = card.capabilities?.extensions?.find((e) => e.uri === MODEL_EXTENSION_URI)?.params;
+  const model = typeof params === 'object' && params !== null ? (params as { model?: unknown }).model : undefined;
+  return typeof model === 'string' ? model : undefined;
+}
+
 export function agentCard(config: AgentRuntimeConfig, modelLabel: string): AgentCard {
   return {
     name: config.name,
@@ -44,16 +63,14 @@ export function agentCard(config: AgentRuntimeConfig, modelLabel: string): Agent
     supportedInterfaces: duplicateInterfacesForLegacy([{ url: config.url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }], ['JSONRPC']),
     provider: { organization: 'TrustUsBank', url: 'https://trustusbank.example' },
     version: '1.0.0',
-    capabilities: { streaming: true, pushNotifications: false, extensions: [] },
+    capabilities: { streaming: true, pushNotifications: false, extensions: [modelExtension(modelLabel)] },
     securitySchemes: {},
     securityRequirements: [],
     defaultInputModes: ['text'],
     defaultOutputModes: ['text'],
     skills: config.skills.map((s) => ({ ...s, inputModes: [], outputModes: [], securityRequirements: [] })),
     signatures: [],
-    // Not part of the card's schema: which model answers, so a client can label scripted replies.
-    ...({ metadata: { model: modelLabel } } as object),
-  } as AgentCard;
+  };
 }
 
 /** The card as 0.3 clients read it (top-level url, protocolVersion, preferredTransport). */
@@ -66,7 +83,8 @@ function legacyCard(card: AgentCard, config: AgentRuntimeConfig): Record<string,
     protocolVersion: '0.3.0',
     preferredTransport: 'JSONRPC',
     provider: card.provider,
-    capabilities: { streaming: true, pushNotifications: false },
+    // 0.3's AgentExtension has the same fields (uri, description, required, params).
+    capabilities: { streaming: true, pushNotifications: false, extensions: card.capabilities?.extensions ?? [] },
     defaultInputModes: card.defaultInputModes,
     defaultOutputModes: card.defaultOutputModes,
     skills: config.skills,

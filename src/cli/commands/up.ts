@@ -7,7 +7,7 @@ import type { StackStatus } from '../../control-plane/admin-routes.ts';
 import { adminRoutes } from '../../control-plane/admin-routes.ts';
 import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
-import { AGENTS_UI_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
+import { AGENTS_UI_PORT, PROMETHEUS_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
 import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
@@ -22,7 +22,7 @@ export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--attacker-port N] [--gateway-port N]
-                      [--agents-ui-port N] [--registry-port N] [--host-port NS/SERVICE=N]...
+                      [--agents-ui-port N] [--registry-port N] [--metrics-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -42,6 +42,8 @@ Options:
   --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
   --agents-ui-port N        host port of the agents UI (default ${AGENTS_UI_PORT}; 0 picks a free one)
   --registry-port N         host port of the registry (default ${REGISTRY_PORT}; 0 picks a free one)
+  --metrics-port N          host port of the cluster's Prometheus-compatible /metrics (default ${PROMETHEUS_PORT};
+                            0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -60,6 +62,7 @@ export const upCommand: Command = {
         'gateway-port': { type: 'string' },
         'agents-ui-port': { type: 'string' },
         'registry-port': { type: 'string' },
+        'metrics-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -80,10 +83,11 @@ export const upCommand: Command = {
     const model = modelFromFlags(values.model, process.env);
     const agentsUiPort = parsePortFlag(values['agents-ui-port'], '--agents-ui-port', AGENTS_UI_PORT, usage);
     const registryPort = parsePortFlag(values['registry-port'], '--registry-port', REGISTRY_PORT, usage);
+    const metricsPort = parsePortFlag(values['metrics-port'], '--metrics-port', PROMETHEUS_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort });
+    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort });
   },
 };
 
@@ -100,7 +104,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();

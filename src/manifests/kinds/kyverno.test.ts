@@ -1,5 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { failureActionOf } from '../../supply-chain/admission.ts';
 import { parseManifests } from '../load.ts';
 import { kindByName } from '../registry.ts';
 import { problemLines, type YamlObject } from '../testdata/support.ts';
@@ -147,6 +150,42 @@ describe('ClusterPolicy', () => {
   });
 
   const KEYLESS = 'keyless and certificate verification need Fulcio and Rekor, which an offline cluster does not have: sign with a cosign key pair and list its public key in keys.publicKeys';
+  // Kyverno 1.13 deprecated spec.validationFailureAction and spec.webhookTimeoutSeconds for a failureAction per
+  // verifyImages entry and spec.webhookConfiguration.timeoutSeconds. POLICY above is the deprecated form.
+  const currentForm = (p: YamlObject) => {
+    delete p.spec.validationFailureAction;
+    delete p.spec.webhookTimeoutSeconds;
+    p.spec.webhookConfiguration = { timeoutSeconds: 30 };
+    verifyImages(p).failureAction = 'Enforce';
+  };
+
+  it('loads the current form (failureAction per entry, webhookConfiguration.timeoutSeconds) as written', () => {
+    const current = loadedPolicy(policyFile(currentForm));
+    expect(current.spec.validationFailureAction).toBeUndefined();
+    expect(current.spec.webhookTimeoutSeconds).toBeUndefined();
+    expect(current.spec.webhookConfiguration).toEqual({ timeoutSeconds: 30 });
+    expect(current.spec.rules[0]!.verifyImages[0]!.failureAction).toBe('Enforce');
+  });
+
+  it('gives both forms the same meaning, and the entry\'s failureAction wins over the policy\'s, as in Kyverno', () => {
+    const action = (policy: ClusterPolicy) => failureActionOf(policy, policy.spec.rules[0]!.verifyImages[0]!);
+    expect(action(loadedPolicy(POLICY))).toBe('Enforce');
+    expect(action(loadedPolicy(policyFile(currentForm)))).toBe('Enforce');
+    expect(action(loadedPolicy(policyFile((p) => (verifyImages(p).failureAction = 'Audit'))))).toBe('Audit');
+    expect(action(loadedPolicy(policyFile((p) => ((p.spec.validationFailureAction = 'Audit'), (verifyImages(p).failureAction = 'Enforce')))))).toBe('Enforce');
+    expect(action(loadedPolicy(policyFile((p) => (delete p.spec.validationFailureAction))))).toBe('Audit');
+  });
+
+  it('ships the bank\'s admission policy in the current form only', () => {
+    const file = join(import.meta.dirname, '../../../deploy/manifests/policies/admission/verify-images.yaml');
+    const shipped = loadedPolicy(readFileSync(file, 'utf8'));
+    expect(shipped.spec).not.toHaveProperty('validationFailureAction');
+    expect(shipped.spec).not.toHaveProperty('webhookTimeoutSeconds');
+    expect(shipped.spec.webhookConfiguration?.timeoutSeconds).toBe(15);
+    for (const r of shipped.spec.rules) for (const v of r.verifyImages) expect(failureActionOf(shipped, v)).toBe('Enforce');
+    for (const r of shipped.spec.rules) for (const v of r.verifyImages) expect(v.failureAction).toBe('Enforce');
+  });
+
   const NO_TLOG = 'the embedded cluster consults no transparency log, so signatures are verified with the keys alone (write the same on a real cluster for key pairs signed without --tlog-upload)';
   const ONLY_VERIFY = 'only verifyImages rules are supported (TrustUsBank uses Kyverno for image signature admission)';
   const RULE = 'spec.rules[0]';
@@ -162,6 +201,19 @@ describe('ClusterPolicy', () => {
     ['a webhook timeout of 31', (p) => (p.spec.webhookTimeoutSeconds = 31), 'spec.webhookTimeoutSeconds: must be from 1 to 30 seconds'],
     ['a fractional webhook timeout', (p) => (p.spec.webhookTimeoutSeconds = 1.5), 'spec.webhookTimeoutSeconds: expected an integer, got the fraction 1.5'],
     ['failurePolicy', (p) => (p.spec.failurePolicy = 'Fail'), `spec.failurePolicy: ${UNSUPPORTED}`],
+    ['a webhookConfiguration timeout of 0', (p) => (currentForm(p), (p.spec.webhookConfiguration.timeoutSeconds = 0)), 'spec.webhookConfiguration.timeoutSeconds: must be from 1 to 30 seconds'],
+    ['a webhookConfiguration timeout of 31', (p) => (currentForm(p), (p.spec.webhookConfiguration.timeoutSeconds = 31)), 'spec.webhookConfiguration.timeoutSeconds: must be from 1 to 30 seconds'],
+    ['a webhookConfiguration timeout as a string', (p) => (currentForm(p), (p.spec.webhookConfiguration.timeoutSeconds = '15s')), 'spec.webhookConfiguration.timeoutSeconds: expected a number, got the string "15s"'],
+    ['a webhookConfiguration that is not a map', (p) => (currentForm(p), (p.spec.webhookConfiguration = 15)), 'spec.webhookConfiguration: expected a mapping, got the number 15'],
+    [
+      'both timeouts (Kyverno refuses the deprecated one beside the current one)',
+      (p) => (p.spec.webhookConfiguration = { timeoutSeconds: 10 }),
+      'spec.webhookTimeoutSeconds: must not be set together with webhookConfiguration.timeoutSeconds (Kyverno refuses both): remove this deprecated field',
+    ],
+    ['webhookConfiguration.failurePolicy', (p) => (currentForm(p), (p.spec.webhookConfiguration.failurePolicy = 'Ignore')), `spec.webhookConfiguration.failurePolicy: ${UNSUPPORTED}`],
+    ['webhookConfiguration.matchConditions', (p) => (currentForm(p), (p.spec.webhookConfiguration.matchConditions = [{ name: 'x', expression: 'true' }])), `spec.webhookConfiguration.matchConditions: ${UNSUPPORTED}`],
+    ['a misspelt webhookConfiguration field', (p) => (currentForm(p), (p.spec.webhookConfiguration.timeoutSecond = 5)), 'spec.webhookConfiguration.timeoutSecond: '],
+    ['an entry failureAction of Block in the current form', (p) => (currentForm(p), (verifyImages(p).failureAction = 'Block')), `spec.rules[0].verifyImages[0].failureAction: must be one of Enforce, Audit (got "Block")`],
     ['validationFailureActionOverrides', (p) => (p.spec.validationFailureActionOverrides = [{ action: 'Audit', namespaces: ['dev'] }]), `spec.validationFailureActionOverrides: ${UNSUPPORTED}`],
     ['no rules', (p) => delete p.spec.rules, 'spec.rules: is required'],
     ['empty rules', (p) => (p.spec.rules = []), 'spec.rules: must list at least one rule'],

@@ -2,7 +2,9 @@
 // Pod starts. Only what that takes is supported — `verifyImages` rules matching Pods, with static-key attestors
 // (cosign key pairs) — and the rest is refused by name: validate/mutate/generate rules, keyless and certificate
 // attestors, Secret/KMS keys, attestations. What is accepted is meant to load unchanged into Kyverno (≥ 1.13, for
-// verifyImages[].failureAction), so the same file protects a real cluster.
+// verifyImages[].failureAction and spec.webhookConfiguration), so the same file protects a real cluster.
+// Both of Kyverno's forms load: the current one (a failureAction per verifyImages entry, the timeout under
+// webhookConfiguration) and the deprecated policy-wide fields, with Kyverno's precedence (see failureActionOf).
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage } from '../../core/errors.ts';
@@ -194,11 +196,21 @@ const rule = kubeObject(
   },
 );
 
+const webhookTimeoutSeconds = z.int().min(1, { error: 'must be from 1 to 30 seconds' }).max(30, { error: 'must be from 1 to 30 seconds' });
+
+const webhookConfiguration = kubeObject(
+  { timeoutSeconds: webhookTimeoutSeconds.optional() },
+  { unsupported: ['failurePolicy', 'matchConditions'], upstream: UPSTREAM },
+);
+
 const clusterPolicySpec = kubeObject(
   {
+    /** Deprecated by Kyverno (1.13) for a failureAction per verifyImages entry, which wins where both are set. */
     validationFailureAction: supportedValue(['Enforce', 'Audit', 'enforce', 'audit'], { what: 'validation failure action' }).optional(),
     background: z.boolean().optional(),
-    webhookTimeoutSeconds: z.int().min(1, { error: 'must be from 1 to 30 seconds' }).max(30, { error: 'must be from 1 to 30 seconds' }).optional(),
+    /** Deprecated by Kyverno (1.13) for webhookConfiguration.timeoutSeconds. */
+    webhookTimeoutSeconds: webhookTimeoutSeconds.optional(),
+    webhookConfiguration: webhookConfiguration.optional(),
     rules: z.array(rule).min(1, { error: 'must list at least one rule' }),
   },
   {
@@ -212,12 +224,15 @@ const clusterPolicySpec = kubeObject(
       'schemaValidation',
       'useServerSideApply',
       'validationFailureActionOverrides',
-      'webhookConfiguration',
       'emitWarning',
     ],
     upstream: UPSTREAM,
   },
 ).superRefine((spec, ctx) => {
+  // Kyverno refuses the deprecated timeout beside the current one rather than choosing between them.
+  if (spec.webhookTimeoutSeconds !== undefined && spec.webhookConfiguration?.timeoutSeconds !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['webhookTimeoutSeconds'], message: 'must not be set together with webhookConfiguration.timeoutSeconds (Kyverno refuses both): remove this deprecated field' });
+  }
   const seen = new Map<string, number>();
   spec.rules.forEach((entry, i) => {
     const first = seen.get(entry.name);
