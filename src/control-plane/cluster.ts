@@ -42,6 +42,8 @@ export { HOST_PORT_ANNOTATION };
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
+/** Rule files (Prometheus' `groups:` format) the evidence stack reads itself: not cluster objects for `up` to apply. */
+const EVIDENCE_DIR = 'evidence';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -215,7 +217,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
+    const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR, EVIDENCE_DIR]);
     await engine.apply(base);
     await engine.waitReady(options.readyTimeoutMs ?? 30_000);
     // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).

@@ -75,7 +75,32 @@ class Parser {
     return this.children(node).filter((child) => EXPR_NODES.has(child.name));
   }
 
-  private expr(node: SyntaxNode): Expr {
+  /**
+   * lezer's PromQL grammar (written for the editor) gives the postfix modifiers `[range]`, `offset`, `@` and
+   * subqueries the lowest precedence: it reads `a unless b offset 10m` as `(a unless b) offset 10m`. Prometheus'
+   * own parser binds them to the operand right before them, so they are pushed down here to the rightmost operand
+   * of a binary or unary expression, and applied to it innermost first.
+   */
+  private expr(node: SyntaxNode, postfix: SyntaxNode[] = []): Expr {
+    switch (node.name) {
+      case 'OffsetExpr':
+      case 'MatrixSelector':
+      case 'SubqueryExpr':
+      case 'StepInvariantExpr':
+      case 'AnchoredExpr':
+      case 'SmoothedExpr':
+        return this.expr(this.children(node)[0]!, [node, ...postfix]);
+      case 'BinaryExpr':
+        return this.binary(node, postfix);
+      case 'UnaryExpr':
+        return this.unary(node, postfix);
+    }
+    let result = this.primary(node);
+    for (const modifier of postfix) result = this.applyPostfix(result, modifier, node.name === 'ParenExpr');
+    return result;
+  }
+
+  private primary(node: SyntaxNode): Expr {
     switch (node.name) {
       case 'NumberDurationLiteral':
         return { kind: 'number', value: this.number(node), pos: this.pos(node) };
@@ -88,28 +113,40 @@ class Parser {
       }
       case 'VectorSelector':
         return this.vectorSelector(node, 0);
-      case 'MatrixSelector':
-        return this.matrixSelector(node, 0);
-      case 'OffsetExpr':
-        return this.offsetExpr(node);
       case 'FunctionCall':
         return this.call(node);
       case 'AggregateExpr':
         return this.aggregate(node);
-      case 'BinaryExpr':
-        return this.binary(node);
-      case 'UnaryExpr':
-        return this.unary(node);
-      case 'SubqueryExpr':
-        return this.refuse(node, 'a subquery');
-      case 'StepInvariantExpr':
-        return this.refuse(node, 'the @ modifier');
-      case 'AnchoredExpr':
-        return this.refuse(node, 'the anchored modifier');
-      case 'SmoothedExpr':
-        return this.refuse(node, 'the smoothed modifier');
       default:
         return this.refuse(node, `the construct ${node.name}`);
+    }
+  }
+
+  private applyPostfix(target: Expr, modifier: SyntaxNode, parenthesised: boolean): Expr {
+    const pos = { from: target.pos.from, to: modifier.to };
+    const parts = this.children(modifier);
+    switch (modifier.name) {
+      case 'MatrixSelector': {
+        if (target.kind !== 'vector' || parenthesised) return this.fail(pos, 'ranges only allowed for vector selectors');
+        if (target.offsetMs !== 0) return this.fail(pos, 'no offset modifiers allowed before range');
+        const rangeMs = this.duration(parts[parts.length - 1]!);
+        if (rangeMs <= 0) this.fail(parts[parts.length - 1]!, 'range must be greater than zero');
+        return { kind: 'matrix', selector: target, rangeMs, pos };
+      }
+      case 'OffsetExpr': {
+        const offsetMs = this.duration(parts[parts.length - 1]!);
+        if (parenthesised || (target.kind !== 'vector' && target.kind !== 'matrix')) return this.fail(pos, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+        const selector = target.kind === 'vector' ? target : target.selector;
+        if (selector.offsetMs !== 0) return this.fail(pos, 'offset may not be set multiple times');
+        const moved: VectorSelector = { ...selector, offsetMs };
+        return target.kind === 'vector' ? { ...moved, pos } : { ...target, selector: moved, pos };
+      }
+      case 'SubqueryExpr':
+        return this.refuse(modifier, 'a subquery');
+      case 'StepInvariantExpr':
+        return this.refuse(modifier, 'the @ modifier');
+      default:
+        return this.refuse(modifier, `the ${modifier.name} modifier`);
     }
   }
 
@@ -180,25 +217,6 @@ class Parser {
     return { kind: 'vector', matchers, offsetMs, pos: this.pos(node) };
   }
 
-  private matrixSelector(node: SyntaxNode, offsetMs: number): Expr {
-    const [selectorNode, rangeNode] = this.children(node);
-    if (selectorNode?.name !== 'VectorSelector') return this.fail(node, 'ranges only allowed for vector selectors');
-    const rangeMs = this.duration(rangeNode!);
-    if (rangeMs <= 0) this.fail(rangeNode!, 'range must be greater than zero');
-    return { kind: 'matrix', selector: this.vectorSelector(selectorNode, offsetMs), rangeMs, pos: this.pos(node) };
-  }
-
-  private offsetExpr(node: SyntaxNode): Expr {
-    const parts = this.children(node);
-    const target = parts[0]!;
-    const offsetMs = this.duration(parts[parts.length - 1]!);
-    if (target.name === 'VectorSelector') return { ...this.vectorSelector(target, offsetMs), pos: this.pos(node) };
-    if (target.name === 'MatrixSelector') return { ...this.matrixSelector(target, offsetMs), pos: this.pos(node) };
-    if (target.name === 'OffsetExpr') return this.fail(node, 'offset may not be set multiple times');
-    if (target.name === 'SubqueryExpr') return this.refuse(target, 'a subquery');
-    return this.fail(node, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
-  }
-
   private call(node: SyntaxNode): Expr {
     const [identifier, body] = this.children(node);
     const name = this.text(identifier!);
@@ -250,7 +268,7 @@ class Parser {
     return this.children(node).map((label) => (label.name === 'LabelName' ? this.text(label) : this.refuse(label, 'a quoted label name')));
   }
 
-  private binary(node: SyntaxNode): Expr {
+  private binary(node: SyntaxNode, postfix: SyntaxNode[]): Expr {
     const parts = this.children(node);
     const lhsNode = parts[0]!;
     const rhsNode = parts[parts.length - 1]!;
@@ -281,7 +299,7 @@ class Parser {
       } else this.refuse(part, `the binary-operator modifier ${JSON.stringify(this.text(part))}`);
     }
     const lhs = this.expr(lhsNode);
-    const rhs = this.expr(rhsNode);
+    const rhs = this.expr(rhsNode, postfix);
     const opPos = this.pos(opNode);
     const lt = typeOf(lhs);
     const rt = typeOf(rhs);
@@ -304,9 +322,9 @@ class Parser {
     return { kind: 'binary', op, lhs, rhs, returnBool, matching: { card, on, labels, include }, pos: this.pos(node) };
   }
 
-  private unary(node: SyntaxNode): Expr {
+  private unary(node: SyntaxNode, postfix: SyntaxNode[]): Expr {
     const [opNode, exprNode] = this.children(node);
-    const expr = this.expr(exprNode!);
+    const expr = this.expr(exprNode!, postfix);
     const type = typeOf(expr);
     if (type !== 'scalar' && type !== 'vector') this.fail(node, 'unary expression only allowed on expressions of type scalar or instant vector');
     return { kind: 'unary', op: this.text(opNode!) === '-' ? '-' : '+', expr, pos: this.pos(node) };
