@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   isolation: () => import('./isolation.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),
   memory: () => import('./memory.bench.ts'),
+  promql: () => import('./promql.bench.ts'),
   startup: () => import('./startup.bench.ts'),
 };
 
