@@ -30,6 +30,8 @@ const RE2_REFUSES: [RegExp, string][] = [
   [/\(\?<[a-zA-Z]/, "named groups use RE2's (?P<name>…) form"],
 ];
 
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\d*\})/;
+
 /** Compile a Prometheus regex to an anchored JavaScript one, refusing what RE2 does not accept. */
 export function compileRegex(pattern: string): RegExp {
   let source = pattern;
@@ -45,6 +47,9 @@ export function compileRegex(pattern: string): RegExp {
     source = source.slice(leading[0].length);
   }
   for (const [re, problem] of RE2_REFUSES) if (re.test(source)) throw new UnsupportedRegexError(pattern, problem);
+  // RE2 runs in linear time; JavaScript backtracks, and a quantified group that itself repeats, such as (a+)+,
+  // can take exponential time on a crafted label value: one query would stall the evaluator for everyone.
+  if (NESTED_QUANTIFIER.test(source)) throw new UnsupportedRegexError(pattern, 'a repeated group containing a repetition (such as (a+)+) can backtrack exponentially here, unlike RE2; rewrite it without the nesting');
   if (/\(\?[a-zA-Z]/.test(source)) throw new UnsupportedRegexError(pattern, 'inline flags are supported only at the start');
   source = source.replace(/\(\?P</g, '(?<');
   try {

@@ -46,6 +46,16 @@ describe('matchers', () => {
     expect(newMatcher('!~', 'a', 'trustusbank-bank-.*').matches('trustusbank-bank-x')).toBe(false);
   });
 
+  it('refuses nested repetition, which backtracks exponentially in JavaScript, and still accepts plain groups', () => {
+    expect(() => compileRegex('(a+)+$')).toThrow(/backtrack exponentially/);
+    expect(() => compileRegex('(x|a*)*')).toThrow(UnsupportedRegexError);
+    expect(() => compileRegex('(.{1,})+')).toThrow(UnsupportedRegexError);
+    const started = performance.now();
+    expect(compileRegex('(trustusbank-bank-.*|trustusbank-platform)').test(`${'a'.repeat(50_000)}!`)).toBe(false);
+    expect(compileRegex('(ab)+|c*').test('ababab')).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it.each(['(?=a)b', 'a(?!b)', '(a)\\1', '(?<n>a)\\k<n>', 'a(?m)b', '(unclosed'])('refuses %j, which RE2 would not read the same', (pattern) => {
     expect(() => compileRegex(pattern)).toThrow(UnsupportedRegexError);
   });
