@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'mcp-call': () => import('./mcp-call.bench.ts'),
   soak: () => import('./soak.bench.ts'),
   memory: () => import('./memory.bench.ts'),
+  promql: () => import('./promql.bench.ts'),
   startup: () => import('./startup.bench.ts'),
 };
 

@@ -45,6 +45,8 @@ export { HOST_PORT_ANNOTATION };
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
+/** Rule files (Prometheus' `groups:` format) the evidence stack reads itself: not cluster objects for `up` to apply. */
+const EVIDENCE_DIR = 'evidence';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -327,7 +329,7 @@ async function bundleShim(dataDir: string): Promise<string> {
 
 /** The initial desired state: every manifest except the on-demand policy layers. */
 function initialDocuments(manifestsDir = DEFAULT_MANIFESTS): { file: string; text: string }[] {
-  return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR]);
+  return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR, EVIDENCE_DIR]);
 }
 
 // Alertmanager's own configuration (the file the Alertmanager CRD's secret holds) lives beside the manifests
