@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrometheusApi, formatNumber } from './api/prometheus-api.ts';
+import { createQueryApi, formatNumber } from './api/query-api.ts';
 import { Monitor, type PostableAlert } from './monitor.ts';
 import { loadRuleFile } from './rules/index.ts';
 import type { ScrapeTarget } from './scrape/scrape.ts';
@@ -64,7 +64,7 @@ describe('the embedded Prometheus', () => {
       notify: async (alerts) => void sent.push(alerts),
       resendDelayMs: 60_000,
     });
-    const handler = createPrometheusApi({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups(), now: () => clock });
+    const handler = createQueryApi({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups(), now: () => clock });
     api = createServer((req, res) => void handler.handle(req, res).then((handled) => handled || res.writeHead(404).end()));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;

@@ -9,7 +9,7 @@ import type { Alert, RuleGroupRunner } from '../rules/index.ts';
 import { METRIC_NAME, formatLabels, newMatcher, type Labels, type Matcher, type MemoryStore } from '../tsdb/index.ts';
 import type { Scraper } from '../scrape/scrape.ts';
 
-export interface PrometheusApiOptions {
+export interface QueryApiOptions {
   store: MemoryStore;
   scraper?: Scraper;
   rules?: () => readonly { runner: RuleGroupRunner; intervalMs: number; lastEvaluation?: number; evaluationSeconds?: number }[];
@@ -37,7 +37,10 @@ const badData = (message: string) => new ApiError(400, 'bad_data', message);
 
 const VERSION = { version: '2.42.0-trustusbank', revision: 'embedded', branch: 'main', buildUser: 'trustusbank', buildDate: '20261202-00:00:00', goVersion: 'none (TypeScript)' };
 
-export function createPrometheusApi(options: PrometheusApiOptions): { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> } {
+/** Every path the query API serves (GET and POST each), for mounting on a listener's route table. */
+export const QUERY_API_PATHS = ['/api/v1/query', '/api/v1/query_range', '/api/v1/series', '/api/v1/labels', '/api/v1/label/*', '/api/v1/targets', '/api/v1/rules', '/api/v1/alerts', '/api/v1/status/buildinfo', '/federate', '/-/ready', '/-/healthy'] as const;
+
+export function createQueryApi(options: QueryApiOptions): { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> } {
   const now = options.now ?? Date.now;
   const lookback = options.lookbackDeltaMs ?? 5 * 60 * 1000;
   const engine = new Engine(options.store, { lookbackDeltaMs: lookback });
