@@ -97,7 +97,7 @@ describe('parseManifests', () => {
       'deploy/x.yaml: document 0 (Deployment trustusbank-bank-mcp/account-mcp): spec.template.spec.containers[0].imagePullPolicy: is a Kubernetes field TrustUsBank does not support yet (line 15, column 11)',
       'deploy/x.yaml: document 1 (Service trustusbank-bank-mcp/account-mcp): spec.type: LoadBalancer is a Kubernetes Service type TrustUsBank does not support yet (supported: ClusterIP) (line 21, column 3)',
       'deploy/x.yaml: document 1 (Service trustusbank-bank-mcp/account-mcp): spec.ports[0].targetport: is not a field of Service (did you mean "targetPort"?) (line 22, column 23)',
-      'deploy/x.yaml: document 2 (Ingress web): kind: unknown kind "Ingress"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry (line 25, column 1)',
+      'deploy/x.yaml: document 2 (Ingress web): kind: unknown kind "Ingress"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, PrometheusRule, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry (line 25, column 1)',
     ]);
   });
 
@@ -114,7 +114,7 @@ describe('parseManifests', () => {
     ['a string', 'hello\n', 'deploy/x.yaml: document 0: expected a Kubernetes object (a mapping with apiVersion, kind and metadata), got the string "hello"'],
     ['no apiVersion', 'kind: Namespace\nmetadata: { name: a }\n', 'deploy/x.yaml: document 0 (Namespace a): apiVersion: is required'],
     ['no kind', 'apiVersion: v1\nmetadata: { name: a }\n', 'deploy/x.yaml: document 0: kind: is required'],
-    ['a kind in the wrong case', 'apiVersion: apps/v1\nkind: deployment\nmetadata: { name: a }\n', `deploy/x.yaml: document 0 (deployment a): kind: unknown kind "deployment" (did you mean "Deployment"?); TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry`],
+    ['a kind in the wrong case', 'apiVersion: apps/v1\nkind: deployment\nmetadata: { name: a }\n', `deploy/x.yaml: document 0 (deployment a): kind: unknown kind "deployment" (did you mean "Deployment"?); TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, PrometheusRule, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry`],
     ['a retired apiVersion', 'apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: { name: a }\n', 'deploy/x.yaml: document 0 (Deployment default/a): apiVersion: extensions/v1beta1 is not a supported apiVersion for Deployment (supported: apps/v1)'],
     [
       'an Istio kind at an old apiVersion',

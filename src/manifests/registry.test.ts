@@ -80,7 +80,7 @@ describe('registerKind', () => {
     expect(['widget', 'widgets', 'wd', 'widgets.example.trustusbank.io'].map(kindByName)).toEqual(['Widget', 'Widget', 'Widget', 'Widget']);
     expect(registeredKinds().map((definition) => definition.kind)).toContain('Widget');
     expect(problemLines('apiVersion: v1\nkind: Sprocket\nmetadata: { name: s }\n')).toEqual([
-      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry, Widget',
+      'deploy/x.yaml: document 0 (Sprocket s): kind: unknown kind "Sprocket"; TrustUsBank supports AccessPolicy, Agent, AgentgatewayBackend, AgentgatewayPolicy, AuthorizationPolicy, ClusterPolicy, ConfigMap, Deployment, EnterpriseAgentgatewayPolicy, Gateway, HTTPRoute, ModelConfig, Namespace, PeerAuthentication, PrometheusRule, ReferenceGrant, RemoteMCPServer, Service, ServiceAccount, ServiceEntry, Widget',
     ]);
   });
 
@@ -111,6 +111,7 @@ describe('registerKind', () => {
       { kind: 'ModelConfig', apiVersions: ['kagent.dev/v1alpha2', 'kagent.dev/v1alpha1'], namespaced: true },
       { kind: 'Namespace', apiVersions: ['v1'], namespaced: false },
       { kind: 'PeerAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'], namespaced: true },
+      { kind: 'PrometheusRule', apiVersions: ['monitoring.coreos.com/v1'], namespaced: true },
       { kind: 'ReferenceGrant', apiVersions: ['gateway.networking.k8s.io/v1beta1', 'gateway.networking.k8s.io/v1'], namespaced: true },
       { kind: 'RemoteMCPServer', apiVersions: ['kagent.dev/v1alpha2', 'kagent.dev/v1alpha1'], namespaced: true },
       { kind: 'Service', apiVersions: ['v1'], namespaced: true },

@@ -16,6 +16,7 @@ import { serviceAccountSchema } from './kinds/service-account.ts';
 import { serviceSchema } from './kinds/service.ts';
 import { configMapSchema } from './kinds/config-map.ts';
 import { SERVICE_ENTRY_API_VERSIONS, serviceEntrySchema } from './kinds/service-entry.ts';
+import { prometheusRuleSchema } from './kinds/prometheus-rule.ts';
 import type { KnownKind, KnownResource } from './types.ts';
 
 export interface KindDefinition {
@@ -91,6 +92,7 @@ registerKind({ kind: 'Deployment', apiVersions: ['apps/v1'], namespaced: true, s
 registerKind({ kind: 'Service', apiVersions: ['v1'], namespaced: true, schema: serviceSchema, shortNames: ['svc'] });
 registerKind({ kind: 'AuthorizationPolicy', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: authorizationPolicySchema, shortNames: ['ap'] });
 registerKind({ kind: 'ConfigMap', apiVersions: ['v1'], namespaced: true, schema: configMapSchema, shortNames: ['cm'] });
+registerKind({ kind: 'PrometheusRule', apiVersions: ['monitoring.coreos.com/v1'], namespaced: true, schema: prometheusRuleSchema, plural: 'prometheusrules', shortNames: ['promrule'] });
 registerKind({ kind: 'ServiceEntry', apiVersions: SERVICE_ENTRY_API_VERSIONS, namespaced: true, schema: serviceEntrySchema, plural: 'serviceentries', shortNames: ['se'] });
 registerKind({ kind: 'PeerAuthentication', apiVersions: ISTIO_SECURITY_API_VERSIONS, namespaced: true, schema: peerAuthenticationSchema, shortNames: ['pa'] });
 registerKind({ kind: 'Gateway', apiVersions: ['gateway.networking.k8s.io/v1'], namespaced: true, schema: gatewaySchema, shortNames: ['gtw'] });

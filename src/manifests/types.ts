@@ -26,6 +26,25 @@ export interface ConfigMap {
   data?: Record<string, string>;
 }
 
+export interface PrometheusRuleDefinition {
+  alert?: string | undefined;
+  record?: string | undefined;
+  expr: string | number;
+  for?: string | undefined;
+  keep_firing_for?: string | undefined;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
+}
+
+export interface PrometheusRuleGroup {
+  name: string;
+  interval?: string | undefined;
+  rules: PrometheusRuleDefinition[];
+}
+
+/** The Prometheus Operator's PrometheusRule: rule groups in Prometheus' format. */
+export type PrometheusRule = Resource<'PrometheusRule', 'monitoring.coreos.com/v1', { groups: PrometheusRuleGroup[] }>;
+
 export interface ServiceEntrySpec {
   hosts: string[];
   addresses?: string[];
@@ -635,7 +654,7 @@ export interface KyvernoWebhookConfiguration {
 /** Cluster-scoped. Only `verifyImages` rules on Pods, with static keys (cosign key pairs). */
 export type ClusterPolicy = Resource<'ClusterPolicy', 'kyverno.io/v1', ClusterPolicySpec>;
 
-export type KnownResource = Namespace | ConfigMap | ServiceEntry | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy | ClusterPolicy;
+export type KnownResource = Namespace | ConfigMap | PrometheusRule | ServiceEntry | ServiceAccount | Deployment | Service | AuthorizationPolicy | PeerAuthentication | Gateway | HTTPRoute | ReferenceGrant | AgentgatewayBackend | AgentgatewayPolicy | EnterpriseAgentgatewayPolicy | ModelConfig | RemoteMCPServer | Agent | AccessPolicy | ClusterPolicy;
 export type KnownKind = KnownResource['kind'];
 
 /** Where a document came from, for error messages and `get -o yaml`. */
