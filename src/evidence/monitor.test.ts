@@ -9,7 +9,7 @@ import { createQueryApi, formatNumber } from './api/query-api.ts';
 import { Monitor, type PostableAlert } from './monitor.ts';
 import { loadRuleFile } from './rules/index.ts';
 import type { ScrapeTarget } from './scrape/scrape.ts';
-import { hasTool, requireTool } from '../../test/support/tools.ts';
+import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../test/support/prometheus-tools.ts';
 
 const RULES = `groups:
   - name: trustusbank-mesh
@@ -160,10 +160,9 @@ describe('the embedded Prometheus', () => {
     expect([formatNumber(1), formatNumber(0.5), formatNumber(1e21), formatNumber(1e-7), formatNumber(-2.5e-8), formatNumber(Infinity), formatNumber(-Infinity), formatNumber(NaN)]).toEqual(['1', '0.5', '1000000000000000000000', '0.0000001', '-0.000000025', '+Inf', '-Inf', 'NaN']);
   });
 
-  describe.skipIf(!hasTool('promtool'))("promtool's own client", () => {
+  describe.skipIf(PROMTOOL_MISSING !== undefined)("promtool's own client", () => {
     it('queries the API and gets what the API says', async () => {
-      requireTool('promtool');
-      const { stdout } = await promisify(execFile)('promtool', ['query', 'instant', `--time=${new Date(clock).toISOString()}`, apiUrl, 'up']);
+      const { stdout } = await promisify(execFile)(PROMTOOL_PATH!, ['query', 'instant', `--time=${new Date(clock).toISOString()}`, apiUrl, 'up']);
       expect(stdout.trim()).toMatch(/^up\{instance="node", job="ztunnel", namespace="istio-system"\} => 1 @\[[\d.]+\]$/);
     });
   });
