@@ -29,6 +29,7 @@ import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
+import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
@@ -45,8 +46,6 @@ export { HOST_PORT_ANNOTATION };
 export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
-/** Rule files (Prometheus' `groups:` format) the evidence stack reads itself: not cluster objects for `up` to apply. */
-const EVIDENCE_DIR = 'evidence';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -64,6 +63,14 @@ export interface ClusterOptions {
   agentsUiPort?: number;
   /** Host port of the registry (default 18006; 0 picks a free one). */
   registryPort?: number;
+  /** Host ports of the Alertmanager API (default 18013), the SOC inbox's page and MailHog API (18012) and its
+   *  SMTP server (1025); 0 picks a free one. */
+  alertmanagerPort?: number;
+  inboxPort?: number;
+  smtpPort?: number;
+  /** Scrape and rule evaluation intervals of the embedded Prometheus (default 2 s each). */
+  scrapeIntervalMs?: number;
+  evaluationIntervalMs?: number;
   /** Host port of the Prometheus-compatible API, /metrics (default 18002; 0 picks a free one). */
   metricsPort?: number;
 }
@@ -90,6 +97,8 @@ export interface Cluster {
   metrics: Registry;
   /** The listener on the Prometheus-compatible host port: /metrics today; modules add their routes to it. */
   prometheusApi: PrometheusApi;
+  /** Metrics scraped and stored, alert rules, the Alertmanager and the SOC inbox. */
+  evidence: Evidence;
   ca: CertificateAuthority;
   forwards: HostForward[];
   dataDir: string;
@@ -221,7 +230,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let restoredState: Cluster['restoredState'];
   // Not a pod: the attacker's machine on the internet, which here is the host's loopback.
   const listeningPost = await startListeningPost({ metrics, log: fileLogger('listening-post', 'listening-post.log') });
+  let evidence: Evidence | undefined;
   const close = async (): Promise<void> => {
+    await evidence?.close();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await listeningPost.close();
     await engine.shutdown();
@@ -254,6 +265,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       servers.push(ui.server);
       forwards.push(ui.forward);
     }
+    const prometheusUrl = forwards.find((f) => f.service === 'prometheus')!.url.replace(/\/$/, '');
+    evidence = await startEvidence({
+      engine,
+      nodeMetrics: metrics,
+      prometheusApi,
+      prometheusUrl: () => prometheusUrl,
+      manifestsDir: options.manifestsDir ?? DEFAULT_MANIFESTS,
+      alertmanagerPort: options.alertmanagerPort ?? ALERTMANAGER_PORT,
+      inboxPort: options.inboxPort ?? INBOX_PORT,
+      smtpPort: options.smtpPort ?? SMTP_PORT,
+      log: fileLogger('evidence', 'evidence.log'),
+      ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
+      ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
+    });
+    forwards.push(
+      { namespace: 'trustusbank-observability', service: 'alertmanager', port: evidence.alertmanager.port, url: `${evidence.alertmanager.url}/` },
+      { namespace: 'trustusbank-observability', service: 'soc-inbox', port: evidence.inbox.httpPort, url: `${evidence.inbox.url}/` },
+    );
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
       if (annotation === undefined) continue;
@@ -276,6 +305,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     builds,
     metrics,
     prometheusApi,
+    evidence: evidence!,
     ca,
     forwards,
     dataDir,
@@ -329,7 +359,7 @@ async function bundleShim(dataDir: string): Promise<string> {
 
 /** The initial desired state: every manifest except the on-demand policy layers. */
 function initialDocuments(manifestsDir = DEFAULT_MANIFESTS): { file: string; text: string }[] {
-  return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR, EVIDENCE_DIR]);
+  return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR]);
 }
 
 // Alertmanager's own configuration (the file the Alertmanager CRD's secret holds) lives beside the manifests

@@ -128,7 +128,7 @@ describe('PromQL errors', () => {
 
 describe('rule files', () => {
   it('loads the shipped rules, and their PrometheusRule wrapper to the same groups', () => {
-    const plain = loadRuleFile(read(join(DIR, '../../deploy/manifests/evidence/trustusbank.rules.yaml')), 'trustusbank.rules.yaml');
+    const plain = loadRuleFile(read(join(DIR, '../../deploy/prometheus/trustusbank.rules.yaml')), 'trustusbank.rules.yaml');
     expect(plain.flatMap((group) => group.rules.map((rule) => rule.name))).toEqual(['IstioAuthZDeny', 'BankToAttackerAttempt', 'KagentAccessPolicyDeny', 'GatewayDLPDeny', 'ToolDefinitionDrift', 'ImageRefusedAtAdmission']);
     const wrapped = loadRuleFile(read(join(DIR, '../../deploy/manifests/evidence/trustusbank.prometheusrule.yaml')), 'trustusbank.prometheusrule.yaml');
     // Parsed expressions hold compiled matchers (closures): compare what the files say.

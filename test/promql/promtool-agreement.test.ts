@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRuleFile, runRuleTests } from '../../src/evidence/rules/index.ts';
 
 const DIR = import.meta.dirname;
-const RULE_FILES = [join(DIR, '../../deploy/manifests/evidence/trustusbank.rules.yaml'), join(DIR, 'corpus.rules.yaml')];
+const RULE_FILES = [join(DIR, '../../deploy/prometheus/trustusbank.rules.yaml'), join(DIR, 'corpus.rules.yaml')];
 const TEST_FILES = readdirSync(DIR).filter((name) => name.endsWith('.test.yaml')).map((name) => join(DIR, name));
 
 const PROMTOOL_MISSING: string | undefined = (() => {

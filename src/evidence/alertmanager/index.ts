@@ -36,6 +36,8 @@ export interface AlertmanagerOptions {
   /** Alertmanager's --web.external-url: `.ExternalURL` in templates. */
   externalURL?: string;
   limits?: Partial<Limits>;
+  /** How the user moves the port (for the "port in use" error). */
+  portHint?: string;
   log?: (message: string) => void;
 }
 
@@ -60,7 +62,7 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
   // The handler is attached once the Alertmanager exists: it needs the bound URL as its external URL.
   let serve: ReturnType<typeof handler> = (_req, res) => void res.writeHead(503).end();
   const server = createGuardedServer({ shape: 'json', onError: (error) => log(`request failed: ${(error as Error).message}`) }, (req, res) => serve(req, res));
-  const bound = await listen(server, { host, port, portHint: 'the alertmanager port option' });
+  const bound = await listen(server, { host, port, portHint: options.portHint ?? 'the alertmanager port option' });
   const externalURL = options.externalURL ?? bound.url;
   const smtp = options.deliver ? undefined : smtpDeliver(externalURL);
   const deliver = options.deliver ?? (smtp as { deliver: Deliver }).deliver;

@@ -22,6 +22,9 @@ export interface InboxOptions {
   /** HTTP port for the MailHog API and the page; 0 picks a free one. */
   httpPort?: number;
   maxMessageBytes?: number;
+  /** How the user moves each port (for the "port in use" error). */
+  httpPortHint?: string;
+  smtpPortHint?: string;
   maxMessages?: number;
   maxRecipients?: number;
   now?: () => number;
@@ -50,6 +53,7 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
   const smtp = await startSmtp({
     host,
     port: options.smtpPort ?? DEFAULT_SMTP_PORT,
+    ...(options.smtpPortHint ? { portHint: options.smtpPortHint } : {}),
     // Large enough for one mail about every alert the Alertmanager holds (2,000 alerts ≈ 3 MB), so a flood
     // into one group still reaches the SOC as one mail.
     maxMessageBytes: options.maxMessageBytes ?? 10 * 1024 * 1024,
@@ -64,7 +68,7 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
   const server = createGuardedServer({ shape: 'json' }, inboxHandler(store));
   let bound;
   try {
-    bound = await listen(server, { host, port: options.httpPort ?? DEFAULT_INBOX_HTTP_PORT, portHint: 'the inbox HTTP port option' });
+    bound = await listen(server, { host, port: options.httpPort ?? DEFAULT_INBOX_HTTP_PORT, portHint: options.httpPortHint ?? 'the inbox HTTP port option' });
   } catch (error) {
     await smtp.close();
     throw error;

@@ -12,6 +12,8 @@ import { MalformedMessageError, decodeMessage } from './message.ts';
 export interface SmtpOptions {
   host: string;
   port: number;
+  /** How the user moves the port (for the "port in use" error). */
+  portHint?: string;
   maxMessageBytes: number;
   maxRecipients: number;
   now: () => number;
@@ -77,7 +79,7 @@ export async function startSmtp(options: SmtpOptions): Promise<{ port: number; c
   server.on('error', (error: Error) => options.log(`smtp: ${error.message}`));
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new UserError(`port ${options.port} on ${options.host} is already in use; choose another SMTP port for the inbox`) : error);
+      reject(error.code === 'EADDRINUSE' ? new UserError(`port ${options.port} on ${options.host} is already in use; choose another with ${options.portHint ?? 'another SMTP port for the inbox'}`) : error);
     };
     server.server.once('error', onError);
     server.listen(options.port, options.host, () => {

@@ -1,0 +1,161 @@
+// The evidence stack wired to the cluster, as kube-prometheus wires it to Kubernetes: the embedded Prometheus
+// scrapes every ready pod's /metrics (discovered from the pods and the Services that select them) and the node's
+// own exposition (ztunnel, waypoints, gateways, admission), evaluates the PrometheusRule resources applied to
+// the cluster, and sends firing alerts to the Alertmanager over its API v2; the Alertmanager mails the SOC inbox
+// over SMTP. The query API joins the 18002 listener; the Alertmanager (18013) and the inbox (18012, SMTP 1025)
+// listen on the host's loopback, where ztunnel never lets a pod connect (node-local addresses are refused).
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Logger } from '../core/log.ts';
+import { startAlertmanager, type RunningAlertmanager } from '../evidence/alertmanager/index.ts';
+import { createQueryApi, QUERY_API_PATHS } from '../evidence/api/query-api.ts';
+import { startInbox, type RunningInbox } from '../evidence/inbox/index.ts';
+import { Monitor } from '../evidence/monitor.ts';
+import type { PrometheusApi } from '../evidence/prometheus-api.ts';
+import { loadRuleFile, type RuleGroup } from '../evidence/rules/index.ts';
+import { podTargets } from '../evidence/scrape/discovery.ts';
+import type { ScrapeTarget } from '../evidence/scrape/scrape.ts';
+import type { PrometheusRule, Service } from '../manifests/types.ts';
+import type { SocketAddress } from '../mesh/capture/protocol.ts';
+import type { Engine } from './engine.ts';
+
+export const ALERTMANAGER_PORT = 18013;
+export const INBOX_PORT = 18012;
+export const SMTP_PORT = 1025;
+
+export interface EvidenceOptions {
+  engine: Engine;
+  /** The node's own exposition (the `up` process: ztunnel, waypoints, gateways, admission). */
+  nodeMetrics: { metrics(): Promise<string> };
+  /** The 18002 listener the query API joins, and its URL (for links and generator URLs). */
+  prometheusApi: PrometheusApi;
+  prometheusUrl: () => string;
+  manifestsDir: string;
+  alertmanagerPort: number;
+  inboxPort: number;
+  smtpPort: number;
+  log: Logger;
+  scrapeIntervalMs?: number;
+  evaluationIntervalMs?: number;
+}
+
+export interface Evidence {
+  monitor: Monitor;
+  alertmanager: RunningAlertmanager;
+  inbox: RunningInbox;
+  /** `reset`: no alerts, no silences, no mail (the metric history stays: it is evidence). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startEvidence(options: EvidenceOptions): Promise<Evidence> {
+  const { engine, log } = options;
+  const inbox = await startInbox({ smtpPort: options.smtpPort, httpPort: options.inboxPort, httpPortHint: '--inbox-port N', smtpPortHint: '--smtp-port N', log: (message) => log.info('inbox', { message }) });
+  let alertmanager: RunningAlertmanager;
+  try {
+    // Alertmanager's own file, pointed at this stack's inbox (its smarthost is the only thing that varies).
+    const config = readFileSync(join(options.manifestsDir, 'evidence', 'alertmanager.yaml'), 'utf8').replace(/^(\s*smtp_smarthost:).*$/m, `$1 ${inbox.smarthost}`);
+    alertmanager = await startAlertmanager({ config, port: options.alertmanagerPort, portHint: '--alertmanager-port N', log: (message) => log.info('alertmanager', { message }) });
+  } catch (error) {
+    await inbox.close();
+    throw error;
+  }
+  const monitor = new Monitor({
+    discover: () => discover(engine, options.nodeMetrics, options.prometheusUrl),
+    ruleGroups: () => ruleGroups(engine, log),
+    ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
+    ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
+    // A lab must show the mail within seconds; Prometheus' minute-long resend delay would hide a second act.
+    resendDelayMs: 10_000,
+    notify: (alerts) => postAlerts(alertmanager.url, alerts),
+    onError: (what, error) => log.warn('evidence', { what, error: error.message }),
+  });
+  const queryApi = createQueryApi({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups(), externalUrl: options.prometheusUrl() });
+  for (const path of QUERY_API_PATHS) {
+    for (const method of ['GET', 'POST'] as const) {
+      options.prometheusApi.route(method, path, async (req, res) => {
+        if (!(await queryApi.handle(req, res))) res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'not_found', error: 'not found' }));
+      });
+    }
+  }
+  monitor.start();
+  return {
+    monitor,
+    alertmanager,
+    inbox,
+    reset: () => {
+      alertmanager.reset();
+      inbox.reset();
+    },
+    close: async () => {
+      await monitor.stop();
+      await alertmanager.close();
+      await inbox.close();
+    },
+  };
+}
+
+/** Every ready pod's metrics port, and the node itself. */
+function discover(engine: Engine, nodeMetrics: { metrics(): Promise<string> }, prometheusUrl: () => string): ScrapeTarget[] {
+  const pods = engine.allPods();
+  const services = engine.list('Service').map(({ resource }) => ({ namespace: resource.metadata.namespace!, name: resource.metadata.name, selector: (resource as Service).spec.selector ?? {} }));
+  const targets: ScrapeTarget[] = podTargets(
+    pods.map((pod) => ({ namespace: pod.namespace, name: pod.name, workload: pod.workload, ip: pod.ip, ready: pod.ready, labels: pod.labels, metricsPort: pod.template.probe.containerPort })),
+    services,
+  ).map((target) => {
+    const pod = pods.find((p) => p.namespace === target.pod.namespace && p.name === target.pod.name)!;
+    return { key: target.key, labels: target.labels, url: `http://${target.labels.instance}/metrics`, fetch: (signal) => scrapeSocket(pod.listeners.get(target.pod.metricsPort), signal) };
+  });
+  const node = new URL(prometheusUrl());
+  targets.push({ key: 'node', labels: { job: 'trustusbank-node', instance: node.host }, url: `${node.origin}/metrics`, fetch: () => nodeMetrics.metrics() });
+  return targets;
+}
+
+/** GET /metrics on a pod's own socket, as the kubelet's network reaches a pod (not through the mesh). */
+function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): Promise<string> {
+  if (!address) return Promise.reject(new Error('the pod does not listen on its metrics port'));
+  return new Promise((resolve, reject) => {
+    const target = 'path' in address ? { socketPath: address.path } : { host: address.host, port: address.port };
+    const req = httpRequest({ ...target, path: '/metrics', headers: { accept: 'text/plain;version=0.0.4' }, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // A pod that answers without end must not fill the node's memory.
+        if (size > 16 * 1024 * 1024) req.destroy(new Error('exposition larger than 16 MiB'));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const loadedRules = new WeakMap<object, RuleGroup[]>();
+
+/** The PrometheusRule resources' groups (checked at apply; one that fails to load now is logged and skipped). */
+function ruleGroups(engine: Engine, log: Logger): RuleGroup[] {
+  return engine.list('PrometheusRule').flatMap(({ resource }) => {
+    const rule = resource as PrometheusRule;
+    // Resources are replaced, never changed in place, on apply: one load per applied version.
+    const cached = loadedRules.get(rule);
+    if (cached) return cached;
+    let groups: RuleGroup[] = [];
+    try {
+      groups = loadRuleFile(stringify(rule), `${rule.metadata.namespace}/${rule.metadata.name}`);
+    } catch (error) {
+      log.warn('rule groups not loaded', { rule: `${rule.metadata.namespace}/${rule.metadata.name}`, error: (error as Error).message });
+    }
+    loadedRules.set(rule, groups);
+    return groups;
+  });
+}
+
+async function postAlerts(url: string, alerts: unknown[]): Promise<void> {
+  const response = await fetch(new URL('/api/v2/alerts', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+  if (!response.ok) throw new Error(`Alertmanager answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+}
