@@ -15,6 +15,7 @@ import { listen } from '../core/http.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
+import { CaStoreError } from '../mesh/ca/ca-store.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
 import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
 import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
@@ -27,6 +28,7 @@ import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
+import type { RestartBackoff } from './pod.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';
@@ -51,6 +53,8 @@ export interface ClusterOptions {
   /** How the user moves a host port, by `namespace/service`, for the "port in use" error. */
   hostPortFlags?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Pods' restart backoff (default: 1 s doubling to 30 s, reset after 10 minutes ready). */
+  restartBackoff?: RestartBackoff;
   /** Log to stdout as well as to the log files (for `up` in the foreground with --verbose). */
   logWrite?: (line: string) => void;
   /** The agents' model (default: the offline scripted model). */
@@ -125,7 +129,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // esbuild keeps a service process alive for further builds; there are none until the next `up`.
   void stopEsbuild();
 
-  const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') });
+  const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') }).catch((error: unknown) => {
+    rmSync(runtimeDir, { recursive: true, force: true });
+    if (!(error instanceof CaStoreError)) throw error;
+    // Every SVID is issued afresh at start, so a new CA costs nothing but the old root's trust.
+    throw new UserError(`the mesh CA cannot be loaded: ${error.message}. Restore the file from a backup, or empty ${join(dataDir, 'ca')} to make a new CA`);
+  });
   const rotator = new SvidRotator(ca);
   const metrics = new Registry();
   const telemetry = new ZtunnelTelemetry(metrics, ztunnelLog);
@@ -164,6 +173,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     controllers: [createAgentsController(model), meshConfigController],
     admit: (template) => supplyChain.admit(template),
     verifyStart: (template) => supplyChain.verifyStart(template),
+    ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
   });
   const waypoints = new WaypointDirectory({
     engine,
@@ -217,7 +227,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
     await engine.apply(base);
-    await engine.waitReady(options.readyTimeoutMs ?? 30_000);
+    await engine.waitReady(options.readyTimeoutMs ?? 30_000, { failFast: true });
     // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).
     await waypoints.sync();
     for (const [key, url] of waypoints.hostUrls) {

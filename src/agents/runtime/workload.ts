@@ -21,14 +21,15 @@ export function agentWorkload(context: WorkloadContext): Workload {
   }
   const label = modelLabel(model);
   const log = context.log.child({ agent: config.name });
-  const sessions = SessionStore.open(join(context.dataDir, SESSIONS_FILE));
+  const { store: sessions, recovered } = SessionStore.openOrRecover(join(context.dataDir, SESSIONS_FILE));
+  if (recovered) log.warn('session store was damaged: moved it aside and started an empty one', { file: join(context.dataDir, SESSIONS_FILE), moved_to: recovered.movedTo, problem: recovered.problem });
   const toolbox = new Toolbox(config.mcpServers, config.agents, log, { name: config.name, namespace: config.namespace });
   const executor = new BankAgentExecutor({ config, model, toolbox, sessions, log });
   const endpoint = createA2aEndpoint(config, executor, label, log);
   log.info('agent ready', { model: label, scripted: model.scripted, modelSource: config.model.source, mcpServers: config.mcpServers.map((s) => s.name), agents: config.agents.map((a) => a.name) });
   return {
     handle: (req, res) => endpoint.handle(req, res),
-    health: () => ({ agent: config.name, model: label, scripted: model.scripted }),
+    health: () => ({ agent: config.name, model: label, scripted: model.scripted, ...(recovered ? { sessionStoreRecovered: recovered } : {}) }),
     errorShape: 'jsonrpc',
     close: async () => {
       await toolbox.close();
