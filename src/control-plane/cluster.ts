@@ -227,17 +227,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     const base = readManifestDocuments(options.manifestsDir ?? DEFAULT_MANIFESTS, [ON_DEMAND_DIR]);
     await engine.apply(base);
-    await engine.waitReady(options.readyTimeoutMs ?? 30_000, { failFast: true });
-    // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).
+    // Host ports first, pods' readiness last: a port in use fails start-up at once, naming the port and the
+    // flag that moves it, instead of after the pods' start. Gateways start on the change the apply made.
     await waypoints.sync();
     for (const [key, url] of waypoints.hostUrls) {
       const [namespace, name] = key.split('/') as [string, string];
       forwards.push({ namespace, service: name, port: Number(new URL(url).port), url });
     }
-    for (const ui of [
-      await serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
-      await serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
+    // One at a time, each kept as soon as it listens, so that a later failure closes the earlier ones too.
+    for (const start of [
+      () => serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
+      () => serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
     ]) {
+      const ui = await start();
       servers.push(ui.server);
       forwards.push(ui.forward);
     }
@@ -250,6 +252,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       servers.push(forward.server);
       forwards.push(forward.forward);
     }
+    await engine.waitReady(options.readyTimeoutMs ?? 30_000, { failFast: true });
   } catch (error) {
     await close();
     throw error;
