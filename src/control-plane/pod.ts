@@ -47,7 +47,6 @@ export interface RestartBackoff {
 }
 
 export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 10 * 60_000 };
-export const MAX_BACKOFF_MS = DEFAULT_RESTART_BACKOFF.maxMs;
 
 /** The crash streak an exit continues and the delay before the next start. `healthyForMs`: how long the run was ready. */
 export function nextRestart(backoff: RestartBackoff, streak: number, healthyForMs: number): { streak: number; delayMs: number } {
