@@ -189,6 +189,45 @@ describe('pod lifecycle', () => {
     expect(pod!.spiffeId).toBe('spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/ticket-mcp');
   });
 
+  it('shows why a crash-looping pod stops: the exit, the restart count and its stderr, in get pods and status', async () => {
+    const crasher = {
+      file: 'crasher.yaml',
+      text: `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: crasher, namespace: external-attacker }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: crasher } }
+  template:
+    metadata: { labels: { app: crasher } }
+    spec:
+      serviceAccountName: mock-attacker
+      containers:
+        - name: crasher
+          image: trustusbank/mock-attacker:1.0.0
+          env: [{ name: PORT, value: not-a-port }]
+          ports: [{ name: http, containerPort: 8080 }]
+`,
+    };
+    await t.cluster.engine.apply([crasher]);
+    try {
+      const deadline = Date.now() + 60_000;
+      const crashed = () => t.cluster.engine.podsOf('external-attacker', 'crasher').find((p) => p.failedBeforeReady);
+      while (!crashed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const pod = crashed()!;
+      expect(pod).toBeDefined();
+      const table = await t.cli(['get', 'pods', '-n', 'external-attacker']);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(new RegExp(`${pod.name} +(CrashLoopBackOff|Running) +[1-9]`));
+      expect(table.stdout).toContain(`external-attacker/${pod.name}: exit code 1 (Error) at `);
+      expect(table.stdout).toContain('| mock-attacker: PORT must be a whole number from 0 to 65535, got "not-a-port"');
+      const status = JSON.parse((await t.cli(['get', 'pods', '-n', 'external-attacker', pod.workload, '-o', 'json'])).stdout) as { lastTermination: { exitCode: number; stderr: string[] } }[];
+      expect(status[0]!.lastTermination).toMatchObject({ exitCode: 1, stderr: expect.arrayContaining([expect.stringContaining('PORT must be a whole number')]) });
+    } finally {
+      await t.cluster.engine.delete([crasher]);
+    }
+  }, 90_000);
+
   it('rolls a Deployment out when the digest behind its tag changes, without touching the manifest', async () => {
     const manifestBefore = t.cluster.engine.list('Deployment').find((l) => l.resource.metadata.name === 'currency-converter')!.resource;
     const [old] = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter');

@@ -1,5 +1,6 @@
 // `trustusbank up` and the commands that drive a running stack, as a user runs them.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive, type StackState } from '../src/runtime/stack-state.ts';
@@ -150,6 +151,45 @@ describe('trustusbank up', () => {
     expect(up.stderr).toContain(`port ${port} on 127.0.0.1 (for external-attacker/mock-attacker) is already in use; choose another with --attacker-port N`);
     expect((await cli(['status'])).code).toBe(3);
   }, 90_000);
+
+  /** Every process whose command line names this test's data directory: pods, their sandboxes, `up` itself. */
+  const processesOfDataDir = (): number[] =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(data.path);
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+
+  /** A loopback port something else already listens on. */
+  async function takenPort(): Promise<{ port: number; close(): Promise<void> }> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it.each([
+    ['--gateway-port', 'in the foreground', false],
+    ['--registry-port', 'with --detach', true],
+  ] as const)('fails on a taken %s %s, naming the port and the flag, and leaves nothing running', async (flag, _mode, detach) => {
+    const blocker = await takenPort();
+    try {
+      const ports: Record<string, string> = { '--attacker-port': '0', '--gateway-port': '0', '--agents-ui-port': '0', '--registry-port': '0', [flag]: String(blocker.port) };
+      const up = await cli(['up', ...(detach ? ['--detach'] : []), ...Object.entries(ports).flat()]);
+      expect(up.code).toBe(1);
+      expect(up.stdout).not.toMatch(/Ready/);
+      expect(up.stdout + up.stderr).toContain(`port ${blocker.port} on 127.0.0.1 is already in use; choose another with ${flag} N`);
+      expect((await cli(['status'])).code).toBe(3);
+      // `up` has exited; every pod it started went with it.
+      expect(await waitGone(processesOfDataDir())).toEqual([]);
+    } finally {
+      await blocker.close();
+    }
+  }, 120_000);
 
   it('says so when nothing runs', async () => {
     const result = await cli(['policies', 'on']);

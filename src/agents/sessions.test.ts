@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SessionNotFoundError, SessionReader, SessionStore } from './sessions.ts';
+import { SessionNotFoundError, SessionReader, SessionStore, SessionStoreError } from './sessions.ts';
 
 const AGENT = { agent: 'support-bot', namespace: 'trustusbank-bank-agents' };
 const CALLER = 'spiffe://cluster.local/ns/trustusbank-bank-frontend/sa/chatbot';
@@ -259,5 +259,57 @@ describe('SessionStore and SessionReader', () => {
     opened.push(writer);
     writer.ensureSession({ id: 'ctx', ...AGENT, caller: '', model: 'scripted' });
     expect(r.listSessions().map((s) => s.id)).toEqual(['ctx']);
+  });
+});
+
+// One agent's damaged conversation record used to stop the agent at start, and with it the whole stack's
+// start-up. The choice: move the damaged file aside (bytes kept for whoever investigates) and start empty; the
+// agent reports it (a warning naming both files, and /healthz). The clean path: a healthy file is opened as is.
+describe('SessionStore.openOrRecover', () => {
+  const at = new Date('2026-12-02T13:50:07.123Z');
+
+  it('opens a healthy store in place, keeping its sessions, and moves nothing', () => {
+    const first = store();
+    first.ensureSession({ id: 'kept', ...AGENT, caller: CALLER, model: 'scripted' });
+    first.close();
+    const { store: again, recovered } = SessionStore.openOrRecover(file, at);
+    opened.push(again);
+    expect(recovered).toBeUndefined();
+    expect(reader().listSessions().map((s) => s.id)).toEqual(['kept']);
+    expect(existsSync(`${file}.corrupt-20261202T135007Z`)).toBe(false);
+  });
+
+  it('moves a file of garbage aside and starts an empty store that works', () => {
+    store().close();
+    const garbage = 'not a database at all '.repeat(300);
+    writeFileSync(file, garbage);
+    const { store: fresh, recovered } = SessionStore.openOrRecover(file, at);
+    opened.push(fresh);
+    const movedTo = `${file}.corrupt-20261202T135007Z`;
+    expect(recovered).toEqual({ movedTo, problem: 'file is not a database (SQLITE_NOTADB)' });
+    expect(readFileSync(movedTo, 'utf8')).toBe(garbage);
+    expect(statSync(movedTo).mode & 0o777).toBe(0o600);
+    fresh.ensureSession({ id: 'new', ...AGENT, caller: CALLER, model: 'scripted' });
+    expect(reader().listSessions().map((s) => s.id)).toEqual(['new']);
+  });
+
+  it('moves aside a store whose pages are damaged behind a valid header', () => {
+    const first = store();
+    for (let i = 0; i < 300; i++) first.ensureSession({ id: `ctx-${i}-${'x'.repeat(100)}`, ...AGENT, caller: CALLER, model: 'scripted' });
+    first.close();
+    const bytes = readFileSync(file);
+    bytes.fill(0x5a, 4096 * 2);
+    writeFileSync(file, bytes);
+    const { store: fresh, recovered } = SessionStore.openOrRecover(file, at);
+    opened.push(fresh);
+    expect(recovered?.problem).toMatch(/damaged|malformed/);
+    expect(reader().listSessions()).toEqual([]);
+  });
+
+  it('does not move what it cannot open for another reason: it names the file and stops', () => {
+    mkdirSync(file, { recursive: true });
+    expect(() => SessionStore.openOrRecover(file, at)).toThrow(SessionStoreError);
+    expect(() => SessionStore.openOrRecover(file, at)).toThrow(`cannot use the session store ${file}`);
+    expect(existsSync(`${file}.corrupt-20261202T135007Z`)).toBe(false);
   });
 });

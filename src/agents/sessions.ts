@@ -2,10 +2,27 @@
 // conversation it took part in, the messages exchanged and every tool call it made with arguments and results.
 // The pod writes (`SessionStore`); the agents UI in the `up` process reads the same file from outside the pod
 // (`SessionReader`). WAL lets that reader look at the file while the pod writes, without either waiting.
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { existsSync, renameSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureDir, ensurePrivateFile } from '../core/data-dir.ts';
+import { UserError } from '../core/errors.ts';
+
+/** The session store's file cannot be used; names it and why. */
+export class SessionStoreError extends UserError {
+  override readonly name: string = 'SessionStoreError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`cannot use the session store ${file}: ${problem}`);
+  }
+}
+
+/** The file is there but is not a healthy SQLite database (garbage, truncated, damaged pages). */
+export class SessionStoreDamagedError extends SessionStoreError {
+  override readonly name = 'SessionStoreDamagedError';
+}
 
 /** A point in time: a Date, or an ISO 8601 string with a zone (stored normalised to `toISOString()`). */
 export type Time = Date | string;
@@ -178,23 +195,52 @@ export class SessionStore {
     );
   }
 
-  /** Open (creating the file, its directory and the tables if needed). */
+  /**
+   * Open (creating the file, its directory and the tables if needed). Throws SessionStoreDamagedError when
+   * the file is not a healthy SQLite database, SessionStoreError when it cannot be opened at all.
+   */
   static open(file: string): SessionStore {
     ensureDir(dirname(file));
-    // Conversations with customers: the owner's alone (SQLite gives -wal and -shm the same mode).
-    ensurePrivateFile(file);
-    // `timeout` is SQLite's busy_timeout: a second process on the file waits for a lock instead of failing.
-    const db = new Database(file, { timeout: 5000 });
+    let db: Database.Database | undefined;
     try {
-      db.pragma('journal_mode = WAL');
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      // Conversations with customers: the owner's alone (SQLite gives -wal and -shm the same mode).
+      ensurePrivateFile(file);
+      // `timeout` is SQLite's busy_timeout: a second process on the file waits for a lock instead of failing.
+      db = new Database(file, { timeout: 5000 });
+      const opened = db;
+      opened.pragma('journal_mode = WAL');
+      // Damage behind a valid header shows only when a page is read: look now, while moving it aside is cheap.
+      const check = opened.pragma('quick_check', { simple: true }) as string;
+      if (check !== 'ok') throw new SessionStoreDamagedError(file, `damaged (quick_check: ${check})`);
+      opened.transaction(() => {
+        opened.exec(SCHEMA);
+        opened.pragma(`user_version = ${SCHEMA_VERSION}`);
       }).immediate();
-      return new SessionStore(db);
+      return new SessionStore(opened);
     } catch (error) {
-      db.close();
-      throw error;
+      db?.close();
+      if (error instanceof SessionStoreError) throw error;
+      const code = (error as { code?: string }).code;
+      const problem = `${(error as Error).message}${code ? ` (${code})` : ''}`;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new SessionStoreDamagedError(file, problem);
+      throw new SessionStoreError(file, problem);
+    }
+  }
+
+  /**
+   * Open; a damaged file (and any -wal and -shm SQLite left beside it) is moved aside to `<file>.corrupt-<time>` and a new, empty
+   * store is started. The agent keeps answering: its conversation record is evidence, not something the next
+   * customer needs, and the damaged bytes stay beside it for whoever investigates. (The bank's own databases
+   * do the opposite: apps/lib/sqlite.ts refuses to start, because a fresh file would reset balances.)
+   */
+  static openOrRecover(file: string, now = new Date()): { store: SessionStore; recovered?: { movedTo: string; problem: string } } {
+    try {
+      return { store: SessionStore.open(file) };
+    } catch (error) {
+      if (!(error instanceof SessionStoreDamagedError)) throw error;
+      const movedTo = `${file}.corrupt-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, movedTo + suffix);
+      return { store: SessionStore.open(file), recovered: { movedTo, problem: error.problem } };
     }
   }
 

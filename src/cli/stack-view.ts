@@ -1,5 +1,6 @@
 // How a running stack is shown: the URL table printed by `up` and the pod table of `status`.
 import type { StackStatus } from '../control-plane/admin-routes.ts';
+import { visible } from '../core/terminal.ts';
 import { formatTable } from './table.ts';
 
 export function formatUrlTable(status: StackStatus): string {
@@ -7,8 +8,8 @@ export function formatUrlTable(status: StackStatus): string {
   return rows.length > 0 ? formatTable(['SERVICE (host port)', 'URL'], rows) : '  (no host ports)';
 }
 
-export function formatPodTable(status: StackStatus): string {
-  return formatTable(
+export function formatPodTable(status: StackStatus, now = new Date()): string {
+  const table = formatTable(
     ['NAMESPACE', 'POD', 'READY', 'RESTARTS', 'IDENTITY', 'ADDRESS', 'IMAGE', 'DIGEST'],
     status.pods.map((p) => [
       p.namespace,
@@ -21,6 +22,26 @@ export function formatPodTable(status: StackStatus): string {
       p.digest.slice(0, 19),
     ]),
   );
+  const terminations = formatTerminations(status.pods, now);
+  return terminations ? `${table}\n\n${terminations}` : table;
+}
+
+/**
+ * Why pods last stopped, as `kubectl describe pod` shows `Last State: Terminated`: the exit code or signal,
+ * when, the restart count, the backoff, and the last lines the process wrote to stderr.
+ */
+export function formatTerminations(pods: StackStatus['pods'], now = new Date()): string {
+  const lines: string[] = [];
+  for (const pod of pods) {
+    const last = pod.lastTermination;
+    if (!last) continue;
+    const exit = last.signal ? `killed by ${last.signal}` : `exit code ${last.exitCode}`;
+    const next = pod.nextStartAt ? `, next start in ${Math.max(0, Math.ceil((Date.parse(pod.nextStartAt) - now.getTime()) / 1000))} s` : '';
+    lines.push(`  ${pod.namespace}/${pod.name}: ${exit} (${last.reason}) at ${last.finishedAt}, ${pod.restarts} restart${pod.restarts === 1 ? '' : 's'}${next}`);
+    for (const line of last.stderr) lines.push(`    | ${visible(line)}`);
+    if (last.stderr.length === 0) lines.push('    (nothing on stderr)');
+  }
+  return lines.length > 0 ? `Last termination:\n${lines.join('\n')}` : '';
 }
 
 export function formatPolicies(status: StackStatus): string {
@@ -51,3 +72,4 @@ export function formatRestoredState(status: Pick<StackStatus, 'restoredState'>):
 export function formatIsolation(status: Pick<StackStatus, 'isolation'>): string {
   return status.isolation.mode === 'kernel' ? `Pod isolation: kernel (${status.isolation.reason}).` : `Pod isolation: WARNING ${status.isolation.reason}.`;
 }
+

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminTokenPath, callAdminApi, serveAdminApi } from './admin-api.ts';
+import { ADMIN_MAX_BODY_BYTES, adminTokenPath, callAdminApi, serveAdminApi } from './admin-api.ts';
 
 describe('the admin API', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tub-admin-'));
@@ -14,6 +14,7 @@ describe('the admin API', () => {
     server = await serveAdminApi(socket, {
       'GET /things': () => ({ all: true }),
       'GET /things/*': (_body, query) => ({ rest: query.get('rest') }),
+      'POST /echo': (body) => ({ got: (body as { value?: unknown }).value ?? null }),
     });
   });
   afterAll(async () => {
@@ -43,6 +44,43 @@ describe('the admin API', () => {
       req.on('error', reject);
       req.end();
     });
+
+  /** A POST with the token, as the CLI makes it, but with any bytes as the body. */
+  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const token = readFileSync(adminTokenPath(socket), 'utf8');
+      const req = request({ socketPath: socket, method: 'POST', path: '/echo', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      // The server may answer and close before the whole of an oversized body is written.
+      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      req.end(body);
+    });
+
+  it.each([
+    ['not JSON', '{"value":', /not acceptable JSON/],
+    ['null', 'null', /must be a JSON object, got null/],
+    ['an array', '[1]', /must be a JSON object, got an array/],
+    ['a string', '"x"', /must be a JSON object, got string/],
+    ['nested 10,000 levels', `{"value":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, /nested deeper than 256 levels \(under value/],
+  ])('answers a body that is %s with 400 and a JSON error naming it', async (_name, body, message) => {
+    const answer = await post(body);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error).toMatch(message);
+  });
+
+  it('answers an oversized body with 413, declared or streamed, and keeps serving', async () => {
+    const big = Buffer.alloc(ADMIN_MAX_BODY_BYTES + 1, 0x20);
+    const declared = await post(big);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body).error).toBe(`the request body is larger than ${ADMIN_MAX_BODY_BYTES} bytes`);
+    // No content-length: the limit holds while reading, not on the client's word.
+    const streamed = await post(big, { 'transfer-encoding': 'chunked' });
+    expect(streamed.status).toBe(413);
+    expect(await post('{"value":42}')).toEqual({ status: 200, body: JSON.stringify({ got: 42 }) });
+  });
 
   it('answers only the holder of the token it wrote beside its socket, readable by its user alone', async () => {
     expect(statSync(adminTokenPath(socket)).mode & 0o777).toBe(0o600);

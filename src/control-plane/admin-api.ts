@@ -9,11 +9,14 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { UserError, errorMessage } from '../core/errors.ts';
-import { readBody, sendJson } from '../core/http.ts';
-import { createGuardedServer, requestTarget } from '../core/request-guard.ts';
+import { sendJson } from '../core/http.ts';
+import { createGuardedServer, readJsonBody, refuseBody, requestTarget } from '../core/request-guard.ts';
 import { ManifestError } from '../manifests/errors.ts';
 
 export type AdminHandler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
+
+/** The largest body the admin API reads: `apply` of the whole manifest tree is well under 1 MB. */
+export const ADMIN_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface AdminRoutes {
   [route: string]: AdminHandler;
@@ -66,14 +69,13 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     }
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
     try {
-      const raw = req.method === 'GET' ? '' : (await readBody(req, 16 * 1024 * 1024)).toString('utf8');
-      let body: unknown = {};
-      try {
-        if (raw !== '') body = JSON.parse(raw) as unknown;
-      } catch (error) {
-        return sendJson(res, 400, { error: `the request body is not JSON: ${errorMessage(error)}` });
+      const body = req.method === 'GET' ? { ok: true as const, value: undefined } : await readJsonBody(req, { maxBytes: ADMIN_MAX_BODY_BYTES });
+      if (!body.ok) return refuseBody(res, 'json', body);
+      // Every route takes named fields: a body that is JSON but not an object is as malformed as one that is not JSON.
+      if (body.value !== undefined && (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value))) {
+        return sendJson(res, 400, { error: `the request body must be a JSON object, got ${body.value === null ? 'null' : Array.isArray(body.value) ? 'an array' : typeof body.value}` });
       }
-      sendJson(res, 200, (await handler(body, url.searchParams)) ?? {});
+      sendJson(res, 200, (await handler(body.value ?? {}, url.searchParams)) ?? {});
     } catch (error) {
       if (error instanceof ManifestError) sendJson(res, 422, { error: error.message, issues: error.issues });
       else if (error instanceof UserError) sendJson(res, 400, { error: error.message });

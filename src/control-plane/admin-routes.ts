@@ -9,6 +9,7 @@ import { createCapturedFetch } from './captured-fetch.ts';
 import { reset, restoreClean, rugpull } from './image-ops.ts';
 import type { Cluster } from './cluster.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
+import type { PodTermination } from './pod.ts';
 
 /** What `exec` needs to start a command inside a pod's sandbox (see podCommand). */
 export type ExecSandbox = Pick<PodLaunch, 'readPaths' | 'volumeDir' | 'socketDir' | 'allowAddons' | 'shimFile' | 'isolation'>;
@@ -25,6 +26,10 @@ export interface PodStatus {
   ready: boolean;
   restarts: number;
   lastExit?: string;
+  /** Why the process last ended: exit code or signal, and the last lines of its stderr. */
+  lastTermination?: PodTermination;
+  /** While in CrashLoopBackOff: when the next start is due. */
+  nextStartAt?: string;
   /** Why the pod's last start was refused (its image's bytes no longer match its digest), while it is. */
   startRefusal?: string;
   pid?: number;
@@ -77,6 +82,8 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       ready: pod.ready,
       restarts: pod.restarts,
       ...(pod.lastExit ? { lastExit: pod.lastExit } : {}),
+      ...(pod.lastTermination ? { lastTermination: pod.lastTermination } : {}),
+      ...(pod.nextStartAt && !pod.ready ? { nextStartAt: pod.nextStartAt.toISOString() } : {}),
       ...(pod.startRefusal ? { startRefusal: pod.startRefusal } : {}),
       ...(pod.pid ? { pid: pod.pid } : {}),
       nativeAddons: pod.template.launch.allowAddons,

@@ -17,6 +17,7 @@ import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evi
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
 import { CertificateAuthority } from '../mesh/ca/authority.ts';
+import { CaStoreError } from '../mesh/ca/ca-store.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
 import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
 import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
@@ -31,6 +32,7 @@ import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
+import type { RestartBackoff } from './pod.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';
@@ -55,6 +57,8 @@ export interface ClusterOptions {
   /** How the user moves a host port, by `namespace/service`, for the "port in use" error. */
   hostPortFlags?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Pods' restart backoff (default: 1 s doubling to 30 s, reset after 10 minutes ready). */
+  restartBackoff?: RestartBackoff;
   /** Log to stdout as well as to the log files (for `up` in the foreground with --verbose). */
   logWrite?: (line: string) => void;
   /** The agents' model (default: the offline scripted model). */
@@ -147,7 +151,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // esbuild keeps a service process alive for further builds; there are none until the next `up`.
   void stopEsbuild();
 
-  const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') });
+  const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') }).catch((error: unknown) => {
+    rmSync(runtimeDir, { recursive: true, force: true });
+    if (!(error instanceof CaStoreError)) throw error;
+    // Every SVID is issued afresh at start, so a new CA costs nothing but the old root's trust.
+    throw new UserError(`the mesh CA cannot be loaded: ${error.message}. Restore the file from a backup, or empty ${join(dataDir, 'ca')} to make a new CA`);
+  });
   const rotator = new SvidRotator(ca);
   // The cluster's own endpoint (ztunnel, waypoints, agent gateways, admission) with the `up` process's metrics.
   const metrics = createMetricsRegistry({ processMetrics: true });
@@ -190,6 +199,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     desiredState,
     admit: (template) => supplyChain.admit(template),
     verifyStart: (template) => supplyChain.verifyStart(template),
+    ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
   });
   const waypoints = new WaypointDirectory({
     engine,
@@ -250,18 +260,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       restoredState = { location: desiredState.location, resources: restored.changes.length };
       log.info('desired state restored', restoredState);
     } else await engine.apply(initialDocuments(options.manifestsDir));
-    await engine.waitReady(options.readyTimeoutMs ?? 30_000);
-    // Gateways start on the change the apply made; wait for them (a host port in use fails start-up here).
+    // Host ports first, pods' readiness last: a port in use fails start-up at once, naming the port and the
+    // flag that moves it, instead of after the pods' start. Gateways start on the change the apply made.
     await waypoints.sync();
     for (const [key, url] of waypoints.hostUrls) {
       const [namespace, name] = key.split('/') as [string, string];
       forwards.push({ namespace, service: name, port: Number(new URL(url).port), url });
     }
-    for (const ui of [
-      await serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
-      await serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
-      await serveOnHost('prometheus', prometheusApi, options.metricsPort ?? PROMETHEUS_PORT, '--metrics-port N'),
+    // One at a time, each kept as soon as it listens, so that a later failure closes the earlier ones too.
+    for (const start of [
+      () => serveOnHost('agents-ui', createAgentsUi({ sources: () => agentSessionFiles(engine, dataDir) }), options.agentsUiPort ?? AGENTS_UI_PORT, '--agents-ui-port N'),
+      () => serveOnHost('registry', createRegistryServer({ catalogue: () => catalogue, observe: observeNow }), options.registryPort ?? REGISTRY_PORT, '--registry-port N'),
+      () => serveOnHost('prometheus', prometheusApi, options.metricsPort ?? PROMETHEUS_PORT, '--metrics-port N'),
     ]) {
+      const ui = await start();
       servers.push(ui.server);
       forwards.push(ui.forward);
     }
@@ -292,6 +304,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       servers.push(forward.server);
       forwards.push(forward.forward);
     }
+    await engine.waitReady(options.readyTimeoutMs ?? 30_000, { failFast: true });
   } catch (error) {
     await close();
     throw error;

@@ -21,7 +21,7 @@ import type { IsolationMode } from '../runtime/sandbox.ts';
 import { forbiddenEnvNames } from '../runtime/pod-process.ts';
 import { AddressPool } from './addresses.ts';
 import { memoryDesiredState, type DesiredStateStore } from './desired-state.ts';
-import { Pod, type PodTemplate, type ReadinessProbe } from './pod.ts';
+import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from './pod.ts';
 
 export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
 
@@ -60,6 +60,8 @@ export interface EngineOptions {
   desiredState?: DesiredStateStore;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
   hostEnv?: NodeJS.ProcessEnv;
+  /** Pods' restart backoff (default DEFAULT_RESTART_BACKOFF; tests shorten the reset). */
+  restartBackoff?: RestartBackoff;
 }
 
 /** Generates resources from the desired state, as a Kubernetes controller would; re-run on every change. */
@@ -423,7 +425,7 @@ export class Engine implements MeshView {
     mkdirSync(template.launch.socketDir, { recursive: true, mode: 0o700 });
     template.launch.capture.ztunnel = await this.options.capture.attach(`${namespace}/${name}`, join(template.launch.socketDir, 'ztunnel.sock'));
     const verifyStart = this.options.verifyStart;
-    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)));
+    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff);
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
     this.podsByIp.set(pod.ip, pod);
@@ -464,7 +466,6 @@ export class Engine implements MeshView {
     return [...this.services.values()];
   }
 
-  /** Resolves once every Deployment has all its replicas ready (or rejects after the timeout). */
   /** Where a Deployment's rollout stands: every pod on the wanted digest and ready, or refused at admission. */
   rolloutStatus(namespace: string, name: string): { digest?: string; complete: boolean; pods: { name: string; digest: string; ready: boolean }[]; refused?: { digest: string; reason: string; at: string } } {
     const deployment = this.list('Deployment', namespace).find(({ resource }) => resource.metadata.name === name)?.resource as Deployment | undefined;
@@ -498,10 +499,22 @@ export class Engine implements MeshView {
     }
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once every Deployment has all its replicas ready (or rejects after the timeout). With
+   * `failFast`, a pod whose process ended before it was ever ready rejects at once with its exit and the end
+   * of its stderr: at start-up a crash is a broken file or setting that waiting will not mend.
+   */
+  async waitReady(timeoutMs: number, options: { failFast?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
+        const crashed = options.failFast ? this.allPods().find((p) => p.failedBeforeReady) : undefined;
+        if (crashed) {
+          this.listeners.delete(listener);
+          clearTimeout(timer);
+          reject(new PodStartError(crashed));
+          return true;
+        }
         const pending = this.list('Deployment').filter(({ resource }) => {
           const d = resource as Deployment;
           const ready = this.podsOf(d.metadata.namespace!, d.metadata.name).filter((p) => p.ready && p.phase === 'Running').length;
@@ -522,7 +535,7 @@ export class Engine implements MeshView {
           .map((l) => l.resource as Deployment)
           .filter((d) => this.podsOf(d.metadata.namespace!, d.metadata.name).filter((p) => p.ready).length < (d.spec.replicas ?? 1))
           .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
-        reject(new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ')}`));
+        reject(new UserError(`not ready after ${timeoutMs / 1000} s: ${waiting.join(', ')}; see their logs in ${join(this.options.dataDir, 'logs', 'pods')}`));
       }, Math.max(0, deadline - Date.now()));
       timer.unref();
       this.listeners.add(listener);

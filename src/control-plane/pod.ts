@@ -2,7 +2,9 @@
 // exponential backoff after a crash, and readiness from an HTTP probe.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { visible } from '../core/terminal.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
 import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
@@ -33,7 +35,51 @@ export interface PodTemplate {
   launch: Omit<PodLaunch, 'capture'> & { capture: Omit<PodLaunch['capture'], 'token'> };
 }
 
-export const MAX_BACKOFF_MS = 30_000;
+/**
+ * Restart backoff: 1 s doubling to 30 s (kubelet: 10 s to 5 min; ours is shorter because a demo waits on
+ * it). A pod that ran ready for `resetAfterMs` before exiting starts its streak over, as the kubelet does after
+ * 10 minutes of running: one crash a day must not wait 30 s because of last week's crashes.
+ */
+export interface RestartBackoff {
+  initialMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+}
+
+export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 10 * 60_000 };
+
+/** The crash streak an exit continues and the delay before the next start. `healthyForMs`: how long the run was ready. */
+export function nextRestart(backoff: RestartBackoff, streak: number, healthyForMs: number): { streak: number; delayMs: number } {
+  const next = healthyForMs >= backoff.resetAfterMs ? 1 : streak + 1;
+  return { streak: next, delayMs: Math.min(backoff.initialMs * 2 ** (next - 1), backoff.maxMs) };
+}
+
+/** Why a pod's process last ended, as Kubernetes' `lastState.terminated`, with the end of its stderr. */
+export interface PodTermination {
+  exitCode: number | null;
+  signal: string | null;
+  /** `Completed` for exit code 0, else `Error` (the kubelet's reasons). */
+  reason: 'Completed' | 'Error';
+  startedAt: string;
+  finishedAt: string;
+  /** The last lines it wrote to stderr (src/runtime/pod-process.ts keeps at most 10 lines, 2 KB). */
+  stderr: string[];
+}
+
+/** One line: `exit code 1`, `killed by SIGKILL`. */
+export function describeExit(exit: { exitCode: number | null; signal: string | null }): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.exitCode}`;
+}
+
+/** A pod whose process ended before it was ever ready: names the pod, its exit, the end of its stderr and its log. */
+export class PodStartError extends UserError {
+  override readonly name = 'PodStartError';
+  constructor(readonly pod: Pod) {
+    const last = pod.lastTermination!;
+    const stderr = last.stderr.length > 0 ? last.stderr.map((line) => `\n  | ${visible(line)}`).join('') : '\n  (nothing on stderr)';
+    super(`pod ${pod.uid} exited before it was ready (${describeExit(last)}):${stderr}\nIts log: ${pod.template.launch.logFile}`);
+  }
+}
 
 export class Pod implements MeshWorkload {
   readonly uid: string;
@@ -43,6 +89,15 @@ export class Pod implements MeshWorkload {
   ready = false;
   restarts = 0;
   lastExit: string | undefined;
+  lastTermination: PodTermination | undefined;
+  /** When the next start is due, while the pod waits out its backoff. */
+  nextStartAt: Date | undefined;
+  /** Crashes since the pod last ran healthy for the backoff's reset time: what the backoff doubles on. */
+  private crashStreak = 0;
+  private readySince: number | undefined;
+  /** The longest the current process has been ready without a break. */
+  private longestReadyMs = 0;
+  private everReady = false;
   /** Why the last start was refused, while it stays refused. */
   startRefusal: string | undefined;
   private refusedStarts = 0;
@@ -59,6 +114,7 @@ export class Pod implements MeshWorkload {
     private readonly onChange: (pod: Pod) => void,
     /** Run before every start of the process, restarts included; throws to refuse the start. */
     private readonly beforeStart?: () => void,
+    private readonly backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF,
   ) {
     this.uid = `${template.namespace}/${template.name}`;
   }
@@ -105,17 +161,19 @@ export class Pod implements MeshWorkload {
       // What was verified at admission may have changed on disk since: nothing starts unverified, and the pod
       // retries with backoff (the bytes may be restored).
       this.startRefusal = error instanceof Error ? error.message : String(error);
-      this.refusedStarts++;
+      const { streak, delayMs: delay } = nextRestart(this.backoff, this.refusedStarts, 0);
+      this.refusedStarts = streak;
       this.phase = 'CreateContainerError';
-      const delay = Math.min(1000 * 2 ** (this.refusedStarts - 1), MAX_BACKOFF_MS);
       this.log.warn('pod start refused; retrying', { pod: this.uid, reason: this.startRefusal, backoff_ms: delay });
-      this.restartTimer = setTimeout(() => this.start(), delay);
-      this.restartTimer.unref();
+      this.scheduleStart(delay);
       this.onChange(this);
       return;
     }
     this.startRefusal = undefined;
     this.refusedStarts = 0;
+    this.nextStartAt = undefined;
+    this.readySince = undefined;
+    this.longestReadyMs = 0;
     const process = new PodProcess({ ...this.template.launch, capture: { ...this.template.launch.capture, token: this.token } });
     this.process = process;
     this.phase = 'Running';
@@ -125,18 +183,49 @@ export class Pod implements MeshWorkload {
     });
     void process.exited.then((exit) => {
       if (this.process !== process) return;
+      // The probe may have failed a moment before the exit was seen: the longest ready stretch of the run counts.
+      const healthyForMs = Math.max(this.longestReadyMs, this.readySince === undefined ? 0 : Date.now() - this.readySince);
       this.setReady(false);
       clearTimeout(this.probeTimer);
       if (this.stopped) return;
-      this.lastExit = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const termination: PodTermination = {
+        exitCode: exit.code,
+        signal: exit.signal,
+        reason: exit.code === 0 ? 'Completed' : 'Error',
+        startedAt: process.startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        stderr: process.stderrTail(),
+      };
+      // The last lines of a crash may still be in the pipe when 'exit' fires.
+      void process.closed.then(() => {
+        termination.stderr = process.stderrTail();
+        if (this.lastTermination === termination) this.terminationDrained = true;
+        this.onChange(this);
+      });
+      this.terminationDrained = false;
+      this.lastTermination = termination;
+      this.lastExit = describeExit(termination);
       this.restarts++;
-      const delay = Math.min(1000 * 2 ** (this.restarts - 1), MAX_BACKOFF_MS);
+      const { streak, delayMs: delay } = nextRestart(this.backoff, this.crashStreak, healthyForMs);
+      this.crashStreak = streak;
       this.phase = 'CrashLoopBackOff';
-      this.log.warn('pod exited; restarting', { pod: this.uid, exit: this.lastExit, restarts: this.restarts, backoff_ms: delay });
-      this.restartTimer = setTimeout(() => this.start(), delay);
-      this.restartTimer.unref();
+      this.log.warn('pod exited; restarting', { pod: this.uid, exit: this.lastExit, restarts: this.restarts, backoff_ms: delay, ...(streak === 1 && healthyForMs > 0 ? { backoff: 'reset after a healthy run' } : {}) });
+      this.scheduleStart(delay);
+      this.onChange(this);
     });
   }
+
+  private scheduleStart(delayMs: number): void {
+    this.nextStartAt = new Date(Date.now() + delayMs);
+    this.restartTimer = setTimeout(() => this.start(), delayMs);
+    this.restartTimer.unref();
+  }
+
+  /** Whether the pod's process has ended at least once without ever having been ready. */
+  get failedBeforeReady(): boolean {
+    return this.lastTermination !== undefined && this.terminationDrained && !this.everReady;
+  }
+  private terminationDrained = false;
 
   async stop(): Promise<void> {
     this.stopped = true;
@@ -170,6 +259,13 @@ export class Pod implements MeshWorkload {
   private setReady(ready: boolean): void {
     if (this.ready === ready) return;
     this.ready = ready;
+    if (ready) {
+      this.everReady = true;
+      this.readySince ??= Date.now();
+    } else {
+      if (this.readySince !== undefined) this.longestReadyMs = Math.max(this.longestReadyMs, Date.now() - this.readySince);
+      this.readySince = undefined;
+    }
     this.log.info(ready ? 'pod ready' : 'pod not ready', { pod: this.uid });
     this.onChange(this);
   }

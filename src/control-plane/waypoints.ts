@@ -169,11 +169,22 @@ export class WaypointDirectory {
       .filter((g) => g.spec.gatewayClassName === WAYPOINT_CLASS || (AGENTGATEWAY_CLASSES as readonly string[]).includes(g.spec.gatewayClassName));
     const wanted = new Set(gateways.map((g) => `${g.metadata.namespace}/${g.metadata.name}`));
     for (const key of this.running.keys()) if (!wanted.has(key)) await this.stop(key);
+    // One gateway that cannot start (its host port is taken) must not keep the others from starting; the
+    // pass still fails with its error, so that `up` stops with it instead of saying "Ready" without it.
+    const failures: unknown[] = [];
     for (const gateway of gateways) {
       const key = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
-      if (!this.running.has(key)) await this.start(gateway);
+      if (this.running.has(key)) continue;
+      try {
+        await this.start(gateway);
+      } catch (error) {
+        failures.push(error);
+        // Half-started is not started: the next pass tries again from nothing.
+        await this.stop(key).catch(() => undefined);
+      }
     }
     this.configureGateways();
+    if (failures.length > 0) throw failures[0];
   }
 
   private async start(gateway: Gateway): Promise<void> {

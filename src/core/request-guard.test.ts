@@ -2,8 +2,8 @@
 // process that served it. The clean path: ordinary targets reach the handler as before, parsed as paths.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer, listen } from './http.ts';
-import { BadRequestTargetError, createGuardedServer, parseRequestTarget, requestTarget, type ErrorShape } from './request-guard.ts';
+import { closeServer, listen, readBody } from './http.ts';
+import { BadRequestTargetError, createGuardedServer, parseRequestTarget, readJsonBody, refuseBody, requestTarget, type ErrorShape } from './request-guard.ts';
 
 describe('parseRequestTarget', () => {
   it.each([
@@ -125,5 +125,35 @@ describe('a guarded server', () => {
       expect(answer.status).toBe(status);
       expect(JSON.parse(answer.body)).toEqual({ error: expect.any(String) });
     }
+  });
+
+  it('reads JSON bodies within limits: 413 too large, 400 not JSON or too deep, in the server shape', async () => {
+    const port = await serve('jsonrpc', async (req, res) => {
+      const body = await readJsonBody(req, { maxBytes: 64, maxDepth: 3 });
+      if (!body.ok) return refuseBody(res, 'jsonrpc', body);
+      res.end(JSON.stringify(body.value ?? 'empty'));
+    });
+    const post = async (body: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body });
+      return { status: response.status, body: (await response.json()) as { error?: { code: number; message: string } } };
+    };
+    expect(await post('{"a":[1]}')).toEqual({ status: 200, body: { a: [1] } });
+    expect(await post('')).toEqual({ status: 200, body: 'empty' });
+    const large = await post(JSON.stringify({ a: 'x'.repeat(100) }));
+    expect(large).toEqual({ status: 413, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'the request body is larger than 64 bytes' } } });
+    expect((await post('{"a":')).body.error?.message).toMatch(/not acceptable JSON/);
+    const deep = await post('{"a":[[[1]]]}');
+    expect(deep.status).toBe(400);
+    expect(deep.body.error?.message).toMatch(/nested deeper than 3 levels \(under a\[0\]\[0\]\)/);
+  });
+
+  it('answers a body a handler let through too large with 413, not 500', async () => {
+    const port = await serve('json', async (req, res) => {
+      await readBody(req, 10);
+      res.end('read');
+    });
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x'.repeat(11) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: 'request body exceeds 10 bytes' });
   });
 });

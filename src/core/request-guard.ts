@@ -12,7 +12,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from './errors.ts';
+import { BodyTooLargeError, readBody } from './http.ts';
 import { SERVER_HEADERS_TIMEOUT_MS, SERVER_KEEP_ALIVE_TIMEOUT_MS } from './http-pool.ts';
+import { MAX_JSON_DEPTH, parseBoundedJson } from './json-depth.ts';
 
 /**
  * How a server says "error": `json` is `{"error": "..."}` (the REST APIs, the UIs' APIs, workloads),
@@ -102,9 +104,16 @@ export interface GuardOptions {
 /** Wrap a request listener: the target is admitted first, and nothing the handler throws escapes. */
 export function guardRequests(options: GuardOptions, handler: (req: IncomingMessage, res: ServerResponse) => unknown): RequestListener {
   const failed = (error: unknown, req: IncomingMessage, res: ServerResponse): void => {
-    options.onError?.(error, req);
-    if (!res.headersSent) sendError(res, options.shape, 500, 'internal error');
-    else res.destroy();
+    if (res.headersSent) {
+      options.onError?.(error, req);
+      res.destroy();
+    } else if (error instanceof BodyTooLargeError) {
+      // A handler that read its body with readBody and let the refusal through: still the client's fault.
+      refuseBody(res, options.shape, { status: 413, message: error.message });
+    } else {
+      options.onError?.(error, req);
+      sendError(res, options.shape, 500, 'internal error');
+    }
   };
   return (req, res) => {
     const parsed = parseRequestTarget(req.url);
@@ -122,6 +131,39 @@ export function guardRequests(options: GuardOptions, handler: (req: IncomingMess
       failed(error, req, res);
     }
   };
+}
+
+export interface JsonBodyLimits {
+  maxBytes: number;
+  maxDepth?: number;
+}
+
+/** A request's JSON body, or the status and message that refuse it (413 too large; 400 not JSON or too deep). */
+export type JsonBody = { ok: true; value: unknown } | { ok: false; status: 400 | 413; message: string };
+
+/**
+ * Read and parse a JSON body within limits. An empty body is `undefined`. The limits are checked before
+ * anything is built: bytes while reading (a lying or absent content-length does not help), nesting on the
+ * text (src/core/json-depth.ts).
+ */
+export async function readJsonBody(req: IncomingMessage, limits: JsonBodyLimits): Promise<JsonBody> {
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, limits.maxBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { ok: false, status: 413, message: `the request body is larger than ${limits.maxBytes} bytes` };
+    throw error;
+  }
+  if (raw.length === 0) return { ok: true, value: undefined };
+  const parsed = parseBoundedJson(raw.toString('utf8'), limits.maxDepth ?? MAX_JSON_DEPTH);
+  if (!parsed.ok) return { ok: false, status: 400, message: `the request body is not acceptable JSON: ${parsed.error.message}` };
+  return parsed;
+}
+
+/** Answer a refused body in the server's shape; a 413 closes the connection (the rest of the body is unread). */
+export function refuseBody(res: ServerResponse, shape: ErrorShape, refusal: { status: number; message: string }): void {
+  if (refusal.status === 413) res.setHeader('connection', 'close');
+  sendError(res, shape, refusal.status, refusal.message);
 }
 
 /** Statuses Node gives the requests its parser refuses (`clientError`), as Node's default answer. */

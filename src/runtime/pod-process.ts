@@ -75,10 +75,28 @@ export interface PodExit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * How much of a pod's stderr is kept for its termination record: as the kubelet's FallbackToLogsOnError, the
+ * last lines up to 2 KB (a crash's message and the top of its stack, not a flood that fills memory).
+ */
+export const STDERR_TAIL_LINES = 10;
+export const STDERR_TAIL_BYTES = 2048;
+
+/** The last lines of a stream, within STDERR_TAIL_LINES and STDERR_TAIL_BYTES (the newest lines win). */
+export function keepTail(lines: string[], line: string): void {
+  lines.push(line.length > STDERR_TAIL_BYTES ? `${line.slice(0, STDERR_TAIL_BYTES - 1)}…` : line);
+  let bytes = lines.reduce((sum, l) => sum + l.length + 1, 0);
+  while (lines.length > STDERR_TAIL_LINES || (bytes > STDERR_TAIL_BYTES && lines.length > 1)) bytes -= lines.shift()!.length + 1;
+}
+
 export class PodProcess {
   /** containerPort → where the engine reaches the pod's listener (its own hard link to the pod's socket). */
   readonly ports = new Map<number, SocketAddress>();
+  readonly startedAt = new Date();
+  private readonly stderrLines: string[] = [];
   readonly exited: Promise<PodExit>;
+  /** After the exit, once stdout and stderr are drained too (the last lines of a crash come after 'exit'). */
+  readonly closed: Promise<void>;
   private readonly child: ChildProcess;
   private readonly log: WriteStream;
   private listeners: ((report: { containerPort: number }) => void)[] = [];
@@ -104,13 +122,18 @@ export class PodProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     void this.exited.then(() => {
       // A dead process listens nowhere: its sockets are gone from the mesh's view with it.
       for (const address of this.ports.values()) if ('path' in address) rmSync(address.path, { force: true });
       this.ports.clear();
       this.log.end();
     });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) createInterface({ input: stream }).on('line', (line) => this.log.write(line + '\n'));
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.log.write(line + '\n'));
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      this.log.write(line + '\n');
+      keepTail(this.stderrLines, line);
+    });
     this.child.on('message', (message: FromPod) => {
       if (message?.type !== 'tub/listening' || !Number.isInteger(message.containerPort)) return;
       const address = this.adoptListener(message.containerPort, message.path);
@@ -149,6 +172,11 @@ export class PodProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The last lines the process wrote to stderr (why it crashed, usually). */
+  stderrTail(): string[] {
+    return [...this.stderrLines];
   }
 
   get running(): boolean {

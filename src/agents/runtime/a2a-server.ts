@@ -11,6 +11,7 @@ import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
 import { DefaultRequestHandler, JsonRpcTransportHandler, ServerCallContext, validateVersion, type AgentExecutor } from '@a2a-js/sdk/server';
 import { BodyTooLargeError, readBody, sendJson } from '../../core/http.ts';
+import { JsonTooDeepError, parseBoundedJson } from '../../core/json-depth.ts';
 import { requestTarget } from '../../core/request-guard.ts';
 import type { Logger } from '../../core/log.ts';
 import type { AgentRuntimeConfig } from './config.ts';
@@ -109,17 +110,23 @@ export function createA2aEndpoint(config: AgentRuntimeConfig, executor: AgentExe
     const requested = header(req, 'a2a-version');
     const useLegacy = (requested ?? LEGACY_VERSION) === LEGACY_VERSION;
     const mapError = useLegacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError : JsonRpcTransportHandler.mapToJSONRPCError;
-    let body: unknown;
+    let text: string;
     try {
-      body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
+      text = (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         sendJson(res, 413, { jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body over ${MAX_BODY_BYTES} bytes` } });
-      } else {
-        sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } });
+        return;
       }
+      throw error;
+    }
+    const parsed = parseBoundedJson(text);
+    if (!parsed.ok) {
+      const error = parsed.error instanceof JsonTooDeepError ? { code: -32600, message: `Invalid Request: ${parsed.error.message}` } : { code: -32700, message: 'Parse error: the body is not JSON' };
+      sendJson(res, 200, { jsonrpc: '2.0', id: null, error });
       return;
     }
+    const body = parsed.value;
     const id = typeof body === 'object' && body !== null ? ((body as { id?: unknown }).id ?? null) : null;
     try {
       const state = new Map<string, unknown>([[CALLER_STATE_KEY, callerOf(req)]]);

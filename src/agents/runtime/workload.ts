@@ -21,7 +21,8 @@ export function agentWorkload(context: WorkloadContext): Workload {
   }
   const label = modelLabel(model);
   const log = context.log.child({ agent: config.name });
-  const sessions = SessionStore.open(join(context.dataDir, SESSIONS_FILE));
+  const { store: sessions, recovered } = SessionStore.openOrRecover(join(context.dataDir, SESSIONS_FILE));
+  if (recovered) log.warn('session store was damaged: moved it aside and started an empty one', { file: join(context.dataDir, SESSIONS_FILE), moved_to: recovered.movedTo, problem: recovered.problem });
   const toolbox = new Toolbox(config.mcpServers, config.agents, log, { name: config.name, namespace: config.namespace });
   const executor = new BankAgentExecutor({ config, model, toolbox, sessions, log });
   const endpoint = createA2aEndpoint(config, executor, label, log);
@@ -29,7 +30,7 @@ export function agentWorkload(context: WorkloadContext): Workload {
   return {
     handle: (req, res) => endpoint.handle(req, res),
     // The bounded stores' own accounting, so a soak (or a test) can see retained memory stay under its bounds.
-    health: () => ({ agent: config.name, model: label, scripted: model.scripted, tasks: endpoint.tasks.usage(), conversations: executor.conversations.usage(), runningTasks: executor.runningCount() }),
+    health: () => ({ agent: config.name, model: label, scripted: model.scripted, tasks: endpoint.tasks.usage(), conversations: executor.conversations.usage(), runningTasks: executor.runningCount(), ...(recovered ? { sessionStoreRecovered: recovered } : {}) }),
     errorShape: 'jsonrpc',
     close: async () => {
       await toolbox.close();

@@ -1,5 +1,7 @@
 // JSON-RPC 2.0 as the gateway reads it: a body is one message or a batch; each message is classified
 // (request, notification, response) so policy can look at every element of a batch, never just the first.
+import { JsonTooDeepError, parseBoundedJson } from '../../core/json-depth.ts';
+
 export type JsonRpcId = string | number | null;
 
 export interface JsonRpcRequest {
@@ -52,12 +54,17 @@ export function isNotification(message: JsonRpcMessage): message is JsonRpcNotif
 
 /** Parse and shape-check a body. A batch is accepted so that each element can be judged on its own. */
 export function parseJsonRpc(body: string): ParsedBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
+  const parsed = parseBoundedJson(body);
+  if (!parsed.ok) {
+    if (parsed.error instanceof JsonTooDeepError) {
+      // Measured on the text, before anything recursive (our walks, JSON.stringify to the upstream) sees it.
+      const path = parsed.error.path;
+      const inParams = (typeof path[0] === 'number' ? path[1] : path[0]) === 'params';
+      return { ok: false, error: { code: inParams ? INVALID_PARAMS : INVALID_REQUEST, message: `${inParams ? 'Invalid params' : 'Invalid Request'}: ${parsed.error.message}` } };
+    }
     return { ok: false, error: { code: PARSE_ERROR, message: 'Parse error: the request body is not valid JSON' } };
   }
+  const value = parsed.value;
   const batch = Array.isArray(value);
   const items = batch ? (value as unknown[]) : [value];
   if (batch && items.length === 0) return { ok: false, error: { code: INVALID_REQUEST, message: 'Invalid Request: empty batch' } };
@@ -105,12 +112,11 @@ export function parseSseMessages(text: string): JsonRpcMessage[] {
       .map((line) => line.slice(5).replace(/^ /, ''))
       .join('\n');
     if (data === '') continue;
-    try {
-      const value = JSON.parse(data) as JsonRpcMessage | JsonRpcMessage[];
-      out.push(...(Array.isArray(value) ? value : [value]));
-    } catch {
-      // Not JSON-RPC (a comment or a priming event): nothing to relay.
-    }
+    // Not JSON-RPC (a comment or a priming event), or nested too deep to handle: nothing to relay.
+    const parsed = parseBoundedJson(data);
+    if (!parsed.ok) continue;
+    const value = parsed.value as JsonRpcMessage | JsonRpcMessage[];
+    out.push(...(Array.isArray(value) ? value : [value]));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 //   server has forgotten (it restarted, e.g. after a rollout) is re-opened once, transparently.
 // - The older HTTP+SSE transport: a GET event stream announces where to POST; answers come back on the stream.
 // Requests use the gateway's own ids, so answers from several targets can never be confused.
+import { parseBoundedJson } from '../../core/json-depth.ts';
 import { INTERNAL_ERROR, parseSseMessages, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.ts';
 
 export const LEGACY_REVISION = '2025-11-25';
@@ -114,12 +115,11 @@ async function readAnswer(target: UpstreamTarget, response: UpstreamResponse, id
   let messages: JsonRpcMessage[];
   if (type.includes('text/event-stream')) messages = parseSseMessages(text);
   else {
-    try {
-      const value = JSON.parse(text) as JsonRpcMessage | JsonRpcMessage[];
-      messages = Array.isArray(value) ? value : [value];
-    } catch {
-      throw new UpstreamError(target.name, `HTTP ${response.status} with a body that is not JSON-RPC`, response.status);
-    }
+    // A server may be the attacker: an answer nested past the limit would overflow whatever serialises it next.
+    const parsed = parseBoundedJson(text);
+    if (!parsed.ok) throw new UpstreamError(target.name, `HTTP ${response.status} with a body that is not JSON-RPC (${parsed.error.message})`, response.status);
+    const value = parsed.value as JsonRpcMessage | JsonRpcMessage[];
+    messages = Array.isArray(value) ? value : [value];
   }
   const answer = messages.find((m): m is JsonRpcResponse => 'id' in m && m.id === id && !('method' in m));
   if (answer) return answer;
@@ -326,12 +326,10 @@ class SseSession implements UpstreamSession {
   }
 
   private deliver(data: string): void {
-    let message: JsonRpcMessage;
-    try {
-      message = JSON.parse(data) as JsonRpcMessage;
-    } catch {
-      return;
-    }
+    const parsed = parseBoundedJson(data);
+    if (!parsed.ok) return;
+    const message = parsed.value as JsonRpcMessage;
+    if (typeof message !== 'object' || message === null) return;
     if ('id' in message && !('method' in message) && typeof message.id === 'number') {
       const resolve = this.pending.get(message.id);
       this.pending.delete(message.id);

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/workloads.ts';
 import { CertificateAuthority, SVID_BACKDATE_MS, SvidRequestError } from './authority.ts';
 import { CA_FILES, CaStoreError } from './ca-store.ts';
+import { UserError } from '../../core/errors.ts';
 import { spiffeIdOfPeerCertificate } from './peer-identity.ts';
 import { SpiffeIdError } from './spiffe-id.ts';
 import { x509 } from './x509.ts';
@@ -129,6 +130,17 @@ describe('CertificateAuthority', () => {
     expect((error as Error).message).toContain(`${CA_FILES.rootKey} missing`);
     expect(readFileSync(join(dir.path, CA_FILES.rootCertificate), 'utf8')).toBe(first.trustBundlePem());
     expect(existsSync(join(dir.path, CA_FILES.rootKey))).toBe(false);
+  });
+
+  it('refuses a key file that is garbage, naming the file, as an error the CLI prints without a stack trace', async () => {
+    const dir = tempDir('tub-ca-');
+    dirs.push(dir);
+    await CertificateAuthority.open({ directory: dir.path });
+    writeFileSync(join(dir.path, CA_FILES.intermediateKey), '-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n');
+    const error = await CertificateAuthority.open({ directory: dir.path }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as CaStoreError).path).toBe(join(dir.path, CA_FILES.intermediateKey));
+    expect((error as Error).message).toMatch(/ca-key\.pem: not a PEM private key/);
   });
 
   it('refuses a key that does not belong to its certificate, naming the file', async () => {

@@ -2,6 +2,7 @@
 // ca-key.pem) plus root-key.pem, so that the intermediate can be re-issued under the same root later.
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../../core/errors.ts';
 
 export const CA_FILES = {
   rootCertificate: 'root-cert.pem',
@@ -13,8 +14,8 @@ export const CA_FILES = {
 export type CaFile = keyof typeof CA_FILES;
 export type CaPems = Record<CaFile, string>;
 
-/** The CA directory holds something we cannot use; names the file and what was wrong with it. */
-export class CaStoreError extends Error {
+/** The CA directory holds something we cannot use; names the file and what was wrong with it (the user can act on it). */
+export class CaStoreError extends UserError {
   override readonly name = 'CaStoreError';
   constructor(
     readonly path: string,
