@@ -1,6 +1,6 @@
 // `trustusbank demo` (three acts and five layers, scripted model) against its own unit measured in the same run:
 // one chat with support-bot (the seed question, through the mesh). The target is the whole demo within 30 s.
-import { runCli } from '../test/support/cli.ts';
+import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
 import { report, sized, summarise } from './stats.ts';
@@ -12,7 +12,7 @@ export async function run(): Promise<void> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    const up = await runCli(['up', '--detach', ...flags, ...FREE_PORT_FLAGS]);
     if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
     const chats: number[] = [];
     for (let i = 0; i < CHAT_ROUNDS; i++) {

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
-import { runCli } from '../test/support/cli.ts';
+import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import { isolationEnv, isolationModes } from './isolation-modes.ts';
 import { report, sized, summarise } from './stats.ts';
@@ -65,7 +65,7 @@ interface Stack {
 async function startStack(mode: IsolationMode): Promise<Stack> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
-  const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0'], isolationEnv(mode));
+  const up = await runCli(['up', '--detach', ...flags, ...FREE_PORT_FLAGS], isolationEnv(mode));
   const stack = { mode, flags, remove: () => data.remove() };
   if (up.code !== 0 || /Pod isolation: kernel/.test(up.stdout) !== (mode === 'kernel')) {
     await stopStack(stack);

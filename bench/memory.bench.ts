@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { runCli } from '../test/support/cli.ts';
+import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
 import { isolationEnv, isolationModes } from './isolation-modes.ts';
@@ -72,7 +72,7 @@ async function measureStack(mode: IsolationMode): Promise<Stack> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0'], isolationEnv(mode));
+    const up = await runCli(['up', '--detach', ...flags, ...FREE_PORT_FLAGS], isolationEnv(mode));
     if (up.code !== 0) throw new Error(`up (${mode}) failed: ${up.stderr || up.stdout}`);
     // The mode really in force: a stack that quietly fell back would compare nothing.
     if (/Pod isolation: kernel/.test(up.stdout) !== (mode === 'kernel')) throw new Error(`asked for ${mode} isolation, up says: ${/Pod isolation:.*/.exec(up.stdout)?.[0]}`);

@@ -8,7 +8,7 @@ import { callAdminApi } from '../src/control-plane/admin-api.ts';
 import type { ChatAnswer, StackStatus } from '../src/control-plane/admin-routes.ts';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { runCli } from '../test/support/cli.ts';
+import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import { report, sized, summarise } from './stats.ts';
 
@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   const data = tempDir('tub-soak-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = await runCli(['up', '--detach', ...flags, ...FREE_PORT_FLAGS]);
     if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
     const socket = adminSocketPath(data.path);
     const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');

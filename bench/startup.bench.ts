@@ -5,7 +5,7 @@
 // that comparison).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { runCli, startCli } from '../test/support/cli.ts';
+import { runCli, startCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
 import { tempDir } from '../test/support/workloads.ts';
 import { WORKLOADS } from '../apps/catalog.ts';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
@@ -29,7 +29,7 @@ async function bareProcesses(count: number): Promise<number> {
 
 async function upToReady(dataDir: string, mode: IsolationMode): Promise<{ elapsed: number; pods: number }> {
   const started = performance.now();
-  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0'], isolationEnv(mode));
+  const up = startCli(['up', '--data-dir', dataDir, ...FREE_PORT_FLAGS], isolationEnv(mode));
   try {
     const ready = await up.waitForLine(/^Ready in/);
     const isolation = await up.waitForLine(/^Pod isolation:/);

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive, type StackState } from '../src/runtime/stack-state.ts';
-import { runCli, startCli } from './support/cli.ts';
+import { runCli, startCli, FREE_PORT_FLAGS } from './support/cli.ts';
 import { tempDir } from './support/workloads.ts';
 
 interface StatusJson {
@@ -34,7 +34,7 @@ async function waitGone(pids: number[]): Promise<number[]> {
 
 describe('trustusbank up', () => {
   it('runs in the background with --detach, answers status, get, policies and logs, and stops with down', async () => {
-    const up = await cli(['up', '--detach', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    const up = await cli(['up', '--detach', ...FREE_PORT_FLAGS]);
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/Ready: 8 pods/);
     expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
@@ -69,7 +69,7 @@ describe('trustusbank up', () => {
     expect((await cli(['policies', 'off'])).stdout).toContain('Mesh policies are off.');
     expect((JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson).policies).toEqual([]);
 
-    const again = await cli(['up', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    const again = await cli(['up', ...FREE_PORT_FLAGS]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already running .*pid \d+/);
 
@@ -81,7 +81,7 @@ describe('trustusbank up', () => {
   }, 120_000);
 
   it('stops every pod on Ctrl-C in the foreground', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    const up = startCli(['up', '--data-dir', data.path, ...FREE_PORT_FLAGS]);
     await up.waitForLine(/Ctrl-C/);
     const state = JSON.parse(readFileSync(join(data.path, 'run', 'stack.json'), 'utf8')) as StackState;
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
@@ -93,7 +93,7 @@ describe('trustusbank up', () => {
   }, 90_000);
 
   it('leaves no pod behind when up itself is killed with SIGKILL', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    const up = startCli(['up', '--data-dir', data.path, ...FREE_PORT_FLAGS]);
     await up.waitForLine(/Ctrl-C/);
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     up.child.kill('SIGKILL');
@@ -104,8 +104,7 @@ describe('trustusbank up', () => {
   }, 90_000);
 
   it('keeps every applied policy, namespace and the rug-pull across a SIGKILL of up; reset returns to the initial state', async () => {
-    const ports = ['--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'];
-    const first = startCli(['up', '--data-dir', data.path, ...ports]);
+    const first = startCli(['up', '--data-dir', data.path, ...FREE_PORT_FLAGS]);
     await first.waitForLine(/Ctrl-C/);
     expect((await cli(['policies', 'on'])).code).toBe(0);
     const extra = join(data.path, 'extra-namespace.yaml');
@@ -119,7 +118,7 @@ describe('trustusbank up', () => {
     await first.exited;
     expect(await waitGone(before.pods.map((p) => p.pid!))).toEqual([]);
 
-    const second = startCli(['up', '--data-dir', data.path, ...ports]);
+    const second = startCli(['up', '--data-dir', data.path, ...FREE_PORT_FLAGS]);
     await second.waitForLine(/Ctrl-C/);
     expect(second.lines.join('\n')).toMatch(/Desired state restored from the previous run \(\d+ resources/);
     const after = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
@@ -144,7 +143,8 @@ describe('trustusbank up', () => {
   it('names the flag when the attacker port is taken, and starts nothing', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);
     const { port } = JSON.parse(await blocker.waitForLine(/"msg":"listening"/)) as { port: number };
-    const up = await cli(['up', '--attacker-port', String(port), '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0']);
+    // A flag given twice: the last one counts, as with every option of `up`.
+    const up = await cli(['up', ...FREE_PORT_FLAGS, '--attacker-port', String(port)]);
     blocker.child.kill('SIGTERM');
     await blocker.exited;
     expect(up.code).toBe(1);
@@ -178,8 +178,7 @@ describe('trustusbank up', () => {
   ] as const)('fails on a taken %s %s, naming the port and the flag, and leaves nothing running', async (flag, _mode, detach) => {
     const blocker = await takenPort();
     try {
-      const ports: Record<string, string> = { '--attacker-port': '0', '--gateway-port': '0', '--agents-ui-port': '0', '--registry-port': '0', [flag]: String(blocker.port) };
-      const up = await cli(['up', ...(detach ? ['--detach'] : []), ...Object.entries(ports).flat()]);
+      const up = await cli(['up', ...(detach ? ['--detach'] : []), ...FREE_PORT_FLAGS, flag, String(blocker.port)]);
       expect(up.code).toBe(1);
       expect(up.stdout).not.toMatch(/Ready/);
       expect(up.stdout + up.stderr).toContain(`port ${blocker.port} on 127.0.0.1 is already in use; choose another with ${flag} N`);

@@ -7,7 +7,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { MeshWorkload } from '../../src/mesh/ztunnel/state.ts';
 import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
-import { startCluster, type Cluster } from '../../src/control-plane/cluster.ts';
+import { startCluster, type Cluster, type ClusterOptions } from '../../src/control-plane/cluster.ts';
 import { adminSocketPath, removeStackState, writeStackState } from '../../src/runtime/stack-state.ts';
 import { seriesSum } from '../../src/core/prometheus-text.ts';
 import { runCli, type CliResult } from './cli.ts';
@@ -62,9 +62,9 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
   };
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(overrides: Partial<Omit<ClusterOptions, 'dataDir'>> = {}): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
   let admin: Server;
   try {
     const socket = adminSocketPath(dir.path);

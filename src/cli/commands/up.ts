@@ -8,6 +8,7 @@ import { adminRoutes } from '../../control-plane/admin-routes.ts';
 import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
 import { AGENTS_UI_PORT, PROMETHEUS_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
+import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT } from '../../control-plane/evidence.ts';
 import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
@@ -22,7 +23,8 @@ export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--attacker-port N] [--gateway-port N]
-                      [--agents-ui-port N] [--registry-port N] [--metrics-port N] [--host-port NS/SERVICE=N]...
+                      [--agents-ui-port N] [--registry-port N] [--metrics-port N] [--alertmanager-port N]
+                      [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -43,7 +45,10 @@ Options:
   --agents-ui-port N        host port of the agents UI (default ${AGENTS_UI_PORT}; 0 picks a free one)
   --registry-port N         host port of the registry (default ${REGISTRY_PORT}; 0 picks a free one)
   --metrics-port N          host port of the cluster's Prometheus-compatible /metrics (default ${PROMETHEUS_PORT};
-                            0 picks a free one)
+                            0 picks a free one; the PromQL API and /federate are served there too)
+  --alertmanager-port N     host port of the Alertmanager API v2 (default ${ALERTMANAGER_PORT}; 0 picks a free one)
+  --inbox-port N            host port of the SOC inbox's page and MailHog API (default ${INBOX_PORT}; 0 picks a free one)
+  --smtp-port N             the SOC inbox's SMTP port (default ${SMTP_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -63,6 +68,9 @@ export const upCommand: Command = {
         'agents-ui-port': { type: 'string' },
         'registry-port': { type: 'string' },
         'metrics-port': { type: 'string' },
+        'alertmanager-port': { type: 'string' },
+        'inbox-port': { type: 'string' },
+        'smtp-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -84,10 +92,13 @@ export const upCommand: Command = {
     const agentsUiPort = parsePortFlag(values['agents-ui-port'], '--agents-ui-port', AGENTS_UI_PORT, usage);
     const registryPort = parsePortFlag(values['registry-port'], '--registry-port', REGISTRY_PORT, usage);
     const metricsPort = parsePortFlag(values['metrics-port'], '--metrics-port', PROMETHEUS_PORT, usage);
+    const alertmanagerPort = parsePortFlag(values['alertmanager-port'], '--alertmanager-port', ALERTMANAGER_PORT, usage);
+    const inboxPort = parsePortFlag(values['inbox-port'], '--inbox-port', INBOX_PORT, usage);
+    const smtpPort = parsePortFlag(values['smtp-port'], '--smtp-port', SMTP_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort });
+    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort });
   },
 };
 
@@ -104,7 +115,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();

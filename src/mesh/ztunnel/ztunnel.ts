@@ -227,12 +227,18 @@ export class Ztunnel {
     const { telemetry, dialer } = this.options;
     const parties: ConnectionParties = { source, destination, ...(service ? { service } : {}) };
     const authority = authorityOverride ?? `${destination.ip}:${containerPort}`;
+    // As ztunnel's source reporter: a connection counts as opened when the pod opens it, before the far side
+    // has said yes, so an attempt the destination refuses is both opened and failed (what an alert on attempts
+    // to a destination reads, with enforcement on or off).
+    const labels = telemetry.labels('source', parties);
+    telemetry.opened.inc(labels);
     let stream: Duplex;
     try {
       stream = await dialer.open({ source, destination, server: server ?? this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}` } });
     } catch (error) {
       const refused = error instanceof TunnelRefused;
       telemetry.failed.inc(telemetry.labels('source', parties, refused ? 'CONNECT' : 'UF'));
+      telemetry.closed.inc(labels);
       telemetry.access({
         direction: 'outbound',
         parties,
@@ -247,8 +253,6 @@ export class Ztunnel {
       abortTcp(socket);
       return;
     }
-    const labels = telemetry.labels('source', parties);
-    telemetry.opened.inc(labels);
     socket.write(Buffer.of(CONNECT_ACK));
     if (rest.length > 0) stream.write(rest);
     // FIN and reset carried across both ways: a tunnel the far side cancels (a policy revoked it) resets the

