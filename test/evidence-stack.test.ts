@@ -98,6 +98,12 @@ describe('the evidence stack in the cluster', () => {
     expect(attemptsAfter).toBe(attemptsBefore + 2);
     const mail = await eventually('the IstioAuthZDeny mail', async () => (await mails()).find((m) => m.subject.includes('IstioAuthZDeny')));
     expect(mail.subject).toMatch(/^\[FIRING:\d+\] IstioAuthZDeny — TrustUsBank SOC alert$/);
+    // The same through the CLI a presenter uses.
+    const alerts = JSON.parse((await t.cli(['alerts', '--json'])).stdout) as { alerts: { name: string; state: string }[] };
+    expect(alerts.alerts).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'IstioAuthZDeny', state: 'firing' })]));
+    const listed = await t.cli(['mail']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('IstioAuthZDeny — TrustUsBank SOC alert');
   }, 120_000);
 
   it('answers bad PromQL with bad_data, and reset clears alerts and mail', async () => {

@@ -6,6 +6,7 @@ import { applyCommand, deleteCommand } from './commands/apply.ts';
 import { chatCommand } from './commands/chat.ts';
 import { demoCommand } from './commands/demo.ts';
 import { eventsCommand } from './commands/events.ts';
+import { alertsCommand, mailCommand } from './commands/alerts.ts';
 import { registryCommand } from './commands/registry.ts';
 import { imagesCommand, resetCommand, rugpullCommand } from './commands/images.ts';
 import { curlCommand } from './commands/curl.ts';
@@ -38,6 +39,8 @@ const COMMANDS: readonly Command[] = [
   resetCommand,
   registryCommand,
   eventsCommand,
+  alertsCommand,
+  mailCommand,
   demoCommand,
   workloadCommand,
 ];

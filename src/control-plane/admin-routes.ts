@@ -7,6 +7,7 @@ import { sendA2aMessage, toolCallsOf, type A2aProtocol } from '../agents/runtime
 import { describeModelChoice } from './agents.ts';
 import { createCapturedFetch } from './captured-fetch.ts';
 import { reset, restoreClean, rugpull } from './image-ops.ts';
+import { inboxLine } from '../evidence/inbox/index.ts';
 import type { Cluster } from './cluster.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from './pod.ts';
@@ -162,6 +163,16 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return entry;
     },
     'GET /events': () => ({ events: cluster.supplyChain.events() }),
+    // `trustusbank alerts`: the rules the embedded Prometheus runs and the alerts pending or firing now.
+    'GET /alerts': () => ({
+      prometheus: cluster.forwards.find((f) => f.service === 'prometheus')?.url,
+      rules: cluster.evidence.monitor.ruleGroups().flatMap(({ runner }) =>
+        runner.group.rules.filter((r) => r.kind === 'alert').map((r) => ({ group: runner.group.name, name: r.name, expr: r.exprText, for: r.forMs / 1000, labels: r.labels })),
+      ),
+      alerts: cluster.evidence.monitor.alerts().map((a) => ({ name: a.rule, state: a.state, labels: a.labels, annotations: a.annotations, activeAt: new Date(a.activeAt).toISOString(), value: a.value })),
+    }),
+    // `trustusbank mail`: the SOC inbox, newest first.
+    'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map(inboxLine) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
     'POST /chat': async (body) => chat(cluster, parseChatRequest(body as Record<string, unknown>)),
     // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.

@@ -45,7 +45,7 @@ export interface Evidence {
   monitor: Monitor;
   alertmanager: RunningAlertmanager;
   inbox: RunningInbox;
-  /** `reset`: no alerts, no silences, no mail (the metric history stays: it is evidence). */
+  /** `reset`: no alert state, no silences, no mail; the metric history stays (it is evidence). */
   reset(): void;
   close(): Promise<void>;
 }
@@ -86,6 +86,7 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
     alertmanager,
     inbox,
     reset: () => {
+      monitor.reset();
       alertmanager.reset();
       inbox.reset();
     },

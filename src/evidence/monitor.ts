@@ -75,6 +75,15 @@ export class Monitor {
     return [...this.groups.values()].flatMap((g) => g.runner.alerts().filter((a) => a.state !== 'inactive'));
   }
 
+  /**
+   * Forget alert state (the lab's `reset`). The metric history stays: it is evidence, and a rule whose window
+   * still covers earlier attempts fires again, as a restarted Prometheus would.
+   */
+  reset(): void {
+    this.groups.clear();
+    this.sent.clear();
+  }
+
   /** Evaluate every group once at the current time, and notify. */
   async evaluateOnce(): Promise<void> {
     this.syncGroups();
