@@ -12,7 +12,7 @@ export async function run(): Promise<void> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = await runCli(['up', '--detach', ...flags, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
     const chats: number[] = [];
     for (let i = 0; i < CHAT_ROUNDS; i++) {

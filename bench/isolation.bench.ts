@@ -65,7 +65,7 @@ interface Stack {
 async function startStack(mode: IsolationMode): Promise<Stack> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
-  const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
+  const up = await runCli(['up', '--detach', ...flags, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
   const stack = { mode, flags, remove: () => data.remove() };
   if (up.code !== 0 || /Pod isolation: kernel/.test(up.stdout) !== (mode === 'kernel')) {
     await stopStack(stack);

@@ -72,7 +72,7 @@ async function measureStack(mode: IsolationMode): Promise<Stack> {
   const data = tempDir('tub-bench-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
+    const up = await runCli(['up', '--detach', ...flags, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
     if (up.code !== 0) throw new Error(`up (${mode}) failed: ${up.stderr || up.stdout}`);
     // The mode really in force: a stack that quietly fell back would compare nothing.
     if (/Pod isolation: kernel/.test(up.stdout) !== (mode === 'kernel')) throw new Error(`asked for ${mode} isolation, up says: ${/Pod isolation:.*/.exec(up.stdout)?.[0]}`);

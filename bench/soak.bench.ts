@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   const data = tempDir('tub-soak-');
   const flags = ['--data-dir', data.path];
   try {
-    const up = await runCli(['up', '--detach', ...flags, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = await runCli(['up', '--detach', ...flags, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     if (up.code !== 0) throw new Error(`up failed: ${up.stderr || up.stdout}`);
     const socket = adminSocketPath(data.path);
     const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');

@@ -29,7 +29,7 @@ async function bareProcesses(count: number): Promise<number> {
 
 async function upToReady(dataDir: string, mode: IsolationMode): Promise<{ elapsed: number; pods: number }> {
   const started = performance.now();
-  const up = startCli(['up', '--data-dir', dataDir, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
+  const up = startCli(['up', '--data-dir', dataDir, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'], isolationEnv(mode));
   try {
     const ready = await up.waitForLine(/^Ready in/);
     const isolation = await up.waitForLine(/^Pod isolation:/);

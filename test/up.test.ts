@@ -33,9 +33,9 @@ async function waitGone(pids: number[]): Promise<number[]> {
 
 describe('trustusbank up', () => {
   it('runs in the background with --detach, answers status, get, policies and logs, and stops with down', async () => {
-    const up = await cli(['up', '--detach', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = await cli(['up', '--detach', '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     expect(up.code).toBe(0);
-    expect(up.stdout).toMatch(/Ready: 8 pods/);
+    expect(up.stdout).toMatch(/Ready: 9 pods/);
     expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
 
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
@@ -68,7 +68,7 @@ describe('trustusbank up', () => {
     expect((await cli(['policies', 'off'])).stdout).toContain('Mesh policies are off.');
     expect((JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson).policies).toEqual([]);
 
-    const again = await cli(['up', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const again = await cli(['up', '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already running .*pid \d+/);
 
@@ -80,7 +80,7 @@ describe('trustusbank up', () => {
   }, 120_000);
 
   it('stops every pod on Ctrl-C in the foreground', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = startCli(['up', '--data-dir', data.path, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     await up.waitForLine(/Ctrl-C/);
     const state = JSON.parse(readFileSync(join(data.path, 'run', 'stack.json'), 'utf8')) as StackState;
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
@@ -92,7 +92,7 @@ describe('trustusbank up', () => {
   }, 90_000);
 
   it('leaves no pod behind when up itself is killed with SIGKILL', async () => {
-    const up = startCli(['up', '--data-dir', data.path, '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = startCli(['up', '--data-dir', data.path, '--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     await up.waitForLine(/Ctrl-C/);
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     up.child.kill('SIGKILL');
@@ -103,7 +103,7 @@ describe('trustusbank up', () => {
   }, 90_000);
 
   it('keeps every applied policy, namespace and the rug-pull across a SIGKILL of up; reset returns to the initial state', async () => {
-    const ports = ['--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'];
+    const ports = ['--chatbot-port', '0', '--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0'];
     const first = startCli(['up', '--data-dir', data.path, ...ports]);
     await first.waitForLine(/Ctrl-C/);
     expect((await cli(['policies', 'on'])).code).toBe(0);
@@ -143,7 +143,7 @@ describe('trustusbank up', () => {
   it('names the flag when the attacker port is taken, and starts nothing', async () => {
     const blocker = startCli(['workload', 'mock-attacker', '--port', '0', '--data-dir', data.path]);
     const { port } = JSON.parse(await blocker.waitForLine(/"msg":"listening"/)) as { port: number };
-    const up = await cli(['up', '--attacker-port', String(port), '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
+    const up = await cli(['up', '--chatbot-port', '0', '--attacker-port', String(port), '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0']);
     blocker.child.kill('SIGTERM');
     await blocker.exited;
     expect(up.code).toBe(1);

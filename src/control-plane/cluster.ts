@@ -289,7 +289,7 @@ async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
   await Promise.all(
     WORKLOADS.flatMap((workload) =>
       Object.keys(workload.variants).map(async (variant) => {
-        const digest = await images.build(entryPath(workload, variant));
+        const digest = await images.build(entryPath(workload, variant), await workload.imageFiles?.());
         builds.push({ image: workload.image, variant, digest });
       }),
     ),
