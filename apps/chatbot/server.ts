@@ -78,6 +78,12 @@ export function createChatbot(options: ChatbotOptions): WorkloadFactory {
           await proxyA2a(req, res, { namespaces: allowed, log, ...(options.upstream ? { upstream: options.upstream } : {}) });
           return true;
         }
+        if (path === '/favicon.ico' && req.method === 'GET') {
+          // Browsers ask for it unprompted; no icon, and no 404 in the page's console.
+          res.writeHead(204, { 'cache-control': 'max-age=86400' });
+          res.end();
+          return true;
+        }
         const file = files[path];
         if (!file) return false;
         if (req.method !== 'GET' && req.method !== 'HEAD') {
