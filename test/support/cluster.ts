@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
+import { encodeSourceLine } from '../../src/mesh/capture/protocol.ts';
 import type { MeshWorkload } from '../../src/mesh/ztunnel/state.ts';
 import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
@@ -38,6 +39,8 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target);
+    // As every connection to a pod starts: the node's line saying who is calling (here, the test on loopback).
+    upstream.write(encodeSourceLine({ address: '127.0.0.1', port: client.remotePort ?? 0 }));
     for (const [s, other] of [
       [client, upstream],
       [upstream, client],
