@@ -37,6 +37,7 @@ describe('trustusbank up', () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/Ready: 9 pods/);
     expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
+    expect(up.stdout).toMatch(/trustusbank-bank-frontend\/chatbot +http:\/\/127\.0\.0\.1:\d+\//);
 
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     expect(status.running).toBe(true);
