@@ -199,3 +199,11 @@ describe('the A2A proxy', () => {
     }
   });
 });
+
+describe('the chatbot configuration', () => {
+  it('refuses an agent outside the namespaces it may call, with one clear line', async () => {
+    await expect(startTestWorkload('chatbot', createChatbot({ script: SCRIPT }), { env: { CHATBOT_AGENT: 'trustusbank-bank-mcp/account-mcp' } })).rejects.toThrow(
+      'CHATBOT_AGENT must be <namespace>/<agent> in one of trustusbank-bank-agents, got "trustusbank-bank-mcp/account-mcp"',
+    );
+  });
+});

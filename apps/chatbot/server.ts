@@ -5,6 +5,7 @@
 //   POST /api/a2a/<namespace>/<agent>/            A2A JSON-RPC to the agent (message/send, message/stream, …)
 //   GET  /api/a2a/<namespace>/<agent>/.well-known/agent-card.json   its card (the page's health pill)
 import type { ServerResponse } from 'node:http';
+import { UserError } from '../../src/core/errors.ts';
 import { requestTarget } from '../../src/core/request-guard.ts';
 import type { WorkloadFactory } from '../lib/workload.ts';
 import { A2A_PREFIX } from './a2a-route.ts';
@@ -56,7 +57,7 @@ export function createChatbot(options: ChatbotOptions): WorkloadFactory {
     const allowed = namespaces.length > 0 ? namespaces : DEFAULT_NAMESPACES;
     const agentNamespace = agent.split('/')[0]!;
     if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(agent) || !allowed.includes(agentNamespace)) {
-      throw new Error(`CHATBOT_AGENT must be <namespace>/<agent> in one of ${allowed.join(', ')}, got "${agent}"`);
+      throw new UserError(`CHATBOT_AGENT must be <namespace>/<agent> in one of ${allowed.join(', ')}, got "${agent}"`);
     }
     const html = Buffer.from(indexHtml(agent));
     const css = Buffer.from(APP_CSS);
