@@ -3,6 +3,7 @@
 // onboarded (clean) and the one the vendor's compromised pipeline published at the same tag (rugpull).
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chatbotImageFiles } from './chatbot/assets.ts';
 
 export interface WorkloadEntry {
   name: string;
@@ -11,6 +12,8 @@ export interface WorkloadEntry {
   /** Entry file of each build, relative to this directory. */
   variants: Readonly<Record<string, string>>;
   defaultVariant: string;
+  /** More files of the image beside the entry (a page's browser bundle), part of its digest. */
+  imageFiles?: () => Promise<Record<string, Uint8Array>>;
 }
 
 export const WORKLOADS: readonly WorkloadEntry[] = [
@@ -32,6 +35,14 @@ export const WORKLOADS: readonly WorkloadEntry[] = [
     defaultVariant: 'clean',
   },
   { name: 'mock-attacker', image: 'trustusbank/mock-attacker:1.0.0', summary: "The attacker's exfiltration receiver", variants: { clean: 'mock-attacker/main.ts' }, defaultVariant: 'clean' },
+  {
+    name: 'chatbot',
+    image: 'trustusbank/chatbot:1.0.0',
+    summary: "The bank's chat page, proxying A2A to the agents as the chatbot",
+    variants: { clean: 'chatbot/main.ts' },
+    defaultVariant: 'clean',
+    imageFiles: chatbotImageFiles,
+  },
 ];
 
 export function findWorkload(name: string): WorkloadEntry | undefined {

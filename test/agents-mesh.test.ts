@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { AGENT_POLICIES } from '../src/cli/commands/policies.ts';
+import { applyStreamEvent, createSseParser, viewOf, type StreamState } from '../apps/chatbot/page/stream.ts';
 import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
 import { SEED_PROFILE } from './support/seed.ts';
 
@@ -148,6 +149,43 @@ describe('the agents in the cluster', () => {
       await t.cluster.engine.delete(readManifestDocuments(AGENT_POLICIES, []));
     }
     expect((await t.chat('I am customer 12345. What is my balance?', { as: 'external-attacker/mock-attacker' })).failed).toBe(false);
+  }, 60_000);
+
+  it("the chatbot's page asks support-bot through the mesh as the chatbot, and streams the reply and its tool chain", async () => {
+    const chatbot = t.cluster.forwards.find((f) => f.namespace === 'trustusbank-bank-frontend' && f.service === 'chatbot')!.url;
+    const base = new URL('/api/a2a/trustusbank-bank-agents/support-bot/', chatbot);
+    expect(await (await fetch(new URL('.well-known/agent-card.json', base))).json()).toMatchObject({ name: 'support-bot' });
+    const traceparent = `00-${'5eed'.repeat(8)}-${'c0ffee00'.repeat(2)}-01`;
+    const response = await fetch(base, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'a2a-version': '0.3', traceparent },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'e2e', method: 'message/stream', params: { message: { kind: 'message', messageId: 'm-e2e', role: 'user', parts: [{ kind: 'text', text: SEED_PROMPT }] } } }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(response.headers.get('traceparent')).toBe(traceparent);
+    // Read as the page reads it: events folded into the task as they arrive.
+    const parser = createSseParser();
+    let state: StreamState = {};
+    let events = 0;
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body!) {
+      for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
+        state = applyStreamEvent(state, JSON.parse(event.data));
+        events++;
+      }
+    }
+    const view = viewOf(state)!;
+    expect(events).toBeGreaterThan(3);
+    expect(view).toMatchObject({ state: 'completed', author: 'support-bot', failed: false });
+    expect(view.text).toContain('£4,287.55');
+    expect(view.text).toContain('$5,445.19');
+    expect(view.chain.filter((e) => e.type === 'function_call').map((e) => e.name)).toEqual(['get_balance', 'list_recent', 'convert_currency']);
+    // The agent saw the chatbot's own mesh identity, vouched for by its waypoint.
+    const { sessions } = (await (await fetch(sessionsUrl())).json()) as { sessions: { id: string; agent: string; caller: string }[] };
+    expect(sessions.find((s) => s.id === view.contextId)).toMatchObject({ agent: 'support-bot', caller: 'spiffe://cluster.local/ns/trustusbank-bank-frontend/sa/chatbot' });
+    // The proxy is for agents only: an MCP server is not reachable through it.
+    expect((await fetch(new URL('/api/a2a/trustusbank-bank-mcp/account-mcp/', chatbot), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
   }, 60_000);
 
   it('chat from the command line prints the reply and the tool chain as JSON', async () => {

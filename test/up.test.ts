@@ -36,8 +36,9 @@ describe('trustusbank up', () => {
   it('runs in the background with --detach, answers status, get, policies and logs, and stops with down', async () => {
     const up = await cli(['up', '--detach', ...FREE_PORT_FLAGS]);
     expect(up.code).toBe(0);
-    expect(up.stdout).toMatch(/Ready: 8 pods/);
+    expect(up.stdout).toMatch(/Ready: 9 pods/);
     expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
+    expect(up.stdout).toMatch(/trustusbank-bank-frontend\/chatbot +http:\/\/127\.0\.0\.1:\d+\//);
 
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     expect(status.running).toBe(true);

@@ -40,6 +40,7 @@ import { loadCatalogue, type Catalogue } from '../registry/catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from '../registry/drift.ts';
 import { createRegistryServer } from '../registry/server.ts';
 import { observeRegistry, recordOnboarding } from './registry-observer.ts';
+import { encodeSourceLine } from '../mesh/capture/protocol.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 import { startListeningPost, type ListeningPost } from '../../apps/mock-attacker/listening-post.ts';
@@ -344,7 +345,7 @@ async function buildImages(images: ImageStore): Promise<ImageBuild[]> {
   await Promise.all(
     WORKLOADS.flatMap((workload) =>
       Object.keys(workload.variants).map(async (variant) => {
-        const digest = await images.build(entryPath(workload, variant));
+        const digest = await images.build(entryPath(workload, variant), await workload.imageFiles?.());
         builds.push({ image: workload.image, variant, digest });
       }),
     ),
@@ -444,6 +445,9 @@ async function forwardHostPort(engine: Engine, namespace: string, name: string, 
       return;
     }
     const upstream = tcpConnect(target);
+    // The pod sees the host client's address, as behind `kubectl port-forward`; a line the client sends
+    // itself comes after this one, as application data.
+    upstream.write(encodeSourceLine(client.remoteAddress ? { address: client.remoteAddress.replace(/^::ffff:/, ''), port: client.remotePort ?? 0 } : undefined));
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { connect } from 'node:net';
 import { visible } from '../core/terminal.ts';
-import type { SocketAddress } from '../mesh/capture/protocol.ts';
+import { encodeSourceLine, type SocketAddress } from '../mesh/capture/protocol.ts';
 import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
 import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
 
@@ -274,8 +275,13 @@ export class Pod implements MeshWorkload {
 /** One HTTP GET to a pod's listener, as the kubelet's httpGet probe: 2xx and 3xx are ready. */
 function httpProbe(address: SocketAddress, path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const target = 'path' in address ? { socketPath: address.path } : { host: address.host, port: address.port };
-    const req = request({ ...target, path, method: 'GET', headers: { host: 'localhost', 'user-agent': 'kube-probe/1.31' }, timeout: timeoutMs }, (res) => {
+    // The node's own connection: its source line says so (PROXY UNKNOWN), as every connection to a pod starts.
+    const createConnection = () => {
+      const socket = 'path' in address ? connect(address.path) : connect(address.port, address.host);
+      socket.write(encodeSourceLine(undefined));
+      return socket;
+    };
+    const req = request({ createConnection, path, method: 'GET', headers: { host: 'localhost', 'user-agent': 'kube-probe/1.31' }, timeout: timeoutMs }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400);
     });

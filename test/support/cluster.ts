@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
+import { encodeSourceLine } from '../../src/mesh/capture/protocol.ts';
 import type { MeshWorkload } from '../../src/mesh/ztunnel/state.ts';
 import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
@@ -38,6 +39,8 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target);
+    // As every connection to a pod starts: the node's line saying who is calling (here, the test on loopback).
+    upstream.write(encodeSourceLine({ address: '127.0.0.1', port: client.remotePort ?? 0 }));
     for (const [s, other] of [
       [client, upstream],
       [upstream, client],
@@ -64,7 +67,7 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
 
 export async function startTestCluster(overrides: Partial<Omit<ClusterOptions, 'dataDir'>> = {}): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0, 'trustusbank-bank-frontend/chatbot': 0 } });
   let admin: Server;
   try {
     const socket = adminSocketPath(dir.path);

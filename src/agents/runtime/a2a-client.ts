@@ -1,9 +1,7 @@
 // A small A2A client: one JSON-RPC message to an agent, at protocol 1.0 (`SendMessage`, what agents use to hand
 // off to each other) or 0.3 (`message/send`, what the bank's chatbot sends), and the reply read back into what
 // the caller needs: the final text, who wrote it, the model, and the tool chain carried as kagent-style data
-// parts in the task's history.
-import { randomUUID } from 'node:crypto';
-
+// parts in the task's history. No Node imports: the chatbot's page bundles the reading half for the browser.
 export type A2aProtocol = '1.0' | '0.3';
 
 /** One step of a tool chain, as the reply's data parts carry it. */
@@ -53,7 +51,7 @@ export const KAGENT_AUTHOR = 'kagent_author';
 
 export async function sendA2aMessage(url: string, text: string, options: A2aSendOptions = {}): Promise<A2aReply> {
   const protocol = options.protocol ?? '1.0';
-  const messageId = randomUUID();
+  const messageId = crypto.randomUUID();
   const body =
     protocol === '1.0'
       ? { jsonrpc: '2.0', id: messageId, method: 'SendMessage', params: { message: { messageId, role: 'ROLE_USER', parts: [{ text }], ...(options.contextId ? { contextId: options.contextId } : {}) } } }

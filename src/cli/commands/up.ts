@@ -18,13 +18,16 @@ import { formatIsolation, formatRestoredState, formatUrlTable } from '../stack-v
 
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
+export const CHATBOT_PORT = 18009;
 const GATEWAY_KEY = 'trustusbank-platform/trustusbank-agentgw';
+const ATTACKER_KEY = 'external-attacker/mock-attacker';
+const CHATBOT_KEY = 'trustusbank-bank-frontend/chatbot';
 export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
-const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--attacker-port N] [--gateway-port N]
-                      [--agents-ui-port N] [--registry-port N] [--metrics-port N] [--alertmanager-port N]
-                      [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
+const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--chatbot-port N] [--attacker-port N]
+                      [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
+                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -40,6 +43,7 @@ Options:
                               openai[:MODEL]      OpenAI-compatible Chat Completions (OPENAI_API_KEY,
                                                   OPENAI_BASE_URL for Ollama, vLLM, LM Studio)
                               modelconfig         each Agent's ModelConfig exactly as written
+  --chatbot-port N          host port of the bank's chat page (default ${CHATBOT_PORT}; 0 picks a free one)
   --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
   --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
   --agents-ui-port N        host port of the agents UI (default ${AGENTS_UI_PORT}; 0 picks a free one)
@@ -63,6 +67,7 @@ export const upCommand: Command = {
         detach: { type: 'boolean' },
         'data-dir': { type: 'string' },
         model: { type: 'string' },
+        'chatbot-port': { type: 'string' },
         'attacker-port': { type: 'string' },
         'gateway-port': { type: 'string' },
         'agents-ui-port': { type: 'string' },
@@ -80,7 +85,8 @@ export const upCommand: Command = {
     restrictUmask();
     const dataDir = ensurePrivateDir(resolveDataDir(values['data-dir']));
     const hostPorts: Record<string, number> = {
-      'external-attacker/mock-attacker': parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage),
+      [CHATBOT_KEY]: parsePortFlag(values['chatbot-port'], '--chatbot-port', CHATBOT_PORT, usage),
+      [ATTACKER_KEY]: parsePortFlag(values['attacker-port'], '--attacker-port', ATTACKER_PORT, usage),
       [GATEWAY_KEY]: parsePortFlag(values['gateway-port'], '--gateway-port', GATEWAY_PORT, usage),
     };
     for (const entry of (values['host-port'] as string[] | undefined) ?? []) {
@@ -121,7 +127,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   const stop = stopSignal();
   const started = new Date();
   console.log(`Starting TrustUsBank (data in ${dataDir})…`);
-  const cluster = await startCluster({ dataDir, hostPorts, model, ...ports, hostPortFlags: { 'external-attacker/mock-attacker': '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
+  const cluster = await startCluster({ dataDir, hostPorts, model, ...ports, hostPortFlags: { [CHATBOT_KEY]: '--chatbot-port N', [ATTACKER_KEY]: '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
   const socket = adminSocketPath(dataDir);
   const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
     await cluster.close();

@@ -72,6 +72,40 @@ export function decodePreamble(line: string): CapturedDestination | undefined {
 }
 
 /**
+ * The line the node writes first on every connection it makes to a pod's listener, saying who is on the other
+ * end, in the PROXY protocol's v1 form (haproxy's). Ambient's ztunnel keeps the source pod's address as the
+ * connection's peer address; pods here listen on Unix sockets, which have none, so the node says it and the
+ * shim gives it back to the workload as `socket.remoteAddress`. Every connector writes one (ztunnel inbound,
+ * the probes, host ports), so a client cannot put its own first: its line would be application data.
+ * `PROXY UNKNOWN` is the node itself (a probe).
+ */
+export const MAX_SOURCE_LINE_BYTES = 107;
+
+export interface ConnectionSource {
+  address: string;
+  port: number;
+}
+
+export function encodeSourceLine(source: ConnectionSource | undefined, destination: ConnectionSource = { address: '0.0.0.0', port: 0 }): string {
+  if (!source) return 'PROXY UNKNOWN\r\n';
+  const family = source.address.includes(':') ? 'TCP6' : 'TCP4';
+  const destinationAddress = family === 'TCP6' && !destination.address.includes(':') ? '::' : destination.address;
+  return `PROXY ${family} ${source.address} ${destinationAddress} ${source.port} ${destination.port}\r\n`;
+}
+
+/** Parse one source line (without its CRLF): the source, `null` for UNKNOWN, undefined when it is not one. */
+export function decodeSourceLine(line: string): ConnectionSource | null | undefined {
+  if (line === 'PROXY UNKNOWN' || line.startsWith('PROXY UNKNOWN ')) return null;
+  const match = /^PROXY (TCP4|TCP6) (\S+) (\S+) (\d{1,5}) (\d{1,5})$/.exec(line);
+  if (!match) return undefined;
+  const [, family, address, destination, portText, destinationPort] = match as unknown as [string, string, string, string, string, string];
+  const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+  const valid = (ip: string): boolean => (family === 'TCP4' ? ipv4.test(ip) : /^[0-9a-f:.]{2,45}$/i.test(ip) && ip.includes(':'));
+  const port = Number(portText);
+  return valid(address) && valid(destination) && port <= 65535 && Number(destinationPort) <= 65535 ? { address, port } : undefined;
+}
+
+/**
  * Resolve a name the way a pod's resolver would in its namespace: `svc`, `svc.ns`, `svc.ns.svc`,
  * `svc.ns.svc.cluster.local` (with or without a trailing dot). Returns the fully qualified name to look up.
  */

@@ -3,7 +3,9 @@
 // net, http, https, http2, tls or fetch — goes to the pod's capture socket of the node's ztunnel instead,
 // which decides where it may go. Listening sockets become Unix sockets in the pod's socket directory
 // (`<port>.sock`), reported to the engine, so every pod can listen on its containerPort (8080) at once and
-// nothing of a pod listens on the host's loopback.
+// nothing of a pod listens on the host's loopback. The node opens every connection to them with a source line
+// (protocol.ts), which the shim reads off and turns back into the connection's peer address, as ambient keeps
+// the source pod's address: the workload sees who called, not the node.
 //
 // It fails closed: a connection it cannot capture (a Unix socket path, a TLS socket connected without
 // tls.connect) is refused, not let through. Pods run under Node's permission model, which denies child
@@ -14,7 +16,7 @@ import dns from 'node:dns';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { CONNECT_ACK, encodePreamble, listenSocketPath, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
+import { CONNECT_ACK, MAX_SOURCE_LINE_BYTES, decodeSourceLine, encodePreamble, listenSocketPath, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
 
 type ConnectArgs = unknown[];
 
@@ -216,6 +218,64 @@ net.Server.prototype.listen = function capturedListen(this: net.Server, ...args:
   rmSync(path, { force: true });
   // The workload asked for a TCP port and is told it has one.
   this.address = () => ({ address: '0.0.0.0', family: 'IPv4', port });
+  capturedServers.add(this);
   this.once('listening', () => process.send?.({ type: 'tub/listening', containerPort: port, path }));
   return (originalListen as (...a: unknown[]) => net.Server).call(this, path, ...(callback ? [callback] : []));
 } as typeof net.Server.prototype.listen;
+
+// --- inbound: the source line before the workload sees a connection ----------------------------------------
+
+const capturedServers = new WeakSet<net.Server>();
+const SOURCE_LINE_TIMEOUT_MS = 5000;
+const originalServerEmit = net.Server.prototype.emit as (this: net.Server, event: string | symbol, ...args: unknown[]) => boolean;
+
+net.Server.prototype.emit = function capturedEmit(this: net.Server, event: string | symbol, ...args: unknown[]): boolean {
+  if (event !== 'connection' || !capturedServers.has(this)) return originalServerEmit.call(this, event, ...args);
+  const socket = args[0] as net.Socket;
+  readSourceLine(socket, (source) => {
+    // A Unix socket has no peer address: the one the node vouched for takes its place (none for UNKNOWN).
+    if (source) {
+      Object.defineProperty(socket, 'remoteAddress', { value: source.address, configurable: true });
+      Object.defineProperty(socket, 'remotePort', { value: source.port, configurable: true });
+      Object.defineProperty(socket, 'remoteFamily', { value: source.address.includes(':') ? 'IPv6' : 'IPv4', configurable: true });
+    }
+    originalServerEmit.call(this, 'connection', socket);
+  });
+  return true;
+} as unknown as typeof net.Server.prototype.emit;
+
+/** Read the node's source line off a fresh connection, leave the bytes after it unread, then call `done`. */
+function readSourceLine(socket: net.Socket, done: (source: { address: string; port: number } | null) => void): void {
+  let buffered = Buffer.alloc(0);
+  const fail = (): void => {
+    cleanup();
+    // Not from the node: nothing vouches for the peer, and the workload never sees the connection.
+    socket.destroy();
+  };
+  const timer = setTimeout(fail, SOURCE_LINE_TIMEOUT_MS);
+  const onData = (chunk: Buffer): void => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n');
+    if (end === -1) {
+      if (buffered.length > MAX_SOURCE_LINE_BYTES) fail();
+      return;
+    }
+    const source = decodeSourceLine(buffered.subarray(0, end).toString('latin1'));
+    if (source === undefined) return fail();
+    cleanup();
+    socket.pause();
+    const rest = buffered.subarray(end + 2);
+    if (rest.length > 0) socket.unshift(rest);
+    done(source);
+    socket.resume();
+  };
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('error', fail);
+    socket.off('end', fail);
+  };
+  socket.on('data', onData);
+  socket.once('error', fail);
+  socket.once('end', fail);
+}

@@ -7,8 +7,11 @@ export interface HostPort {
   port: number;
 }
 
-/** Where a tunnel's bytes are delivered: a TCP address, or the Unix socket a pod listens on. */
-export type TunnelTarget = HostPort | { path: string };
+/**
+ * Where a tunnel's bytes are delivered: a TCP address, or the Unix socket a pod listens on; `preface` is
+ * written to it before the tunnel's first byte (the source line a pod's listener expects).
+ */
+export type TunnelTarget = (HostPort | { path: string }) & { preface?: string };
 
 export function describeTarget(target: TunnelTarget): string {
   return 'path' in target ? `unix:${target.path}` : formatAuthority(target);

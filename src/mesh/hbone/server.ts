@@ -277,6 +277,7 @@ export class HboneServer {
   private openTunnel(stream: ServerHttp2Stream, base: TunnelBase, target: TunnelTarget): void {
     const started = performance.now();
     const socket = 'path' in target ? connectTcp({ path: target.path, allowHalfOpen: true }) : connectTcp({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    if (target.preface) socket.write(target.preface);
     this.targets.add(socket);
     socket.once('close', () => this.targets.delete(socket));
     const timeoutMs = this.options.targetConnectTimeoutMs ?? 10_000;

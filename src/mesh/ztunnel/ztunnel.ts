@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
-import { CONNECT_ACK } from '../capture/protocol.ts';
+import { CONNECT_ACK, encodeSourceLine } from '../capture/protocol.ts';
 import { abortTcp, spliceTunnel, type SpliceOutcome, type TunnelTarget } from '../hbone/index.ts';
 import type { SocketAddress } from '../capture/protocol.ts';
 import { isNodeLocalName, nodeAddresses, nodeLocalReason, type NodeAddresses } from './egress.ts';
@@ -337,7 +337,10 @@ export class Ztunnel {
     }
     const target = destination.listeners.get(port);
     if (target === undefined) return { allow: false, status: 503, reason: `${destination.name} does not listen on ${port}` };
-    return { allow: true, target, parties };
+    // The pod sees the source pod's address as its peer, as ambient keeps it; only an address whose pod
+    // really holds the certificate's identity is vouched for (else the peer is unknown).
+    const preface = encodeSourceLine(claimed ? { address: claimed.ip, port: 0 } : undefined, { address: destination.ip, port });
+    return { allow: true, target: { ...target, preface }, parties };
   }
 
   /**
