@@ -260,7 +260,10 @@ describe.skipIf(TOOLS_MISSING !== undefined)('conformance with Debian\'s amtool 
         await oursAm.close();
       }
     } finally {
+      // The real alertmanager writes its state on SIGTERM: remove its directory once it has exited.
+      const exited = real.exitCode !== null || real.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => real.once('exit', () => resolve()));
       real.kill('SIGTERM');
+      await exited;
       await inbox.close();
       rmSync(storage, { recursive: true, force: true });
     }

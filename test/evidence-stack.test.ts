@@ -69,7 +69,7 @@ describe('the evidence stack in the cluster', () => {
     await settled();
     expect(await firing()).toEqual([]);
     expect(await mails()).toEqual([]);
-  });
+  }, 120_000);
 
   it('alerts BankToAttackerAttempt on the converter reaching the attacker with no policy, and mails the SOC', async () => {
     for (let i = 0; i < 2; i++) {

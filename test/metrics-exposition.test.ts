@@ -54,6 +54,7 @@ describe('every /metrics endpoint of the cluster', () => {
       'pod trustusbank-bank-agents/fraud-bot',
       'pod trustusbank-bank-agents/support-bot',
       'pod trustusbank-bank-agents/triage-bot',
+      'pod trustusbank-bank-frontend/chatbot',
       'pod trustusbank-bank-mcp/account-mcp',
       'pod trustusbank-bank-mcp/ticket-mcp',
       'pod trustusbank-bank-mcp/transaction-mcp',

@@ -6,6 +6,7 @@
 // listen on the host's loopback, where ztunnel never lets a pod connect (node-local addresses are refused).
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../core/log.ts';
@@ -18,7 +19,7 @@ import { loadRuleFile, type RuleGroup } from '../evidence/rules/index.ts';
 import { podTargets } from '../evidence/scrape/discovery.ts';
 import type { ScrapeTarget } from '../evidence/scrape/scrape.ts';
 import type { PrometheusRule, Service } from '../manifests/types.ts';
-import type { SocketAddress } from '../mesh/capture/protocol.ts';
+import { encodeSourceLine, type SocketAddress } from '../mesh/capture/protocol.ts';
 import type { Engine } from './engine.ts';
 
 export const ALERTMANAGER_PORT = 18013;
@@ -118,8 +119,13 @@ function discover(engine: Engine, nodeMetrics: { metrics(): Promise<string> }, p
 function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): Promise<string> {
   if (!address) return Promise.reject(new Error('the pod does not listen on its metrics port'));
   return new Promise((resolve, reject) => {
-    const target = 'path' in address ? { socketPath: address.path } : { host: address.host, port: address.port };
-    const req = httpRequest({ ...target, path: '/metrics', headers: { accept: 'text/plain;version=0.0.4' }, signal }, (res) => {
+    // The node's own connection: its source line says so (PROXY UNKNOWN), as every connection to a pod starts.
+    const createConnection = () => {
+      const socket = 'path' in address ? connect(address.path) : connect(address.port, address.host);
+      socket.write(encodeSourceLine(undefined));
+      return socket;
+    };
+    const req = httpRequest({ createConnection, path: '/metrics', headers: { host: 'localhost', accept: 'text/plain;version=0.0.4' }, signal }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -137,14 +137,15 @@ process.exit(3);
     const pod = podRunning(
       'flapper',
       `import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 const counter = process.env.TRUSTUSBANK_DATA_DIR + '/runs';
 const run = (fs.existsSync(counter) ? Number(fs.readFileSync(counter, 'utf8')) : 0) + 1;
 fs.writeFileSync(counter, String(run));
 process.once('message', (init) => {
   if (run !== 3) { process.stderr.write('run ' + run + ' crashes\\n'); process.exit(2); }
   const path = init.listenDir + '/8080.sock';
-  http.createServer((req, res) => res.end('ok')).listen(path, () => {
+  // Raw, without the capture shim: the probe's source line comes first, then its request; any request is healthy.
+  net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\nconnection: close\\r\\n\\r\\nok'))).listen(path, () => {
     process.send({ type: 'tub/listening', containerPort: 8080, path });
     setTimeout(() => process.exit(1), 600);
   });

@@ -68,7 +68,8 @@ export const mailCommand: Command = {
       console.log(JSON.stringify(answer, null, 2));
       return 0;
     }
-    process.stdout.write(formatInbox(answer.messages, { width: process.stdout.columns ?? 120 }));
+    // A terminal's width when there is one; piped, nothing is cut.
+    process.stdout.write(formatInbox(answer.messages, { width: process.stdout.isTTY ? (process.stdout.columns ?? 120) : 400 }));
     console.log(`\nRead them at ${answer.inbox}/`);
     return 0;
   },
