@@ -108,11 +108,21 @@ function discover(engine: Engine, nodeMetrics: { metrics(): Promise<string> }, p
     services,
   ).map((target) => {
     const pod = pods.find((p) => p.namespace === target.pod.namespace && p.name === target.pod.name)!;
-    return { key: target.key, labels: target.labels, url: `http://${target.labels.instance}/metrics`, fetch: (signal) => scrapeSocket(pod.listeners.get(target.pod.metricsPort), signal) };
+    return { key: target.key, labels: target.labels, url: `http://${target.labels.instance}/metrics`, fetch: (signal) => scrapeSocket(pod.listeners.get(target.pod.metricsPort), signal), dropMetric: reservedMetric };
   });
   const node = new URL(prometheusUrl());
   targets.push({ key: 'node', labels: { job: 'trustusbank-node', instance: node.host }, url: `${node.origin}/metrics`, fetch: () => nodeMetrics.metrics() });
   return targets;
+}
+
+/**
+ * What only the node reports: the mesh's, the gateways' and admission's metrics, and the alerts' own series. A pod
+ * that exposes them (a compromised one could, to blame another workload or to hide its own attempts among forged
+ * ones) has them dropped at the scrape, as a metricRelabelings drop rule would.
+ */
+const RESERVED_METRICS = /^(?:istio_|agentgateway_|kyverno_|trustusbank_image_content_|ALERTS$|ALERTS_FOR_STATE$)/;
+export function reservedMetric(name: string): boolean {
+  return RESERVED_METRICS.test(name);
 }
 
 /** GET /metrics on a pod's own socket, as the kubelet's network reaches a pod (not through the mesh). */

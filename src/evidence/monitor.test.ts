@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryApi, formatNumber } from './api/query-api.ts';
 import { Monitor, type PostableAlert } from './monitor.ts';
 import { loadRuleFile } from './rules/index.ts';
-import type { ScrapeTarget } from './scrape/scrape.ts';
+import { Scraper, type ScrapeTarget } from './scrape/scrape.ts';
+import { MemoryStore, newMatcher } from './tsdb/index.ts';
+import { reservedMetric } from '../control-plane/evidence.ts';
 import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../test/support/prometheus-tools.ts';
 
 const RULES = `groups:
@@ -165,5 +167,42 @@ describe('the embedded Prometheus', () => {
       const { stdout } = await promisify(execFile)(PROMTOOL_PATH!, ['query', 'instant', `--time=${new Date(clock).toISOString()}`, apiUrl, 'up']);
       expect(stdout.trim()).toMatch(/^up\{instance="node", job="ztunnel", namespace="istio-system"\} => 1 @\[[\d.]+\]$/);
     });
+  });
+});
+
+describe('a scrape target that lies or floods', () => {
+  const target = (text: string, dropMetric?: (name: string) => boolean): ScrapeTarget => ({
+    key: 'pod',
+    labels: { job: 'currency-converter', instance: '10.244.0.8:8080', namespace: 'trustusbank-bank-vendors' },
+    url: 'http://10.244.0.8:8080/metrics',
+    fetch: async () => text,
+    ...(dropMetric ? { dropMetric } : {}),
+  });
+
+  it("drops the metrics only the node may report, and keeps the pod's own", async () => {
+    const forged = [
+      'istio_tcp_connections_failed_total{reporter="source",source_workload="support-bot",response_flags="CONNECT"} 5',
+      'ALERTS{alertname="IstioAuthZDeny",alertstate="firing"} 1',
+      'converter_requests_total 3',
+      '',
+    ].join('\n');
+    const store = new MemoryStore();
+    const scraper = new Scraper({ store, discover: () => [target(forged, reservedMetric)], now: () => 1_000_000 });
+    await scraper.scrapeOnce();
+    const names = store.labelSets([newMatcher('=~', '__name__', '.+')]).map((l) => l.__name__).sort();
+    expect(names).toEqual(['converter_requests_total', 'scrape_duration_seconds', 'scrape_samples_scraped', 'up']);
+    // The node's own target is not filtered: the same names from it are the evidence.
+    expect(reservedMetric('istio_tcp_connections_opened_total')).toBe(true);
+    expect(reservedMetric('agentgateway_requests_total')).toBe(true);
+    expect(reservedMetric('nodejs_heap_size_used_bytes')).toBe(false);
+  });
+
+  it('fails a scrape over the sample limit with up 0, storing none of it', async () => {
+    const flood = Array.from({ length: 50 }, (_, i) => `flood_total{i="${i}"} 1`).join('\n');
+    const store = new MemoryStore();
+    const scraper = new Scraper({ store, discover: () => [target(flood)], now: () => 1_000_000, sampleLimit: 40 });
+    await scraper.scrapeOnce();
+    expect(store.labelSets([newMatcher('=', '__name__', 'flood_total')])).toEqual([]);
+    expect(scraper.targets()[0]).toMatchObject({ health: 'down', lastError: 'sample limit exceeded: 50 samples, limit 40' });
   });
 });

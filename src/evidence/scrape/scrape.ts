@@ -14,6 +14,11 @@ export interface ScrapeTarget {
   url: string;
   /** Fetch the exposition text; throw (or reject) when the scrape fails. */
   fetch(signal: AbortSignal): Promise<string>;
+  /**
+   * Metric names this target may not report, dropped before storage (as a ServiceMonitor's metricRelabelings
+   * `drop` would): a workload must not be able to write the mesh's own evidence about others.
+   */
+  dropMetric?: (name: string) => boolean;
 }
 
 export interface TargetHealth {
@@ -32,11 +37,14 @@ export interface ScrapeOptions {
   /** Per target; Prometheus' default is 10 s, bounded by the interval here so that scrapes never pile up. */
   timeoutMs?: number;
   now?: () => number;
+  /** Most samples one scrape may bring, as Prometheus' sample_limit: more fails the scrape (default 20,000). */
+  sampleLimit?: number;
   /** Told about every failed scrape (for logs); optional. */
   onError?: (target: ScrapeTarget, error: Error) => void;
 }
 
 export const DEFAULT_SCRAPE_INTERVAL_MS = 2_000;
+export const DEFAULT_SAMPLE_LIMIT = 20_000;
 
 export class Scraper {
   private readonly health = new Map<string, TargetHealth>();
@@ -71,7 +79,11 @@ export class Scraper {
     let error: Error | undefined;
     try {
       const text = await withTimeout((signal) => target.fetch(signal), this.timeoutMs);
-      samples = parseExposition(text).map((sample) => ({ ...sample, labels: withTargetLabels(sample.labels, target.labels) }));
+      const parsed = parseExposition(text).filter((sample) => !target.dropMetric?.(sample.labels[METRIC_NAME] ?? ''));
+      const limit = this.options.sampleLimit ?? DEFAULT_SAMPLE_LIMIT;
+      // One target must not fill the store's series cap and starve the others' evidence.
+      if (parsed.length > limit) throw new Error(`sample limit exceeded: ${parsed.length} samples, limit ${limit}`);
+      samples = parsed.map((sample) => ({ ...sample, labels: withTargetLabels(sample.labels, target.labels) }));
     } catch (caught) {
       error = caught instanceof Error ? caught : new Error(String(caught));
       samples = [];
