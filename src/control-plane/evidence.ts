@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import type { Logger } from '../core/log.ts';
 import { startAlertmanager, type RunningAlertmanager } from '../evidence/alertmanager/index.ts';
 import { createQueryApi, QUERY_API_PATHS } from '../evidence/api/query-api.ts';
+import { prometheusPage } from '../evidence/api/page.ts';
 import { startInbox, type RunningInbox } from '../evidence/inbox/index.ts';
 import { Monitor } from '../evidence/monitor.ts';
 import type { PrometheusApi } from '../evidence/prometheus-api.ts';
@@ -81,6 +82,7 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
       });
     }
   }
+  options.prometheusApi.setIndex(prometheusPage({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups() }));
   monitor.start();
   return {
     monitor,

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryApi, formatNumber } from './api/query-api.ts';
+import { prometheusPage } from './api/page.ts';
 import { Monitor, type PostableAlert } from './monitor.ts';
 import { loadRuleFile } from './rules/index.ts';
 import { Scraper, type ScrapeTarget } from './scrape/scrape.ts';
@@ -204,5 +205,30 @@ describe('a scrape target that lies or floods', () => {
     await scraper.scrapeOnce();
     expect(store.labelSets([newMatcher('=', '__name__', 'flood_total')])).toEqual([]);
     expect(scraper.targets()[0]).toMatchObject({ health: 'down', lastError: 'sample limit exceeded: 50 samples, limit 40' });
+  });
+});
+
+describe("the embedded Prometheus' page", () => {
+  it('runs a query on the server, lists rules and targets, escapes what targets say, and allows no script', async () => {
+    const store = new MemoryStore();
+    const hostile: ScrapeTarget = { key: 'p', labels: { job: 'x<script>alert(1)</script>', instance: 'p:1' }, url: 'http://p:1/metrics', fetch: async () => 'hostile_total{note="<img src=x onerror=alert(1)>"} 1\n' };
+    const scraper = new Scraper({ store, discover: () => [hostile], now: () => 5_000_000 });
+    await scraper.scrapeOnce();
+    const page = prometheusPage({ store, scraper, rules: () => [], now: () => 5_000_000 });
+    const server = createServer((req, res) => page(req, res, new URL(req.url ?? '/', 'http://x')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const ok = await fetch(`${base}/?query=${encodeURIComponent('hostile_total')}`);
+      const html = await ok.text();
+      expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+      expect(html).toContain('x&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(html).not.toMatch(/<script|<img/);
+      const bad = await (await fetch(`${base}/?query=${encodeURIComponent('sum(')}`)).text();
+      expect(bad).toMatch(/<p class="error" role="alert">bad_data: 1:\d+: parse error/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -34,6 +34,8 @@ export interface PrometheusApi {
   /** The served keys (`GET /metrics`, ...), sorted. */
   routes(): string[];
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** What `GET /` shows (default: the list of routes); the evidence stack sets its page here. */
+  setIndex(handler: RouteHandler): void;
   close(): void;
 }
 
@@ -52,6 +54,7 @@ export function createPrometheusApi(options: { metrics: MetricsSource }): Promet
     return best?.handler;
   };
 
+  let index: RouteHandler | undefined;
   const api: PrometheusApi = {
     route(method, path, handler) {
       if (!path.startsWith('/')) throw new Error(`route path must start with "/", got ${JSON.stringify(path)}`);
@@ -78,6 +81,9 @@ export function createPrometheusApi(options: { metrics: MetricsSource }): Promet
       }
       sendError(res, 'json', 404, `nothing is served at ${url.pathname}; this listener serves ${api.routes().join(', ')}`);
     },
+    setIndex: (handler) => {
+      index = handler;
+    },
     close: () => undefined,
   };
 
@@ -87,7 +93,8 @@ export function createPrometheusApi(options: { metrics: MetricsSource }): Promet
     res.end(body);
   });
   // A person following the URL table lands here: say what the listener serves rather than a bare 404.
-  api.route('GET', '/', (_req, res) => {
+  api.route('GET', '/', (req, res, url) => {
+    if (index) return index(req, res, url);
     sendText(res, 200, `TrustUsBank Prometheus-compatible API. Served here:\n${api.routes().map((key) => `  ${key}\n`).join('')}`);
   });
   return api;
