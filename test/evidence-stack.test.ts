@@ -106,6 +106,20 @@ describe('the evidence stack in the cluster', () => {
     expect(listed.stdout).toContain('IstioAuthZDeny — TrustUsBank SOC alert');
   }, 120_000);
 
+  it('keeps the compromised converter away from the Alertmanager and the inbox: it cannot silence or forge alerts', async () => {
+    const alertmanager = t.cluster.forwards.find((f) => f.service === 'alertmanager')!;
+    const silence = JSON.stringify({ matchers: [{ name: 'alertname', value: '.+', isRegex: true, isEqual: true }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'converter', comment: 'nothing to see' });
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const attempt = await t.curlFrom(...CONVERTER, ['-X', 'POST', '-H', 'content-type: application/json', '-d', silence, `http://${host}:${alertmanager.port}/api/v2/silences`]);
+      expect(attempt.code).not.toBe(0);
+      const inboxAttempt = await t.curlFrom(...CONVERTER, ['-X', 'DELETE', `http://${host}:${new URL(inbox).port}/api/v1/messages`]);
+      expect(inboxAttempt.code).not.toBe(0);
+    }
+    const silences = (await (await fetch(new URL('api/v2/silences', alertmanager.url))).json()) as unknown[];
+    expect(silences).toEqual([]);
+    expect((await mails()).length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('answers bad PromQL with bad_data, and reset clears alerts and mail', async () => {
     const bad = await fetch(new URL('api/v1/query?query=sum(', prometheus));
     expect(bad.status).toBe(400);
