@@ -5,6 +5,7 @@ import { SMOKE_ENV } from './stats.ts';
 
 const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'agent-memory': () => import('./agent-memory.bench.ts'),
+  alerts: () => import('./alerts.bench.ts'),
   authz: () => import('./authz.bench.ts'),
   cel: () => import('./cel.ts'),
   demo: () => import('./demo.bench.ts'),
