@@ -71,7 +71,8 @@ describe('the agent gateway in the cluster', () => {
     const anonymous = await fromHost('/mcp/account', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { ...getProfile, _meta: META } }, { 'mcp-method': 'tools/call', 'mcp-name': 'get_profile' });
     expect(anonymous.status).toBe(403);
     expect(((await anonymous.json()) as { error: { data: unknown } }).error.data).toEqual({ reason: 'Unauthenticated' });
-    expect(gatewayLog()).toContainEqual(expect.objectContaining({ msg: 'request', 'src.identity': 'anonymous', 'gen_ai.tool.name': 'get_profile', 'http.status': 403, reason: 'Unauthenticated' }));
+    // The access log is written as the answer goes out; read it until the line is there (bounded).
+    await expect.poll(() => gatewayLog(), { timeout: 10_000 }).toContainEqual(expect.objectContaining({ msg: 'request', 'src.identity': 'anonymous', 'gen_ai.tool.name': 'get_profile', 'http.status': 403, reason: 'Unauthenticated' }));
 
     const converted = await from(SUPPORT_BOT, mcpRequest('/mcp/currency-converter', 'tools/call', { name: 'convert_currency', arguments: { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD' } }));
     expect(converted.status).toBe(200);
