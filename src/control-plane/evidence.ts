@@ -6,7 +6,6 @@
 // listen on the host's loopback, where ztunnel never lets a pod connect (node-local addresses are refused).
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../core/log.ts';
@@ -17,11 +16,12 @@ import { startInbox, type RunningInbox } from '../evidence/inbox/index.ts';
 import { Monitor } from '../evidence/monitor.ts';
 import type { PrometheusApi } from '../evidence/prometheus-api.ts';
 import { loadRuleFile, type RuleGroup } from '../evidence/rules/index.ts';
-import { podTargets } from '../evidence/scrape/discovery.ts';
+import { nodeOnlyMetric, podTargets } from '../evidence/scrape/discovery.ts';
 import type { ScrapeTarget } from '../evidence/scrape/scrape.ts';
 import type { PrometheusRule, Service } from '../manifests/types.ts';
-import { encodeSourceLine, type SocketAddress } from '../mesh/capture/protocol.ts';
+import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { Engine } from './engine.ts';
+import { connectAsNode } from './pod.ts';
 
 export const ALERTMANAGER_PORT = 18013;
 export const INBOX_PORT = 18012;
@@ -110,34 +110,18 @@ function discover(engine: Engine, nodeMetrics: { metrics(): Promise<string> }, p
     services,
   ).map((target) => {
     const pod = pods.find((p) => p.namespace === target.pod.namespace && p.name === target.pod.name)!;
-    return { key: target.key, labels: target.labels, url: `http://${target.labels.instance}/metrics`, fetch: (signal) => scrapeSocket(pod.listeners.get(target.pod.metricsPort), signal), dropMetric: reservedMetric };
+    return { key: target.key, labels: target.labels, url: `http://${target.labels.instance}/metrics`, fetch: (signal) => scrapeSocket(pod.listeners.get(target.pod.metricsPort), signal), dropMetric: nodeOnlyMetric };
   });
   const node = new URL(prometheusUrl());
   targets.push({ key: 'node', labels: { job: 'trustusbank-node', instance: node.host }, url: `${node.origin}/metrics`, fetch: () => nodeMetrics.metrics() });
   return targets;
 }
 
-/**
- * What only the node reports: the mesh's, the gateways' and admission's metrics, and the alerts' own series. A pod
- * that exposes them (a compromised one could, to blame another workload or to hide its own attempts among forged
- * ones) has them dropped at the scrape, as a metricRelabelings drop rule would.
- */
-const RESERVED_METRICS = /^(?:istio_|agentgateway_|kyverno_|trustusbank_image_content_|ALERTS$|ALERTS_FOR_STATE$)/;
-export function reservedMetric(name: string): boolean {
-  return RESERVED_METRICS.test(name);
-}
-
 /** GET /metrics on a pod's own socket, as the kubelet's network reaches a pod (not through the mesh). */
 function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): Promise<string> {
   if (!address) return Promise.reject(new Error('the pod does not listen on its metrics port'));
   return new Promise((resolve, reject) => {
-    // The node's own connection: its source line says so (PROXY UNKNOWN), as every connection to a pod starts.
-    const createConnection = () => {
-      const socket = 'path' in address ? connect(address.path) : connect(address.port, address.host);
-      socket.write(encodeSourceLine(undefined));
-      return socket;
-    };
-    const req = httpRequest({ createConnection, path: '/metrics', headers: { host: 'localhost', accept: 'text/plain;version=0.0.4' }, signal }, (res) => {
+    const req = httpRequest({ createConnection: () => connectAsNode(address), path: '/metrics', headers: { host: 'localhost', accept: 'text/plain;version=0.0.4' }, signal }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { visible } from '../core/terminal.ts';
 import { encodeSourceLine, type SocketAddress } from '../mesh/capture/protocol.ts';
 import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
@@ -272,16 +272,18 @@ export class Pod implements MeshWorkload {
   }
 }
 
+/** A connection from the node itself to a pod's listener: its source line says so (PROXY UNKNOWN), as every
+ *  connection to a pod starts (the probe's, the scraper's). */
+export function connectAsNode(address: SocketAddress): Socket {
+  const socket = 'path' in address ? connect(address.path) : connect(address.port, address.host);
+  socket.write(encodeSourceLine(undefined));
+  return socket;
+}
+
 /** One HTTP GET to a pod's listener, as the kubelet's httpGet probe: 2xx and 3xx are ready. */
 function httpProbe(address: SocketAddress, path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    // The node's own connection: its source line says so (PROXY UNKNOWN), as every connection to a pod starts.
-    const createConnection = () => {
-      const socket = 'path' in address ? connect(address.path) : connect(address.port, address.host);
-      socket.write(encodeSourceLine(undefined));
-      return socket;
-    };
-    const req = request({ createConnection, path, method: 'GET', headers: { host: 'localhost', 'user-agent': 'kube-probe/1.31' }, timeout: timeoutMs }, (res) => {
+    const req = request({ createConnection: () => connectAsNode(address), path, method: 'GET', headers: { host: 'localhost', 'user-agent': 'kube-probe/1.31' }, timeout: timeoutMs }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400);
     });

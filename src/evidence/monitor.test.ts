@@ -10,8 +10,8 @@ import { prometheusPage } from './api/page.ts';
 import { Monitor, type PostableAlert } from './monitor.ts';
 import { loadRuleFile } from './rules/index.ts';
 import { Scraper, type ScrapeTarget } from './scrape/scrape.ts';
+import { nodeOnlyMetric } from './scrape/discovery.ts';
 import { MemoryStore, newMatcher } from './tsdb/index.ts';
-import { reservedMetric } from '../control-plane/evidence.ts';
 import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../test/support/prometheus-tools.ts';
 
 const RULES = `groups:
@@ -188,14 +188,23 @@ describe('a scrape target that lies or floods', () => {
       '',
     ].join('\n');
     const store = new MemoryStore();
-    const scraper = new Scraper({ store, discover: () => [target(forged, reservedMetric)], now: () => 1_000_000 });
+    const scraper = new Scraper({ store, discover: () => [target(forged, nodeOnlyMetric)], now: () => 1_000_000 });
     await scraper.scrapeOnce();
     const names = store.labelSets([newMatcher('=~', '__name__', '.+')]).map((l) => l.__name__).sort();
     expect(names).toEqual(['converter_requests_total', 'scrape_duration_seconds', 'scrape_samples_scraped', 'up']);
     // The node's own target is not filtered: the same names from it are the evidence.
-    expect(reservedMetric('istio_tcp_connections_opened_total')).toBe(true);
-    expect(reservedMetric('agentgateway_requests_total')).toBe(true);
-    expect(reservedMetric('nodejs_heap_size_used_bytes')).toBe(false);
+    expect(nodeOnlyMetric('istio_tcp_connections_opened_total')).toBe(true);
+    expect(nodeOnlyMetric('agentgateway_requests_total')).toBe(true);
+    expect(nodeOnlyMetric('nodejs_heap_size_used_bytes')).toBe(false);
+  });
+
+  it('stores no forged series when the name is smuggled in as a __name__ label', async () => {
+    const store = new MemoryStore();
+    const smuggled = 'innocent_total{__name__="istio_tcp_connections_failed_total",source_workload="support-bot",response_flags="CONNECT"} 7\n';
+    const scraper = new Scraper({ store, discover: () => [target(smuggled, nodeOnlyMetric)], now: () => 1_000_000 });
+    await scraper.scrapeOnce();
+    expect(store.labelSets([newMatcher('=', '__name__', 'istio_tcp_connections_failed_total')])).toEqual([]);
+    expect(store.labelSets([newMatcher('=', 'source_workload', 'support-bot')])).toEqual([]);
   });
 
   it('fails a scrape over the sample limit with up 0, storing none of it', async () => {

@@ -113,6 +113,7 @@ export class Monitor {
     if (!this.options.notify) return;
     const resend = this.options.resendDelayMs ?? 60_000;
     const out: PostableAlert[] = [];
+    const firing: string[] = [];
     for (const group of this.groups.values()) {
       for (const alert of group.runner.alerts()) {
         const key = `${alert.rule}\u0000${JSON.stringify(alert.labels)}`;
@@ -126,6 +127,7 @@ export class Monitor {
         const last = this.sent.get(key);
         if (last !== undefined && last !== -1 && t - last < resend) continue;
         this.sent.set(key, t);
+        firing.push(key);
         out.push(this.postable(alert, new Date(t + 4 * Math.max(resend, this.evaluationIntervalMs))));
       }
     }
@@ -133,8 +135,8 @@ export class Monitor {
     try {
       await this.options.notify(out);
     } catch (error) {
-      // Not sent: forget that we did, so the next round tries again.
-      for (const alert of out) if (alert.endsAt > new Date(t).toISOString()) this.sent.delete(`${alert.labels.alertname}\u0000${JSON.stringify(alert.labels)}`);
+      // Not sent: forget that the firing ones were, so the next round tries them again.
+      for (const key of firing) this.sent.delete(key);
       this.options.onError?.('notify alertmanager', error as Error);
     }
   }
