@@ -124,7 +124,7 @@ describe('the evidence stack in the cluster', () => {
     const bad = await fetch(new URL('api/v1/query?query=sum(', prometheus));
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ status: 'error', errorType: 'bad_data' });
-    t.cluster.evidence.reset();
+    await t.cluster.evidence.reset();
     expect(await mails()).toEqual([]);
     const silenced = (await (await fetch(new URL('api/v2/alerts', t.cluster.forwards.find((f) => f.service === 'alertmanager')!.url))).json()) as unknown[];
     expect(silenced).toEqual([]);

@@ -7,8 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import type { Logger } from '../core/log.ts';
+import { resetCumulativeMetrics } from '../core/metrics.ts';
 import { startAlertmanager, type RunningAlertmanager } from '../evidence/alertmanager/index.ts';
 import { createQueryApi, QUERY_API_PATHS } from '../evidence/api/query-api.ts';
 import { prometheusPage } from '../evidence/api/page.ts';
@@ -30,7 +32,8 @@ export const SMTP_PORT = 1025;
 export interface EvidenceOptions {
   engine: Engine;
   /** The node's own exposition (the `up` process: ztunnel, waypoints, gateways, admission). */
-  nodeMetrics: { metrics(): Promise<string> };
+  /** The cluster's own registry: scraped as the node, its counters zeroed by `reset`. */
+  nodeMetrics: Registry;
   /** The 18002 listener the query API joins, and its URL (for links and generator URLs). */
   prometheusApi: PrometheusApi;
   prometheusUrl: () => string;
@@ -47,8 +50,11 @@ export interface Evidence {
   monitor: Monitor;
   alertmanager: RunningAlertmanager;
   inbox: RunningInbox;
-  /** `reset`: no alert state, no silences, no mail; the metric history stays (it is evidence). */
-  reset(): void;
+  /**
+   * `reset`: a new epoch of evidence. The cluster's own counters (ztunnel, gateways, waypoints, admission) start
+   * at zero, the metric store is emptied, and there is no alert state, no silence and no mail.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,8 +94,9 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
     monitor,
     alertmanager,
     inbox,
-    reset: () => {
-      monitor.reset();
+    reset: async () => {
+      resetCumulativeMetrics(options.nodeMetrics);
+      await monitor.reset();
       alertmanager.reset();
       inbox.reset();
     },

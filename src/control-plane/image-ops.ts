@@ -104,8 +104,8 @@ export async function reset(cluster: Cluster): Promise<ResetOutcome> {
     const response = await fetch(new URL('/loot', attacker.url), { method: 'DELETE' }).catch(() => undefined);
     lootCleared = response?.ok === true;
   }
-  // The SOC starts over too: no alert state, no mail (metric history, logs and the agents' sessions stay).
-  cluster.evidence.reset();
+  // The SOC starts over too: a new epoch of metrics, no alert state, no mail (logs and the agents' sessions stay).
+  await cluster.evidence.reset();
   const described = (action: string) => replaced.changes.filter((c) => c.action === action).map((c) => c.description);
   return { converter, policiesRemoved: described('deleted'), restored: [...described('configured'), ...described('created')], lootCleared };
 }

@@ -59,3 +59,16 @@ export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Reg
   }
   return registry;
 }
+
+/**
+ * Zero the registry's counters, histograms and summaries (labelled ones lose their series until they count
+ * again), leaving gauges and the Node.js process metrics as they are: the lab's `reset`, which starts a new epoch
+ * of evidence as a restarted component would. Gauges describe the present (a pod's readiness, a pin), not history.
+ */
+export function resetCumulativeMetrics(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray() as unknown as Metric[]) {
+    const name = (metric as unknown as { name: string }).name;
+    if (name.startsWith('process_') || name.startsWith('nodejs_')) continue;
+    if (metric instanceof Counter || metric instanceof Histogram || metric instanceof Summary) metric.reset();
+  }
+}

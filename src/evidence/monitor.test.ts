@@ -171,6 +171,58 @@ describe('the embedded Prometheus', () => {
   });
 });
 
+describe('the first attempt, and a new epoch', () => {
+  const LABELS = 'reporter="source",source_workload="currency-converter",source_workload_namespace="trustusbank-bank-vendors",source_principal="spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter",destination_workload_namespace="external-attacker"';
+  let exposition = '';
+  let hold: Promise<void> | undefined;
+  let clock = Date.parse('2026-12-02T12:00:00Z');
+  const monitor = new Monitor({
+    discover: () => [{ key: 'node/ztunnel', labels: { job: 'ztunnel', instance: 'node', namespace: 'istio-system' }, url: 'http://node/metrics', fetch: async () => (await hold, exposition) }],
+    ruleGroups: () => loadRuleFile(RULES, 'rules.yaml'),
+    now: () => clock,
+  });
+  const round = async (): Promise<void> => {
+    clock += 2_000;
+    await monitor.scraper.scrapeOnce();
+    await monitor.evaluateOnce();
+  };
+  const opened = (value: number) => `# TYPE istio_tcp_connections_opened_total counter\nistio_tcp_connections_opened_total{${LABELS}} ${value}\n`;
+
+  it('fires on the first attempt ever: a counter that appears at 1 between two scrapes started at zero', async () => {
+    await round();
+    exposition = opened(1);
+    await round();
+    expect(monitor.alerts().map((a) => [a.rule, a.state])).toEqual([['BankToAttackerAttempt', 'pending']]);
+    for (let i = 0; i < 3; i++) await round();
+    expect(monitor.alerts().map((a) => [a.rule, a.state])).toEqual([['BankToAttackerAttempt', 'firing']]);
+  });
+
+  it("reset forgets alerts and samples: the previous run's attempts fire nothing in the next", async () => {
+    await monitor.reset();
+    expect(monitor.alerts()).toEqual([]);
+    expect(monitor.store.stats().series).toBe(0);
+    // The counter is still at 1 at its source: the new epoch's first scrape takes it as the baseline.
+    for (let i = 0; i < 5; i++) await round();
+    expect(monitor.alerts()).toEqual([]);
+    exposition = opened(2);
+    await round();
+    expect(monitor.alerts().map((a) => a.state)).toEqual(['pending']);
+  });
+
+  it('stores nothing from a scrape that was running when reset came', async () => {
+    await monitor.reset();
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    const running = monitor.scraper.scrapeOnce();
+    const reset = monitor.reset();
+    release();
+    await Promise.all([running, reset]);
+    hold = undefined;
+    expect(monitor.store.stats().series).toBe(0);
+    expect(monitor.scraper.targets().map((t) => t.health)).toEqual(['unknown']);
+  });
+});
+
 describe('a scrape target that lies or floods', () => {
   const target = (text: string, dropMetric?: (name: string) => boolean): ScrapeTarget => ({
     key: 'pod',

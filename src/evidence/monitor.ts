@@ -50,6 +50,7 @@ export class Monitor {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private evaluating: Promise<void> | undefined;
+  private through: number | undefined;
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? Date.now;
@@ -70,24 +71,43 @@ export class Monitor {
     return [...this.groups.values()].map((g) => ({ runner: g.runner, intervalMs: g.runner.group.intervalMs ?? this.evaluationIntervalMs, ...(g.lastEvaluation !== undefined ? { lastEvaluation: g.lastEvaluation } : {}), ...(g.evaluationSeconds !== undefined ? { evaluationSeconds: g.evaluationSeconds } : {}) }));
   }
 
+  /**
+   * The time up to which the last evaluation saw every healthy target's counters: a change made before it is in
+   * the alerts now. What the demo waits for before it says which alerts an act raised.
+   */
+  evaluatedThrough(): number | undefined {
+    return this.through;
+  }
+
   /** Pending and firing alerts of every group. */
   alerts(): Alert[] {
     return [...this.groups.values()].flatMap((g) => g.runner.alerts().filter((a) => a.state !== 'inactive'));
   }
 
   /**
-   * Forget alert state (the lab's `reset`). The metric history stays: it is evidence, and a rule whose window
-   * still covers earlier attempts fires again, as a restarted Prometheus would.
+   * A new epoch (the lab's `reset`): no alert state, no samples, no target health, as a Prometheus started
+   * afresh against a cluster whose counters were reset. Keeping the old samples would fire every rule whose
+   * window still covers the previous run's attempts in the next run's clean act. A scrape still running stores
+   * nothing; resolves once a notification still in flight has landed, so that the Alertmanager reset after this
+   * cannot receive the old epoch's alerts.
    */
-  reset(): void {
+  async reset(): Promise<void> {
     this.groups.clear();
     this.sent.clear();
+    this.scraper.reset();
+    this.store.clear();
+    this.through = undefined;
+    await this.evaluating;
   }
 
   /** Evaluate every group once at the current time, and notify. */
   async evaluateOnce(): Promise<void> {
     this.syncGroups();
     const t = this.now();
+    // A target's health is updated once its scrape is stored, so every up target's last scrape is in what the
+    // rules see now: changes before the oldest of them are evaluated.
+    const scraped = this.scraper.targets().filter((target) => target.health === 'up').map((target) => target.lastScrape ?? -Infinity);
+    this.through = scraped.length > 0 ? Math.min(...scraped) : undefined;
     for (const group of this.groups.values()) {
       const started = performance.now();
       group.runner.evaluate(t);

@@ -50,6 +50,7 @@ export class Scraper {
   private readonly health = new Map<string, TargetHealth>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private epoch = 0;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   private readonly now: () => number;
@@ -74,6 +75,7 @@ export class Scraper {
   }
 
   private async scrapeTarget(target: ScrapeTarget, t: number): Promise<void> {
+    const epoch = this.epoch;
     const started = performance.now();
     let samples: ExposedSample[] = [];
     let error: Error | undefined;
@@ -89,9 +91,12 @@ export class Scraper {
       samples = [];
     }
     const seconds = (performance.now() - started) / 1000;
+    // A reset while this scrape ran: what it read belongs to the old epoch.
+    if (epoch !== this.epoch) return;
     const own = (name: string, value: number): ExposedSample => ({ labels: { ...target.labels, [METRIC_NAME]: name }, value });
     const stored = [...samples, own('up', error ? 0 : 1), own('scrape_duration_seconds', seconds), own('scrape_samples_scraped', samples.length)];
-    this.options.store.ingestScrape(target.key, stored, t);
+    const previous = this.health.get(target.key);
+    this.options.store.ingestScrape(target.key, stored, t, previous?.health === 'up' && previous.lastScrape !== undefined ? { previousScrapeAt: previous.lastScrape } : {});
     this.health.set(target.key, { target, health: error ? 'down' : 'up', lastError: error?.message ?? '', lastScrape: t, lastScrapeDurationSeconds: seconds });
     if (error) this.options.onError?.(target, error);
   }
@@ -112,6 +117,12 @@ export class Scraper {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+  }
+
+  /** A new epoch (the lab's `reset`): forget every target's health; scrapes still running are not stored. */
+  reset(): void {
+    this.epoch++;
+    this.health.clear();
   }
 
   /** Every target as last scraped (discovered but not yet scraped: health `unknown`). */

@@ -8,6 +8,12 @@ export interface ExposedSample {
   value: number;
   /** Milliseconds since the epoch, when the exposition carries one (rare; the scrape time is used otherwise). */
   timestampMs?: number;
+  /**
+   * The series only ever counts up from zero (a counter, or a histogram's or summary's `_bucket`, `_count`,
+   * `_sum`), as the family's `# TYPE` line says. Such a series starts at zero when it is created, which is what
+   * lets the store give it a zero start when it appears between two scrapes.
+   */
+  cumulative?: boolean;
 }
 
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
@@ -15,13 +21,34 @@ const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
 export function parseExposition(text: string): ExposedSample[] {
   const samples: ExposedSample[] = [];
+  const types = new Map<string, string>();
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    samples.push(parseSampleLine(line, index + 1));
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const type = /^#\s+TYPE\s+(\S+)\s+(\S+)/.exec(line);
+      if (type) types.set(type[1]!, type[2]!);
+      continue;
+    }
+    const sample = parseSampleLine(line, index + 1);
+    if (isCumulative(sample.labels[METRIC_NAME]!, types)) sample.cumulative = true;
+    samples.push(sample);
   }
   return samples;
+}
+
+/** Whether a sample of this name belongs to a counter-like family among the `# TYPE` lines seen so far. */
+function isCumulative(name: string, types: ReadonlyMap<string, string>): boolean {
+  // prom-client names a counter's family with its `_total`; the exposition format allows it without.
+  if (types.get(name) === 'counter') return true;
+  const suffix = /_(total|bucket|count|sum)$/.exec(name)?.[1];
+  if (!suffix) return false;
+  const family = types.get(name.slice(0, -suffix.length - 1));
+  if (family === 'counter') return suffix === 'total';
+  if (family === 'histogram') return suffix !== 'total';
+  if (family === 'summary') return suffix === 'count' || suffix === 'sum';
+  return false;
 }
 
 function parseSampleLine(line: string, lineNumber: number): ExposedSample {

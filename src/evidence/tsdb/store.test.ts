@@ -9,11 +9,24 @@ describe('text exposition', () => {
       ['# HELP x_total A counter.', '# TYPE x_total counter', 'x_total{a="1",b="q\\"uo\\\\te\\n",} 3.5', 'up 1', 'nan_metric NaN', 'inf{a="x"} +Inf 1700000000000', ''].join('\n'),
     );
     expect(samples).toEqual([
-      { labels: { __name__: 'x_total', a: '1', b: 'q"uo\\te\n' }, value: 3.5 },
+      { labels: { __name__: 'x_total', a: '1', b: 'q"uo\\te\n' }, value: 3.5, cumulative: true },
       { labels: { __name__: 'up' }, value: 1 },
       { labels: { __name__: 'nan_metric' }, value: NaN },
       { labels: { __name__: 'inf', a: 'x' }, value: Infinity, timestampMs: 1700000000000 },
     ]);
+  });
+
+  it("marks the series of counters, histograms' buckets, counts and sums, and summaries' counts and sums as cumulative, from their # TYPE", () => {
+    const text = [
+      '# TYPE requests_total counter', 'requests_total{code="200"} 4',
+      '# TYPE legacy counter', 'legacy 2',
+      '# TYPE latency_seconds histogram', 'latency_seconds_bucket{le="+Inf"} 3', 'latency_seconds_sum 0.4', 'latency_seconds_count 3',
+      '# TYPE rpc summary', 'rpc{quantile="0.5"} 0.1', 'rpc_sum 2', 'rpc_count 7',
+      '# TYPE open_total gauge', 'open_total 1',
+      'untyped_total 5', '',
+    ].join('\n');
+    const cumulative = parseExposition(text).filter((s) => s.cumulative).map((s) => s.labels.__name__);
+    expect(cumulative).toEqual(['requests_total', 'legacy', 'latency_seconds_bucket', 'latency_seconds_sum', 'latency_seconds_count', 'rpc_sum', 'rpc_count']);
   });
 
   it.each([
@@ -144,5 +157,38 @@ describe('MemoryStore', () => {
     // A series that comes back gets fresh samples after its marker.
     store.ingestScrape('job/1', [b], 5_000);
     expect([...store.select([name('x'), newMatcher('=', 'pod', 'b')], 0, 10_000)[0]!.stale]).toEqual([0, 1, 0]);
+  });
+
+  it('starts a counter that appeared since the previous good scrape at zero just after it, so rate() sees its first increment', () => {
+    const store = new MemoryStore();
+    const refused = (value: number) => ({ labels: { __name__: 'refused_total', pod: 'a' }, value, cumulative: true });
+    const gauge = { labels: { __name__: 'open', pod: 'a' }, value: 3 };
+    store.ingestScrape('job/1', [], 1_000);
+    expect(store.ingestScrape('job/1', [refused(1), gauge], 2_000, { previousScrapeAt: 1_000 }).zeroStarted).toBe(1);
+    const [series] = store.select([name('refused_total')], 0, 10_000);
+    expect([...series!.t]).toEqual([1_001, 2_000]);
+    expect([...series!.v]).toEqual([0, 1]);
+    // A gauge says nothing about its past; a counter seen last time is not new.
+    expect(store.select([name('open')], 0, 10_000)[0]!.t.length).toBe(1);
+    expect(store.ingestScrape('job/1', [refused(2)], 3_000, { previousScrapeAt: 2_000 }).zeroStarted).toBe(0);
+  });
+
+  it('gives no zero start on the first scrape or after a failed one: a counter seen then may be old', () => {
+    const store = new MemoryStore();
+    const old = { labels: { __name__: 'refused_total', pod: 'a' }, value: 40, cumulative: true };
+    expect(store.ingestScrape('job/1', [old], 1_000).zeroStarted).toBe(0);
+    store.ingestScrape('job/1', [], 2_000); // the target was down
+    expect(store.ingestScrape('job/1', [old], 3_000).zeroStarted).toBe(0);
+    expect([...store.select([name('refused_total')], 0, 10_000)[0]!.v].filter((v) => !Number.isNaN(v))).toEqual([40, 40]);
+  });
+
+  it('forgets everything on clear, and takes new samples after', () => {
+    const store = new MemoryStore();
+    store.ingestScrape('job/1', [{ labels: { __name__: 'x', pod: 'a' }, value: 1 }], 1_000);
+    store.clear();
+    expect(store.stats().series).toBe(0);
+    expect(store.labelSets([newMatcher('=~', '__name__', '.+')])).toEqual([]);
+    // No stale marker for the forgotten series, and no zero start: the new epoch has no previous scrape.
+    expect(store.ingestScrape('job/1', [{ labels: { __name__: 'y', pod: 'a' }, value: 2, cumulative: true }], 2_000, { previousScrapeAt: 1_000 })).toMatchObject({ appended: 1, staleMarked: 0, zeroStarted: 0 });
   });
 });

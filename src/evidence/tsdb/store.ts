@@ -40,8 +40,21 @@ export interface StoreStats {
   retentionMs: number;
 }
 
+export interface IngestOptions {
+  /**
+   * When the target's previous scrape succeeded, its time. A cumulative series (a counter) this scrape exposes
+   * and that one did not was created in between, and a counter is created at zero: it gets a zero sample just
+   * after the previous scrape, so that `rate` and `increase` see its first increments. Prometheus does the same
+   * with a counter's created timestamp (`created-timestamp-zero-ingestion`); here the previous scrape bounds it.
+   * Without it, a connection refused once would never show in `rate()`: its series first appears at 1.
+   */
+  previousScrapeAt?: number;
+}
+
 export interface ScrapeIngestResult {
   appended: number;
+  /** Cumulative series new since the previous scrape, given a zero start just after it. */
+  zeroStarted: number;
   staleMarked: number;
   refused: Error[];
 }
@@ -184,13 +197,19 @@ export class MemoryStore {
    * exposed and this one does not. A failed scrape is `ingestScrape(target, [], t)`: everything goes stale.
    * Refusals (series cap, out of order) are returned, not thrown, so one bad series does not lose the scrape.
    */
-  ingestScrape(target: string, samples: readonly ExposedSample[], t: number): ScrapeIngestResult {
+  ingestScrape(target: string, samples: readonly ExposedSample[], t: number, options: IngestOptions = {}): ScrapeIngestResult {
     const seen = new Set<string>();
-    const result: ScrapeIngestResult = { appended: 0, staleMarked: 0, refused: [] };
+    const result: ScrapeIngestResult = { appended: 0, zeroStarted: 0, staleMarked: 0, refused: [] };
+    const previous = options.previousScrapeAt !== undefined ? this.lastScrape.get(target) : undefined;
     for (const sample of samples) {
       try {
         const series = this.seriesFor(sample.labels);
         seen.add(series.key);
+        const zeroAt = options.previousScrapeAt! + 1;
+        if (previous && sample.cumulative && !previous.has(series.key) && zeroAt < (sample.timestampMs ?? t) && (series.newest() ?? -Infinity) < zeroAt) {
+          this.appendTo(series, zeroAt, 0, false);
+          result.zeroStarted++;
+        }
         const before = series.length;
         this.appendTo(series, sample.timestampMs ?? t, sample.value, false);
         if (series.length > before) result.appended++;
@@ -207,6 +226,14 @@ export class MemoryStore {
     }
     this.lastScrape.set(target, seen);
     return result;
+  }
+
+  /** Forget every series and sample: a new epoch (the lab's `reset`), as an empty Prometheus would start. */
+  clear(): void {
+    this.byKey.clear();
+    this.byId.clear();
+    this.postings.clear();
+    this.lastScrape.clear();
   }
 
   /** The target is gone (no longer discovered): its series go stale now and it is forgotten. */
