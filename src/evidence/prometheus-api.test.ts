@@ -1,7 +1,7 @@
 // The Prometheus-compatible listener: a real HTTP scrape of /metrics, the route table later modules extend, a
 // clear error when the port is taken, and (where Debian's prometheus is installed) a real Prometheus scraping it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,12 @@ import { createMetricsRegistry } from '../core/metrics.ts';
 import { expositionProblems } from '../core/metric-names.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
 import { DuplicateRouteError, createPrometheusApi, type PrometheusApi } from './prometheus-api.ts';
+import { createQueryApi } from './api/query-api.ts';
+import { Monitor } from './monitor.ts';
+import { loadRuleFile } from './rules/index.ts';
+
+/** The shipped rules, in the plain rule-file form promtool reads. */
+const SHIPPED_RULES = join(import.meta.dirname, '..', '..', 'deploy', 'prometheus', 'trustusbank.rules.yaml');
 
 async function serve(api: PrometheusApi): Promise<{ server: Server; url: string; port: number }> {
   const server = createGuardedServer({ shape: 'json' }, (req, res) => api.handle(req, res)) as unknown as Server;
@@ -164,3 +170,90 @@ describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus scraping th
     expect(Number((await query('scrape_samples_scraped{job="trustusbank"}'))![0]!.value[1])).toBeGreaterThan(20);
   }, 60_000);
 });
+
+describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus federating from the embedded one', () => {
+  let dir: string;
+  let prometheus: ChildProcess | undefined;
+  let monitor: Monitor;
+  let served: { server: Server; url: string; port: number };
+  let log = '';
+  afterAll(async () => {
+    prometheus?.kill('SIGTERM');
+    if (prometheus && prometheus.exitCode === null) await new Promise((resolve) => prometheus!.once('exit', resolve));
+    await monitor?.stop();
+    if (served) await closeServer(served.server);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the series and the firing ALERTS from /federate with their labels (honor_labels), as from a real one', async () => {
+    const LABELS = 'reporter="source",source_workload="currency-converter",source_workload_namespace="trustusbank-bank-vendors",source_principal="spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter",destination_workload_namespace="external-attacker"';
+    let attempts = 0;
+    monitor = new Monitor({
+      discover: () => [{ key: 'node', labels: { job: 'trustusbank-node', instance: 'node', namespace: 'istio-system' }, url: 'http://node/metrics', fetch: async () => (attempts === 0 ? '' : `# TYPE istio_tcp_connections_opened_total counter\nistio_tcp_connections_opened_total{${LABELS}} ${attempts}\n`) }],
+      ruleGroups: () => loadRuleFile(readFileSync(SHIPPED_RULES, 'utf8'), SHIPPED_RULES),
+      scrapeIntervalMs: 500,
+      evaluationIntervalMs: 500,
+    });
+    const api = createPrometheusApi({ metrics: createMetricsRegistry() });
+    const queryApi = createQueryApi({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups() });
+    api.route('GET', '/federate', async (req, res) => void (await queryApi.handle(req, res)));
+    served = await serve(api);
+    monitor.start();
+    // The converter's first attempt: BankToAttackerAttempt fires in the embedded Prometheus.
+    await eventually('the first scrape', async () => (monitor.scraper.targets()[0]?.health === 'up' ? true : undefined));
+    attempts = 1;
+    await eventually('BankToAttackerAttempt firing', async () => (monitor.alerts().some((a) => a.rule === 'BankToAttackerAttempt' && a.state === 'firing') ? true : undefined));
+
+    dir = mkdtempSync(join(tmpdir(), 'tub-federate-'));
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: trustusbank-federate',
+        '    honor_labels: true',
+        '    metrics_path: /federate',
+        '    params:',
+        "      'match[]': ['{__name__=~\"ALERTS|istio_tcp_connections_opened_total\"}']",
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${served.port}']`,
+        '',
+      ].join('\n'),
+    );
+    const webPort = await freePort();
+    prometheus = spawn(PROMETHEUS_PATH!, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    prometheus.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[] | undefined> => {
+      try {
+        const answer = (await (await fetch(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+        return answer.status === 'success' && answer.data!.result.length > 0 ? answer.data!.result : undefined;
+      } catch {
+        return undefined; // not listening yet
+      }
+    };
+    const alerts = await eventually('the federated ALERTS', () => query('ALERTS{alertstate="firing"}'), 45_000, () => (prometheus!.exitCode !== null ? `prometheus exited (${prometheus!.exitCode}):\n${log}` : undefined));
+    expect(alerts.map((a) => a.metric)).toEqual([
+      expect.objectContaining({ __name__: 'ALERTS', alertname: 'BankToAttackerAttempt', alertstate: 'firing', severity: 'critical', dora_article: '10', source_workload: 'currency-converter', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter' }),
+    ]);
+    // honor_labels: the embedded Prometheus' target labels are kept, not overwritten by the federating job's.
+    const opened = (await query('istio_tcp_connections_opened_total'))!;
+    expect(opened.map((s) => [s.metric.job, s.metric.instance, s.metric.destination_workload_namespace, s.value[1]])).toEqual([['trustusbank-node', 'node', 'external-attacker', '1']]);
+    expect((await query('up{job="trustusbank-federate"}'))![0]!.value[1]).toBe('1');
+  }, 90_000);
+});
+
+/** Poll (bounded) until `check` gives a value; `fatal` ends the wait early with its reason. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, fatal: () => string | undefined = () => undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    const reason = fatal();
+    if (reason) throw new Error(reason);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
