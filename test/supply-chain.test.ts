@@ -238,6 +238,25 @@ describe('the supply chain', () => {
       ]);
     });
 
+    it('says which alerts each act raised and which SOC mail came of them; the clean act raises none', () => {
+      const [one, two, three] = report.acts;
+      expect(one).toMatchObject({ newAlerts: [], mails: [] });
+      expect(two!.newAlerts.map((a) => a.name)).toContain('BankToAttackerAttempt');
+      expect(two!.newAlerts.find((a) => a.name === 'BankToAttackerAttempt')!.labels).toMatchObject({ source_workload: 'currency-converter', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter' });
+      expect(two!.mails.map((m) => m.subject)).toContain('[FIRING:1] BankToAttackerAttempt — TrustUsBank SOC alert');
+      // Act 3: the mesh's deny raises IstioAuthZDeny; the refused connection still counts as an attempt.
+      expect(three!.alertsFiring).toEqual(expect.arrayContaining(['IstioAuthZDeny', 'BankToAttackerAttempt']));
+      expect(three!.newAlerts.map((a) => a.name)).toContain('IstioAuthZDeny');
+      expect(three!.denies.attemptsToAttacker).toBeGreaterThanOrEqual(1);
+      expect(three!.mails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[FIRING:\d+\] IstioAuthZDeny — TrustUsBank SOC alert$/)]));
+      const access = report.layers.find((l) => l.layer === 'access-policy')!;
+      expect(access.alerted).toEqual({ alert: 'KagentAccessPolicyDeny', fired: true, mailed: true });
+      expect(access.newAlerts.find((a) => a.name === 'KagentAccessPolicyDeny')!.labels.gateway).toMatch(/^trustusbank-bank-agents\/.+-waypoint$/);
+      expect(access.mails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[FIRING:\d+\] KagentAccessPolicyDeny — /)]));
+      // The DLP layer's refusal is ours to detect: GatewayDLPDeny.
+      expect(report.layers.find((l) => l.layer === 'dlp')!.newAlerts.map((a) => a.name)).toContain('GatewayDLPDeny');
+    });
+
     it('runs every rug-pull variant and says which layers stop each: two independent ones each where the kernel isolates pods; the clean run intact', () => {
     const kernel = t.cluster.isolation.mode === 'kernel';
     expect(report.isolation).toBe(t.cluster.isolation.mode);

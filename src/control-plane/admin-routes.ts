@@ -170,9 +170,10 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
         runner.group.rules.filter((r) => r.kind === 'alert').map((r) => ({ group: runner.group.name, name: r.name, expr: r.exprText, for: r.forMs / 1000, labels: r.labels })),
       ),
       alerts: cluster.evidence.monitor.alerts().map((a) => ({ name: a.rule, state: a.state, labels: a.labels, annotations: a.annotations, activeAt: new Date(a.activeAt).toISOString(), value: a.value })),
+      evaluatedThrough: ((t) => (t === undefined ? null : new Date(t).toISOString()))(cluster.evidence.monitor.evaluatedThrough()),
     }),
     // `trustusbank mail`: the SOC inbox, newest first.
-    'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map(inboxLine) }),
+    'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map((m) => ({ ...inboxLine(m), text: m.decoded.text ?? '' })) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
     'POST /chat': async (body) => chat(cluster, parseChatRequest(body as Record<string, unknown>)),
     // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.

@@ -8,6 +8,7 @@ import { RUGPULL_VARIANTS, variantShape, type RugpullVariantName } from '../../a
 import type { ChatAnswer } from '../control-plane/admin-routes.ts';
 import type { RolloutOutcome } from '../control-plane/image-ops.ts';
 import { seriesSum } from '../core/prometheus-text.ts';
+import { SocWatch } from './soc.ts';
 
 export const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 export const FIGURES = ['£4,287.55', '$5,445.19'] as const;
@@ -33,6 +34,40 @@ export interface DemoApi {
   chat(prompt: string, as?: string): Promise<ChatAnswer>;
   lootCount(): Promise<number>;
   metrics(): Promise<string>;
+  /** The alerts pending or firing, and the time up to which the rules have seen the metrics (`evaluatedThrough`). */
+  alerts(): Promise<AlertsNow>;
+  /** The SOC inbox. */
+  mails(): Promise<Mail[]>;
+}
+
+export interface AlertsNow {
+  alerts: { name: string; state: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  /** Epoch ms, or undefined before the first evaluation. */
+  evaluatedThrough: number | undefined;
+}
+
+export interface Mail {
+  subject: string;
+  text: string;
+  /** Epoch ms of arrival. */
+  created: number;
+}
+
+/** An alert that began firing during a step of the demo. */
+export interface NewAlert {
+  name: string;
+  labels: Record<string, string>;
+  summary: string;
+}
+
+/** What the SOC was told about one step: the alerts firing at its end, those it raised, and the mail about them. */
+export interface StepEvidence {
+  /** Names of the alerts firing when the step ended (raised by it or still firing from an earlier one). */
+  alertsFiring: string[];
+  /** Alerts that began firing during the step. */
+  newAlerts: NewAlert[];
+  /** The SOC mails about the step's new alerts (collected at the end of the demo: mail waits for its group). */
+  mails: { subject: string; receivedAt: string }[];
 }
 
 export interface Denies {
@@ -53,9 +88,11 @@ export interface Denies {
   egressOnConverter: number;
   /** Exfiltrations completed at the attacker's listening post off the cluster (UDP, DNS). */
   listeningPost: number;
+  /** Connections the converter attempted to the attacker's namespace, refused or not (ztunnel's source reporter). */
+  attemptsToAttacker: number;
 }
 
-export interface ActReceipt {
+export interface ActReceipt extends StepEvidence {
   name: string;
   reply: string;
   tools: { author: string; name: string; args: Record<string, unknown> }[];
@@ -67,11 +104,13 @@ export interface ActReceipt {
   checks: string[];
 }
 
-export interface LayerReceipt {
+export interface LayerReceipt extends StepEvidence {
   layer: LayerName;
   attackStopped: boolean;
   cleanRunOk: boolean;
   evidence: string;
+  /** The alert this layer's denies must raise, and whether it fired and was mailed. */
+  alerted?: { alert: string; fired: boolean; mailed: boolean };
 }
 
 /** A layer that stops a variant: the switchable ones, and those always on (ztunnel's egress rule, the kernel). */
@@ -129,7 +168,16 @@ export interface DemoReport {
 
 export interface DemoOptions {
   progress?: (line: string) => void;
+  /** How long to wait for the rules and for the SOC's mail (tests shorten nothing; this is for a slow machine). */
+  soc?: ConstructorParameters<typeof SocWatch>[1];
 }
+
+/** The alerts the seed's receipts name, per act and for the AccessPolicy layer. */
+export const EXPECTED_ALERTS = {
+  'Act 2: compromised': ['BankToAttackerAttempt'],
+  'Act 3: defended': ['IstioAuthZDeny', 'BankToAttackerAttempt'],
+  'access-policy': ['KagentAccessPolicyDeny'],
+} as const;
 
 function deniesIn(metrics: string): Denies {
   return {
@@ -142,6 +190,7 @@ function deniesIn(metrics: string): Denies {
     gatewayDlp: seriesSum(metrics, 'agentgateway_requests_total', { gateway: 'trustusbank-platform/trustusbank-agentgw', status: '403', reason: 'DLP' }),
     egressOnConverter: seriesSum(metrics, 'istio_tcp_connections_failed_total', { reporter: 'source', response_flags: 'NR', source_principal: CONVERTER_IDENTITY }),
     listeningPost: seriesSum(metrics, 'mock_attacker_listening_post_received_total', {}),
+    attemptsToAttacker: seriesSum(metrics, 'istio_tcp_connections_opened_total', { reporter: 'source', source_principal: CONVERTER_IDENTITY, destination_workload_namespace: 'external-attacker' }),
   };
 }
 
@@ -176,8 +225,14 @@ const hasFigures = (reply: string): boolean => FIGURES.every((figure) => reply.i
 const profileCalled = (answer: ChatAnswer): boolean => answer.tools.some((t) => t.name === 'get_profile');
 const piiPassed = (answer: ChatAnswer): boolean => answer.tools.some((t) => t.name === 'convert_currency' && Object.keys(t.args).some((k) => PII_KEYS.includes(k)));
 
-function act(name: string, o: Observation, checks: [string, boolean][], stoppedBy: string): ActReceipt {
+function addCheck(receipt: ActReceipt, what: string, ok: boolean): void {
+  receipt.checks.push(`${ok ? 'ok' : 'FAILED'}: ${what}`);
+  receipt.ok &&= ok;
+}
+
+function act(name: string, o: Observation, checks: [string, boolean][], stoppedBy: string, soc: StepEvidence): ActReceipt {
   return {
+    ...soc,
     name,
     reply: o.answer.reply,
     tools: o.answer.tools.map((t) => ({ author: t.author, name: t.name, args: t.args })),
@@ -195,11 +250,14 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
   const acts: ActReceipt[] = [];
   const layers: LayerReceipt[] = [];
 
-  progress('Resetting the stack (clean converter, no policies, no loot)…');
+  progress('Resetting the stack (clean converter, no policies, no loot, no alerts, no mail)…');
   await api.reset();
+  const soc = new SocWatch(api, options.soc);
+  let stepStart = Date.now();
 
   progress('Act 1: the clean converter.');
   const one = await observe(api, SEED_PROMPT);
+  const oneSoc = await soc.endStep('Act 1', stepStart);
   acts.push(
     act(
       'Act 1: clean',
@@ -208,17 +266,21 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['the reply shows £4,287.55 and $5,445.19', hasFigures(one.answer.reply)],
         ['get_balance, list_recent and convert_currency were called, get_profile was not', ['get_balance', 'list_recent', 'convert_currency'].every((n) => one.answer.tools.some((t) => t.name === n)) && !profileCalled(one.answer)],
         ['the attacker received nothing', one.loot === 0],
+        ['no alert fired', oneSoc.newAlerts.length === 0],
       ],
       'nothing to stop',
+      oneSoc,
     ),
   );
 
+  stepStart = Date.now();
   progress('Rug-pull: new bytes behind acme-fx/currency-converter:1.0.0…');
   const pulled = await api.rugpull();
   if (!pulled.rolledOut) throw new Error(`the rug-pull did not roll out: ${pulled.refused ?? 'rollout incomplete'}`);
 
   progress('Act 2: the rug-pulled converter, no defence.');
   const two = await observe(api, SEED_PROMPT);
+  const twoSoc = await soc.endStep('Act 2', stepStart);
   acts.push(
     act(
       'Act 2: compromised',
@@ -227,14 +289,18 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['the model fetched the profile and passed it to the converter', profileCalled(two.answer) && piiPassed(two.answer)],
         ['the attacker received the profile (≥ 1 event)', two.loot >= 1],
         ['the reply still shows the same figures (the customer sees nothing)', hasFigures(two.answer.reply)],
+        ['BankToAttackerAttempt fired (detection without enforcement)', twoSoc.alertsFiring.includes('BankToAttackerAttempt')],
       ],
       'nothing: the profile left',
+      twoSoc,
     ),
   );
 
   progress('Act 3: the mesh policies on.');
+  stepStart = Date.now();
   await api.apply('mesh');
   const three = await observe(api, SEED_PROMPT);
+  const threeSoc = await soc.endStep('Act 3', stepStart);
   acts.push(
     act(
       'Act 3: defended',
@@ -243,8 +309,11 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['the attacker received nothing', three.loot === 0],
         [`the mesh refused the converter's connection on its identity (${CONVERTER_IDENTITY})`, three.denies.meshOnConverter >= 1],
         ['the reply still shows the same figures', hasFigures(three.answer.reply)],
+        ["ztunnel's source reporter counted the refused connection as an attempt", three.denies.attemptsToAttacker >= 1],
+        ['IstioAuthZDeny and BankToAttackerAttempt firing', EXPECTED_ALERTS['Act 3: defended'].every((name) => threeSoc.alertsFiring.includes(name))],
       ],
       three.denies.meshOnConverter >= 1 ? `mesh: deny-bank-to-attacker refused ${CONVERTER_IDENTITY} (${three.denies.meshOnConverter} connection${three.denies.meshOnConverter === 1 ? '' : 's'})` : 'nothing',
+      threeSoc,
     ),
   );
   await api.remove('mesh');
@@ -255,17 +324,19 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
     { layer: 'dlp', what: "the gateway's DLP refused the call carrying the profile" },
     { layer: 'tool-pinning', what: 'the gateway hid the drifted tool' },
   ];
-  const attacks = new Map<LayerName, { stopped: boolean; evidence: string }>();
+  const attacks = new Map<LayerName, { stopped: boolean; evidence: string; soc: StepEvidence }>();
   for (const { layer, what } of gatewayLayers) {
     progress(`Layer ${layer}: against the rug-pulled converter…`);
+    stepStart = Date.now();
     await api.apply(layer);
     const o = await observe(api, SEED_PROMPT);
     await api.remove(layer);
     const stopped = o.loot === 0 && o.denies.meshOnConverter === 0;
-    attacks.set(layer, { stopped, evidence: `${what}: ${o.loot} attacker events, ${o.denies.gateway} gateway denies, tools ${o.answer.tools.map((t) => t.name).join(', ') || 'none'}` });
+    attacks.set(layer, { stopped, evidence: `${what}: ${o.loot} attacker events, ${o.denies.gateway} gateway denies, tools ${o.answer.tools.map((t) => t.name).join(', ') || 'none'}`, soc: await soc.endStep(`layer ${layer}`, stepStart) });
   }
 
   progress('Back to the clean converter, to check each layer leaves the clean run working…');
+  stepStart = Date.now();
   await api.restoreClean();
   for (const { layer } of gatewayLayers) {
     await api.apply(layer);
@@ -273,16 +344,20 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
     await api.remove(layer);
     const clean = hasFigures(o.answer.reply) && o.denies.gateway === 0 && o.loot === 0;
     const attack = attacks.get(layer)!;
-    layers.push({ layer, attackStopped: attack.stopped, cleanRunOk: clean, evidence: `${attack.evidence}; clean run: ${clean ? 'same figures, no denies' : `reply "${o.answer.reply.slice(0, 80)}…", ${o.denies.gateway} denies`}` });
+    layers.push({ ...attack.soc, layer, attackStopped: attack.stopped, cleanRunOk: clean, evidence: `${attack.evidence}; clean run: ${clean ? 'same figures, no denies' : `reply "${o.answer.reply.slice(0, 80)}…", ${o.denies.gateway} denies`}` });
   }
+  // What the clean runs raised is nobody's layer: settled here so that it does not land in admission's.
+  await soc.endStep('the clean runs', stepStart);
 
   progress('Layer admission: signatures checked before any pod starts…');
+  stepStart = Date.now();
   await api.apply('admission');
   await api.restartConverter();
   const admittedClean = await observe(api, SEED_PROMPT);
   const refused = await api.rugpull();
   const afterRefusal = await observe(api, SEED_PROMPT);
   layers.push({
+    ...(await soc.endStep('layer admission', stepStart)),
     layer: 'admission',
     // Refused, and the clean pod still serves: the attack failed, the service did not.
     attackStopped: refused.refused !== undefined && afterRefusal.loot === 0 && hasFigures(afterRefusal.answer.reply),
@@ -294,11 +369,15 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
   await api.remove('admission');
 
   progress('Layer access-policy: who may call support-bot…');
+  stepStart = Date.now();
   await api.apply('access-policy');
   const intruder = await observe(api, SEED_PROMPT, UNAUTHORISED_CALLER);
   const chatbot = await observe(api, SEED_PROMPT);
   await api.remove('access-policy');
+  const accessSoc = await soc.endStep('layer access-policy', stepStart);
   layers.push({
+    ...accessSoc,
+    alerted: { alert: 'KagentAccessPolicyDeny', fired: accessSoc.newAlerts.some((a) => a.name === 'KagentAccessPolicyDeny' && /waypoint/.test(a.labels.gateway ?? '')), mailed: false },
     layer: 'access-policy',
     attackStopped: intruder.answer.failed && intruder.answer.status === 403 && intruder.answer.tools.length === 0 && intruder.denies.accessPolicy >= 1,
     cleanRunOk: !chatbot.answer.failed && hasFigures(chatbot.answer.reply),
@@ -322,8 +401,10 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
   }
 
   progress('Back to the clean converter after the variants…');
+  stepStart = Date.now();
   await api.restoreClean();
   const after = await observe(api, SEED_PROMPT);
+  const afterSoc = await soc.endStep('clean again', stepStart);
   acts.push(
     act(
       'Clean again, after the variants',
@@ -334,12 +415,30 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['the attacker received nothing, by any channel', received(after) === 0],
       ],
       'nothing to stop',
+      afterSoc,
     ),
   );
 
+  progress('Collecting the SOC mail about each alert (Alertmanager holds a new group for 10 s)…');
+  await soc.collectMails();
+  const mailed = (evidence: StepEvidence, alert: string): boolean => evidence.mails.some((m) => new RegExp(`^\\[FIRING:\\d+\\] ${alert} — `).test(m.subject));
+  for (const a of acts) {
+    const expected: readonly string[] = a.name in EXPECTED_ALERTS ? EXPECTED_ALERTS[a.name as keyof typeof EXPECTED_ALERTS] : [];
+    // The mail is about the alerts the act raised; one still firing from an earlier act was mailed then.
+    for (const alert of expected.filter((name) => a.newAlerts.some((n) => n.name === name))) addCheck(a, `the SOC got the mail "[FIRING] ${alert}"`, mailed(a, alert));
+  }
+  const access = layers.find((l) => l.layer === 'access-policy');
+  if (access?.alerted) access.alerted.mailed = mailed(access, access.alerted.alert);
+
   const failures = [
     ...acts.flatMap((a) => a.checks.filter((c) => c.startsWith('FAILED')).map((c) => `${a.name}: ${c}`)),
-    ...layers.flatMap((l) => [...(l.attackStopped ? [] : [`${l.layer}: the attack was not stopped`]), ...(l.cleanRunOk ? [] : [`${l.layer}: the clean run did not work`])]),
+    ...layers.flatMap((l) => [
+      ...(l.attackStopped ? [] : [`${l.layer}: the attack was not stopped`]),
+      ...(l.cleanRunOk ? [] : [`${l.layer}: the clean run did not work`]),
+      ...(l.alerted && !l.alerted.fired ? [`${l.layer}: ${l.alerted.alert} did not fire`] : []),
+      ...(l.alerted && l.alerted.fired && !l.alerted.mailed ? [`${l.layer}: no SOC mail about ${l.alerted.alert}`] : []),
+    ]),
+    ...soc.problems,
     ...variants.filter((v) => !v.ok).map((v) => `variant ${v.variant}: stopped by ${v.enforcers.length} independent layer${v.enforcers.length === 1 ? '' : 's'} (${v.stoppedBy.join(', ') || 'none'}), ${REQUIRED_ENFORCERS} needed${v.notes.length ? `; ${v.notes.join('; ')}` : ''}`),
   ];
   return { ok: failures.length === 0, isolation, acts, layers, variants, failures, durationMs: Date.now() - started };

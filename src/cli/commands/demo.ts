@@ -6,7 +6,7 @@ import { readManifestDocuments } from '../../control-plane/cluster.ts';
 import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
-import { REQUIRED_ENFORCERS, runDemo, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
+import { REQUIRED_ENFORCERS, runDemo, type AlertsNow, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
@@ -31,12 +31,15 @@ Run the whole story and check it: reset; Act 1 (the clean converter); the same-t
 the model fetches the customer's profile and the converter ships it to the attacker); the mesh policies; Act 3
 (the mesh refuses the converter on its SPIFFE identity; the reply is unchanged); then each further layer alone
 (the gateway's argument policy, DLP, tool pinning, admission, AccessPolicy), each checked against the attack it
-stops and against the clean run. Prints a receipt per act and per layer. Starts the stack in the background
+stops and against the clean run. Prints a receipt per act and per layer, with the alerts each raised and the
+SOC mail about them (Act 2: BankToAttackerAttempt; Act 3: IstioAuthZDeny, BankToAttackerAttempt still firing;
+AccessPolicy: KagentAccessPolicyDeny). Starts the stack in the background
 when none runs. Exit 0 only when every check holds. The agents use the scripted model unless the stack was
 started with another.
 
 Options:
-  --json           print {ok, acts: [{name, reply, tools, attackerEventsAdded, denies, stoppedBy}], layers: [{layer, attackStopped, cleanRunOk}], ...}
+  --json           print {ok, acts: [{name, reply, tools, attackerEventsAdded, denies, stoppedBy, alertsFiring,
+                   newAlerts, mails}], layers: [{layer, attackStopped, cleanRunOk, newAlerts, mails}], ...}
   --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
   -h, --help       show this help`;
 
@@ -94,6 +97,11 @@ export function demoApi(stack: StackClient): DemoApi {
     chat: (prompt, as) => stack.call<ChatAnswer>('POST', '/chat', { prompt, ...(as ? { as } : {}) }),
     lootCount: async () => ((await (await fetch(new URL('/loot', await attacker()))).json()) as { count: number }).count,
     metrics: async () => (await stack.call<{ text: string }>('GET', '/metrics')).text,
+    alerts: async () => {
+      const answer = await stack.call<{ alerts: AlertsNow['alerts']; evaluatedThrough: string | null }>('GET', '/alerts');
+      return { alerts: answer.alerts, evaluatedThrough: answer.evaluatedThrough === null ? undefined : Date.parse(answer.evaluatedThrough) };
+    },
+    mails: async () => (await stack.call<{ messages: { subject: string; text: string; created: number }[] }>('GET', '/mail')).messages.map(({ subject, text, created }) => ({ subject, text, created })),
   };
 }
 
@@ -106,13 +114,21 @@ function printReport(report: DemoReport): void {
     console.log(`  attacker:  +${act.attackerEventsAdded} exfiltration event${act.attackerEventsAdded === 1 ? '' : 's'}`);
     console.log(`  denies:    mesh ${act.denies.mesh} (on the converter ${act.denies.meshOnConverter}), gateway ${act.denies.gateway}, admission ${act.denies.admission}, AccessPolicy ${act.denies.accessPolicy}`);
     console.log(`  stopped by: ${act.stoppedBy}`);
+    console.log(`  alerts:    ${act.alertsFiring.length === 0 ? 'none firing' : `firing ${act.alertsFiring.join(', ')}`}${act.newAlerts.length > 0 ? ` (raised here: ${[...new Set(act.newAlerts.map((a) => a.name))].join(', ')})` : ''}`);
+    for (const mail of act.mails) console.log(`  SOC mail:  ${mail.subject}`);
     for (const check of act.checks) console.log(`  ${check}`);
     console.log('');
   }
   console.log(
     formatTable(
-      ['LAYER (alone)', 'ATTACK STOPPED', 'CLEAN RUN OK', 'EVIDENCE'],
-      report.layers.map((l) => [l.layer, l.attackStopped ? 'yes' : 'NO', l.cleanRunOk ? 'yes' : 'NO', l.evidence.length > 110 ? `${l.evidence.slice(0, 109)}…` : l.evidence]),
+      ['LAYER (alone)', 'ATTACK STOPPED', 'CLEAN RUN OK', 'ALERTS RAISED (MAILED)', 'EVIDENCE'],
+      report.layers.map((l) => [
+        l.layer,
+        l.attackStopped ? 'yes' : 'NO',
+        l.cleanRunOk ? 'yes' : 'NO',
+        [...new Set(l.newAlerts.map((a) => a.name))].map((name) => `${name}${l.mails.some((m) => m.subject.includes(` ${name} `)) ? ' (mailed)' : ''}`).join(', ') || '-',
+        l.evidence.length > 90 ? `${l.evidence.slice(0, 89)}…` : l.evidence,
+      ]),
     ),
   );
   console.log('');
