@@ -3,8 +3,9 @@
 // the attacker is timed to three points (from the start of `exec … curl`, a CLI process of its own): the attempt
 // visible in the store (the scrape: the baseline of this run),
 // IstioAuthZDeny firing (scrape + evaluation), and the `[FIRING]` mail in the inbox (+ the Alertmanager's
-// group wait and SMTP). A first attempt creates the counter (a series born at 1 shows no increase to rate()); the
-// measured one follows. Also the store's memory per series.
+// group wait and SMTP). The measured attempt is the first of a new epoch (after `reset` and its first scrape of
+// the node): the scraper starts a counter that appears between two scrapes at zero, so the first attempt alerts,
+// as in the demo's Act 3. Also the store's memory per series.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
@@ -43,14 +44,13 @@ export async function run(): Promise<void> {
       const result = await t!.curlFrom(...CONVERTER, EXFIL);
       if (result.code !== 56) throw new Error(`the attempt was not refused (curl exit ${result.code})`);
     };
-    await attempt();
-    await until('the first attempt in the store', () => failures() >= 1);
 
     const scraped: number[] = [];
     const fired: number[] = [];
     const mailed: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      cluster.evidence.reset();
+      await cluster.evidence.reset();
+      await until('the new epoch\'s first scrape of the node', () => cluster.evidence.monitor.scraper.targets().some((target) => target.target.labels.job === 'trustusbank-node' && target.health === 'up'));
       const seen = failures();
       const started = performance.now();
       await attempt();
