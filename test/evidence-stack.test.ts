@@ -56,9 +56,11 @@ describe('the evidence stack in the cluster', () => {
     const pods = t.cluster.engine.allPods().length;
     const up = await eventually('every target up', async () => {
       const result = await query('up == 1');
-      return result.length === pods + 1 ? result : undefined;
+      // Every pod, the node, and the evidence components themselves.
+      return result.length === pods + 4 ? result : undefined;
     });
-    expect(up.map((s) => s.metric.job)).toEqual(expect.arrayContaining(['trustusbank-node', 'account-mcp', 'mock-attacker', 'currency-converter']));
+    expect(up.map((s) => s.metric.job)).toEqual(expect.arrayContaining(['trustusbank-node', 'account-mcp', 'mock-attacker', 'currency-converter', 'prometheus', 'alertmanager', 'soc-inbox']));
+    expect(up.find((s) => s.metric.job === 'alertmanager')!.metric).toMatchObject({ namespace: 'trustusbank-observability' });
     expect(up.find((s) => s.metric.job === 'account-mcp')!.metric).toMatchObject({ namespace: 'trustusbank-bank-mcp', service: 'account-mcp' });
     const rules = (await (await fetch(new URL('api/v1/rules', prometheus))).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
     const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
@@ -81,6 +83,8 @@ describe('the evidence stack in the cluster', () => {
     expect(alert).toMatchObject({ source_workload: 'currency-converter', source_workload_namespace: 'trustusbank-bank-vendors', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter', severity: 'critical' });
     const mail = await eventually('the SOC mail', async () => (await mails()).find((m) => m.subject.includes('BankToAttackerAttempt')));
     expect(mail.subject).toMatch(/^\[FIRING:1\] BankToAttackerAttempt — TrustUsBank SOC alert$/);
+    // The notifier watched as any component: the stack's Prometheus scrapes the Alertmanager's own counters.
+    await eventually('the Alertmanager counting its mail', async () => (Number((await query('sum(alertmanager_notifications_total{job="alertmanager"})'))[0]?.value[1] ?? 0) >= 1 ? true : undefined));
     expect(mail.text).toContain('spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
     expect(mail.text).toContain('kubectl -n trustusbank-bank-vendors scale deploy/currency-converter --replicas=0');
   }, 120_000);

@@ -32,6 +32,10 @@ describe('every /metrics endpoint of the cluster', () => {
     const cluster = t.cluster.forwards.find((f) => f.service === 'prometheus');
     if (!cluster) throw new Error(`no Prometheus-compatible host port among ${t.cluster.forwards.map((f) => f.service).join(', ')}`);
     await scrape('cluster (ztunnel, waypoints, agent gateway, control plane)', new URL('/metrics', cluster.url).href);
+    // The evidence components' own: the Alertmanager and the inbox on their host ports, the embedded
+    // Prometheus' as its scrape of itself reads it.
+    for (const service of ['alertmanager', 'soc-inbox']) await scrape(`evidence ${service}`, new URL('/metrics', t.cluster.forwards.find((f) => f.service === service)!.url).href);
+    scrapes.push({ endpoint: 'evidence prometheus', contentType: 'text/plain; version=0.0.4; charset=utf-8', text: t.cluster.evidence.monitor.metricsText() });
     for (const pod of t.cluster.engine.allPods()) {
       const [port] = [...pod.listeners.keys()];
       if (port === undefined) throw new Error(`${pod.uid} listens on no port`);
@@ -50,6 +54,9 @@ describe('every /metrics endpoint of the cluster', () => {
   it('reaches the cluster and every pod, each in the text exposition format', () => {
     expect(scrapes.map((s) => s.endpoint).sort()).toEqual([
       'cluster (ztunnel, waypoints, agent gateway, control plane)',
+      'evidence alertmanager',
+      'evidence prometheus',
+      'evidence soc-inbox',
       'pod external-attacker/mock-attacker',
       'pod trustusbank-bank-agents/fraud-bot',
       'pod trustusbank-bank-agents/support-bot',

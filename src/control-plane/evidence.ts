@@ -70,8 +70,8 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
     await inbox.close();
     throw error;
   }
-  const monitor = new Monitor({
-    discover: () => discover(engine, options.nodeMetrics, options.prometheusUrl),
+  const monitor: Monitor = new Monitor({
+    discover: () => [...discover(engine, options.nodeMetrics, options.prometheusUrl), ...evidenceTargets(options.prometheusUrl(), monitor, alertmanager.url, inbox.url)],
     ruleGroups: () => ruleGroups(engine, log),
     ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
     ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
@@ -124,6 +124,21 @@ function discover(engine: Engine, nodeMetrics: { metrics(): Promise<string> }, p
   return targets;
 }
 
+/** The evidence components themselves, in their namespace, as kube-prometheus scrapes its Prometheus and Alertmanager. */
+function evidenceTargets(prometheusUrl: string, monitor: Monitor, alertmanagerUrl: string, inboxUrl: string): ScrapeTarget[] {
+  const labels = (job: string, url: string) => ({ job, instance: new URL(url).host, namespace: OBSERVABILITY_NAMESPACE });
+  const overHttp = (url: string) => async (signal: AbortSignal) => {
+    const response = await fetch(url, { signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.text();
+  };
+  return [
+    { key: 'evidence/prometheus', labels: labels('prometheus', prometheusUrl), url: `${new URL(prometheusUrl).origin}/metrics`, fetch: async () => monitor.metricsText() },
+    { key: 'evidence/alertmanager', labels: labels('alertmanager', alertmanagerUrl), url: new URL('/metrics', alertmanagerUrl).href, fetch: overHttp(new URL('/metrics', alertmanagerUrl).href) },
+    { key: 'evidence/soc-inbox', labels: labels('soc-inbox', inboxUrl), url: new URL('/metrics', inboxUrl).href, fetch: overHttp(new URL('/metrics', inboxUrl).href) },
+  ];
+}
+
 /** GET /metrics on a pod's own socket, as the kubelet's network reaches a pod (not through the mesh). */
 function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): Promise<string> {
   if (!address) return Promise.reject(new Error('the pod does not listen on its metrics port'));
@@ -144,6 +159,8 @@ function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): 
     req.end();
   });
 }
+
+const OBSERVABILITY_NAMESPACE = 'trustusbank-observability';
 
 const loadedRules = new WeakMap<object, RuleGroup[]>();
 

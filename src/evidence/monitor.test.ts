@@ -12,6 +12,7 @@ import { loadRuleFile } from './rules/index.ts';
 import { Scraper, type ScrapeTarget } from './scrape/scrape.ts';
 import { nodeOnlyMetric } from './scrape/discovery.ts';
 import { MemoryStore, newMatcher } from './tsdb/index.ts';
+import { expositionProblems } from '../core/metric-names.ts';
 import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../test/support/prometheus-tools.ts';
 
 const RULES = `groups:
@@ -119,6 +120,15 @@ describe('the embedded Prometheus', () => {
     expect(alerts.data.alerts.map((a) => [a.labels.alertname, a.state])).toEqual([['BankToAttackerAttempt', 'firing']]);
     const rules = (await (await fetch(`${apiUrl}/api/v1/rules?type=alert`)).json()) as { data: { groups: { name: string; rules: { name: string; state: string; health: string; type: string }[] }[] } };
     expect(rules.data.groups[0]!.rules[0]).toMatchObject({ name: 'BankToAttackerAttempt', state: 'firing', health: 'ok', type: 'alerting' });
+  });
+
+  it("exposes its own metrics with Prometheus' names: the store, the rule groups and the alerts sent", () => {
+    const text = monitor.metricsText();
+    expect(expositionProblems(text)).toEqual([]);
+    expect(text).toMatch(/^prometheus_notifications_sent_total 1$/m);
+    expect(text).toMatch(/^prometheus_rule_group_rules\{rule_group="rules.yaml;trustusbank-mesh"\} 1$/m);
+    expect(text).toMatch(/^prometheus_rule_group_last_evaluation_timestamp_seconds\{rule_group="rules.yaml;trustusbank-mesh"\} \d+/m);
+    expect(Number(/^trustusbank_tsdb_series (\d+)$/m.exec(text)![1])).toBe(monitor.store.stats().series);
   });
 
   it('marks the series stale and up 0 when the target fails, and answers /targets with the error', async () => {

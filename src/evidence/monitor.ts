@@ -51,6 +51,7 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private evaluating: Promise<void> | undefined;
   private through: number | undefined;
+  private readonly notifications = { sent: 0, errors: 0 };
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? Date.now;
@@ -77,6 +78,31 @@ export class Monitor {
    */
   evaluatedThrough(): number | undefined {
     return this.through;
+  }
+
+  /** The embedded Prometheus' own /metrics, with Prometheus' names where it has them: the store, the rule groups, notifications. */
+  metricsText(): string {
+    const groups = this.ruleGroups();
+    const label = (g: (typeof groups)[number]): string => `{rule_group=${JSON.stringify(`${g.runner.group.file};${g.runner.group.name}`)}}`;
+    return [
+      this.store.metricsText().trimEnd(),
+      '# HELP prometheus_notifications_sent_total Total number of alerts sent.',
+      '# TYPE prometheus_notifications_sent_total counter',
+      `prometheus_notifications_sent_total ${this.notifications.sent}`,
+      '# HELP prometheus_notifications_errors_total Total number of sent alerts affected by errors.',
+      '# TYPE prometheus_notifications_errors_total counter',
+      `prometheus_notifications_errors_total ${this.notifications.errors}`,
+      '# HELP prometheus_rule_group_rules The number of rules.',
+      '# TYPE prometheus_rule_group_rules gauge',
+      ...groups.map((g) => `prometheus_rule_group_rules${label(g)} ${g.runner.group.rules.length}`),
+      '# HELP prometheus_rule_group_last_duration_seconds The duration of the last rule group evaluation.',
+      '# TYPE prometheus_rule_group_last_duration_seconds gauge',
+      ...groups.filter((g) => g.evaluationSeconds !== undefined).map((g) => `prometheus_rule_group_last_duration_seconds${label(g)} ${g.evaluationSeconds}`),
+      '# HELP prometheus_rule_group_last_evaluation_timestamp_seconds The timestamp of the last rule group evaluation in seconds.',
+      '# TYPE prometheus_rule_group_last_evaluation_timestamp_seconds gauge',
+      ...groups.filter((g) => g.lastEvaluation !== undefined).map((g) => `prometheus_rule_group_last_evaluation_timestamp_seconds${label(g)} ${g.lastEvaluation! / 1000}`),
+      '',
+    ].join('\n');
   }
 
   /** Pending and firing alerts of every group. */
@@ -154,7 +180,9 @@ export class Monitor {
     if (out.length === 0) return;
     try {
       await this.options.notify(out);
+      this.notifications.sent += out.length;
     } catch (error) {
+      this.notifications.errors += out.length;
       // Not sent: forget that the firing ones were, so the next round tries them again.
       for (const key of firing) this.sent.delete(key);
       this.options.onError?.('notify alertmanager', error as Error);

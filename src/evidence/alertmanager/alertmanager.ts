@@ -46,7 +46,16 @@ export interface AlertFilter {
 
 const GC_INTERVAL = 30_000;
 
+/** What Alertmanager's own /metrics counts (alertmanager_alerts_received_total and the notification counters). */
+export interface AlertmanagerCounters {
+  received: { firing: number; resolved: number };
+  invalid: number;
+  notifications: number;
+  notificationsFailed: number;
+}
+
 export class Alertmanager {
+  readonly counters: AlertmanagerCounters = { received: { firing: 0, resolved: 0 }, invalid: 0, notifications: 0, notificationsFailed: 0 };
   readonly alerts: AlertStore;
   readonly silences: SilenceStore;
   readonly dispatcher: Dispatcher;
@@ -75,8 +84,10 @@ export class Alertmanager {
       const accepted = acceptAlert(item, now, this.config.resolveTimeout);
       if (typeof accepted === 'string') {
         errors.push(accepted);
+        this.counters.invalid++;
         continue;
       }
+      this.counters.received[isResolvedAt(accepted, now) ? 'resolved' : 'firing']++;
       try {
         this.dispatcher.process(this.alerts.put(accepted, now));
       } catch (error) {

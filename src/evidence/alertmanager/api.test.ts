@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from './dispatch.ts';
 import type { RunningAlertmanager } from './index.ts';
 import { startAlertmanager } from './index.ts';
+import { expositionProblems } from '../../core/metric-names.ts';
 
 const CONFIG = `
 route: { receiver: soc, group_by: [alertname], group_wait: 1h }
@@ -31,6 +32,30 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   }
   return { status: response.status, json, text };
 }
+
+describe("the Alertmanager's own /metrics", () => {
+  it("counts alerts by state, alerts received and invalid, notifications, silences, with Alertmanager's names", async () => {
+    const am2 = await startAlertmanager({ config: CONFIG.replace('group_wait: 1h', 'group_wait: 0s'), port: 0, deliver: async () => undefined, log: () => {} });
+    try {
+      const post = (body: unknown) => fetch(`${am2.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await post([{ labels: { alertname: 'IstioAuthZDeny' } }, { labels: { alertname: 'Old' }, startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T00:01:00Z' }, { labels: {} }]);
+      await am2.settled();
+      const response = await fetch(`${am2.url}/metrics`);
+      expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const text = await response.text();
+      expect(expositionProblems(text)).toEqual([]);
+      const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(value('alertmanager_alerts_received_total{status="firing"}')).toBe(1);
+      expect(value('alertmanager_alerts_received_total{status="resolved"}')).toBe(1);
+      expect(value('alertmanager_alerts_invalid_total')).toBe(1);
+      expect(value('alertmanager_notifications_total{integration="email"}')).toBeGreaterThanOrEqual(1);
+      expect(value('alertmanager_notifications_failed_total{integration="email"}')).toBe(0);
+      expect(value('alertmanager_silences{state="active"}')).toBe(0);
+    } finally {
+      await am2.close();
+    }
+  });
+});
 
 describe('clean run: alerts, groups, silences, status', () => {
   it('takes alerts and lists them in Alertmanager shape', async () => {

@@ -8,6 +8,7 @@ import { requestTarget } from '../../core/request-guard.ts';
 import type { Alert, PostedAlert } from './alerts.ts';
 import type { AlertFilter, AlertView, Alertmanager } from './alertmanager.ts';
 import { MatcherError } from './errors.ts';
+import { alertmanagerMetricsText } from './metrics.ts';
 import type { Matcher } from './matchers.ts';
 import { parseMatcher } from './matchers.ts';
 import type { Silence, SilenceMatcher } from './silences.ts';
@@ -209,6 +210,10 @@ async function serve(am: Alertmanager, req: IncomingMessage, res: ServerResponse
 
   if (path === '/-/healthy' || path === '/-/ready') {
     if (allow('GET')) sendText(res, 200, 'OK');
+    return;
+  }
+  if (path === '/metrics') {
+    if (allow('GET')) sendText(res, 200, alertmanagerMetricsText(am, now), 'text/plain; version=0.0.4; charset=utf-8');
     return;
   }
   if (path === '/api/v2/status') {

@@ -65,8 +65,18 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
   const bound = await listen(server, { host, port, portHint: options.portHint ?? 'the alertmanager port option' });
   const externalURL = options.externalURL ?? bound.url;
   const smtp = options.deliver ? undefined : smtpDeliver(externalURL);
-  const deliver = options.deliver ?? (smtp as { deliver: Deliver }).deliver;
-  const am = new Alertmanager(config, options.clock ?? systemClock, deliver, { ...DEFAULT_LIMITS, ...options.limits }, log);
+  const send = options.deliver ?? (smtp as { deliver: Deliver }).deliver;
+  // Counted as Alertmanager counts: every attempt, and the attempts that failed.
+  const deliver: Deliver = async (integration, notification) => {
+    am.counters.notifications++;
+    try {
+      await send(integration, notification);
+    } catch (error) {
+      am.counters.notificationsFailed++;
+      throw error;
+    }
+  };
+  const am: Alertmanager = new Alertmanager(config, options.clock ?? systemClock, deliver, { ...DEFAULT_LIMITS, ...options.limits }, log);
   serve = handler(am);
   return {
     url: bound.url,

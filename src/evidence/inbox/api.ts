@@ -22,17 +22,17 @@ function page(params: URLSearchParams, all: StoredMessage[]): Record<string, unk
   return { total: all.length, count: items.length, start: from, items };
 }
 
-export function inboxHandler(store: MessageStore): (req: IncomingMessage, res: ServerResponse) => void {
+export function inboxHandler(store: MessageStore, metrics: () => string = () => ''): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     try {
-      serve(store, req, res);
+      serve(store, req, res, metrics);
     } catch (error) {
       if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
     }
   };
 }
 
-function serve(store: MessageStore, req: IncomingMessage, res: ServerResponse): void {
+function serve(store: MessageStore, req: IncomingMessage, res: ServerResponse, metrics: () => string): void {
   const url = requestTarget(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -42,6 +42,10 @@ function serve(store: MessageStore, req: IncomingMessage, res: ServerResponse): 
   };
   const isGet = method === 'GET' || method === 'HEAD';
 
+  if (path === '/metrics') {
+    if (!isGet) return methodNotAllowed('GET');
+    return sendText(res, 200, metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+  }
   if (path === '/') {
     if (!isGet) return methodNotAllowed('GET');
     return sendHtml(res, 200, listPage(store.list()));

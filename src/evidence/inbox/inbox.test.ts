@@ -7,6 +7,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningInbox } from './index.ts';
 import { formatInbox, inboxLineFromMailHog, startInbox } from './index.ts';
+import { expositionProblems } from '../../core/metric-names.ts';
 
 let inbox: RunningInbox;
 
@@ -149,6 +150,20 @@ describe('attack: oversized, malformed and hostile SMTP input', () => {
     expect(inbox.messages()).toHaveLength(0);
     await send({ subject: 'still up', text: 'x' });
     expect(inbox.messages()).toHaveLength(1);
+  });
+
+  it('counts what SMTP took and refused, by reply code, on its /metrics', async () => {
+    const value = async (series: string): Promise<number> => {
+      const text = await (await fetch(`${inbox.url}/metrics`)).text();
+      expect(expositionProblems(text)).toEqual([]);
+      return Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const before = { accepted: await value('trustusbank_inbox_smtp_messages_total{result="accepted",code="250"}'), big: await value('trustusbank_inbox_smtp_messages_total{result="refused",code="552"}') };
+    await send({ subject: 'counted', text: 'x' });
+    await send({ subject: 'big', text: 'x'.repeat(100 * 1024) }).catch(() => undefined);
+    expect(await value('trustusbank_inbox_smtp_messages_total{result="accepted",code="250"}')).toBe(before.accepted + 1);
+    expect(await value('trustusbank_inbox_smtp_messages_total{result="refused",code="552"}')).toBe(before.big + 1);
+    expect(await value('trustusbank_inbox_messages')).toBe(1);
   });
 
   it('limits recipients per message', async () => {

@@ -50,6 +50,7 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
   const host = options.host ?? '127.0.0.1';
   const store = new MessageStore(options.maxMessages ?? 1000);
   const waiters = new Set<() => void>();
+  const counts = { accepted: 0, refused: new Map<number, number>() };
   const smtp = await startSmtp({
     host,
     port: options.smtpPort ?? DEFAULT_SMTP_PORT,
@@ -60,12 +61,14 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
     maxRecipients: options.maxRecipients ?? 50,
     now: options.now ?? Date.now,
     log: options.log ?? ((message) => console.error(`inbox: ${message}`)),
+    refused: (code) => void counts.refused.set(code, (counts.refused.get(code) ?? 0) + 1),
     accept: (message) => {
+      counts.accepted++;
       store.add(message);
       for (const wake of [...waiters]) wake();
     },
   });
-  const server = createGuardedServer({ shape: 'json' }, inboxHandler(store));
+  const server = createGuardedServer({ shape: 'json' }, inboxHandler(store, () => inboxMetricsText(store.size, counts)));
   let bound;
   try {
     bound = await listen(server, { host, port: options.httpPort ?? DEFAULT_INBOX_HTTP_PORT, portHint: options.httpPortHint ?? 'the inbox HTTP port option' });
@@ -105,4 +108,18 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
       await Promise.all([smtp.close(), closeServer(server)]);
     },
   };
+}
+
+/** The inbox's own /metrics: what it holds, what SMTP took and refused (by reply code). */
+function inboxMetricsText(held: number, counts: { accepted: number; refused: ReadonlyMap<number, number> }): string {
+  return [
+    '# HELP trustusbank_inbox_messages Messages held in the SOC inbox.',
+    '# TYPE trustusbank_inbox_messages gauge',
+    `trustusbank_inbox_messages ${held}`,
+    '# HELP trustusbank_inbox_smtp_messages_total Messages received over SMTP, by result and SMTP reply code.',
+    '# TYPE trustusbank_inbox_smtp_messages_total counter',
+    `trustusbank_inbox_smtp_messages_total{result="accepted",code="250"} ${counts.accepted}`,
+    ...[...counts.refused].map(([code, n]) => `trustusbank_inbox_smtp_messages_total{result="refused",code="${code}"} ${n}`),
+    '',
+  ].join('\n');
 }

@@ -18,6 +18,8 @@ export interface SmtpOptions {
   maxRecipients: number;
   now: () => number;
   accept: (message: StoredMessage) => void;
+  /** A message refused with this SMTP code (counted by the inbox's /metrics). */
+  refused?: (code: number) => void;
   log: (message: string) => void;
 }
 
@@ -25,11 +27,14 @@ function smtpError(code: number, message: string): Error & { responseCode: numbe
   return Object.assign(new Error(message), { responseCode: code });
 }
 
+const NO_COUNT = (): void => undefined;
+
 export function newMessageId(): string {
   return `${randomBytes(12).toString('base64url')}@trustusbank.inbox`;
 }
 
 export async function startSmtp(options: SmtpOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const refused = options.refused ?? NO_COUNT;
   const server = new SMTPServer({
     banner: 'TrustUsBank SOC inbox',
     size: options.maxMessageBytes,
@@ -52,7 +57,10 @@ export async function startSmtp(options: SmtpOptions): Promise<{ port: number; c
         if (size <= options.maxMessageBytes) chunks.push(chunk);
       });
       stream.on('end', () => {
-        if (stream.sizeExceeded) return callback(smtpError(552, `message exceeds fixed maximum message size ${options.maxMessageBytes}`));
+        if (stream.sizeExceeded) {
+          refused(552);
+          return callback(smtpError(552, `message exceeds fixed maximum message size ${options.maxMessageBytes}`));
+        }
         const raw = Buffer.concat(chunks);
         decodeMessage(raw).then(
           (decoded) => {
@@ -69,8 +77,9 @@ export async function startSmtp(options: SmtpOptions): Promise<{ port: number; c
             callback();
           },
           (error: unknown) => {
-            if (error instanceof MalformedMessageError) callback(smtpError(554, `5.6.0 ${error.message}`));
-            else callback(smtpError(451, 'could not store the message'));
+            const code = error instanceof MalformedMessageError ? 554 : 451;
+            refused(code);
+            callback(code === 554 ? smtpError(554, `5.6.0 ${(error as Error).message}`) : smtpError(451, 'could not store the message'));
           },
         );
       });
