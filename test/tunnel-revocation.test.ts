@@ -47,9 +47,50 @@ spec:
 `,
 };
 
+const ACCOUNT_HOST = 'account-mcp.trustusbank-bank-mcp.svc.cluster.local';
+/** The bank's Istio waypoint, and account-mcp sent through it. */
+const THROUGH_WAYPOINT = [
+  {
+    file: 'waypoint.yaml',
+    text: `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: trustusbank-waypoint, namespace: ${PLATFORM}, labels: { istio.io/waypoint-for: service } }
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{ name: mesh, port: 15008, protocol: HBONE }]
+`,
+  },
+  {
+    file: 'svc.yaml',
+    text: `apiVersion: v1
+kind: Service
+metadata:
+  name: account-mcp
+  namespace: trustusbank-bank-mcp
+  labels: { app: account-mcp, istio.io/use-waypoint: trustusbank-waypoint, istio.io/use-waypoint-namespace: ${PLATFORM} }
+spec:
+  selector: { app: account-mcp }
+  ports: [{ name: http, port: 8080, targetPort: http, appProtocol: http }]
+`,
+  },
+];
+const DENY_ATTACKER_AT_ACCOUNT = {
+  file: 'deny-at-waypoint.yaml',
+  text: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny-attacker-to-account, namespace: trustusbank-bank-mcp }
+spec:
+  targetRefs: [{ kind: Service, group: "", name: account-mcp }]
+  action: DENY
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/external-attacker/sa/mock-attacker] } }] }]
+`,
+};
+
 interface KeptAlive {
   /** One HTTP/1.1 request on the same connection; resolves with the status, rejects if the connection ends first. */
   request(path: string, headers?: Record<string, string>): Promise<number>;
+  /** Start a request whose body never finishes arriving: it stays in flight. */
+  startUpload(path: string, declaredLength: number, sent: string): void;
   /** Resolves 'closed' once the connection has ended, or 'open' after `ms`. */
   closedWithin(ms: number): Promise<'closed' | 'open'>;
   destroy(): void;
@@ -111,6 +152,9 @@ async function keptAlive(t: TestCluster, [namespace, workload]: readonly [string
         await more();
       }
     },
+    startUpload(path, declaredLength, sent) {
+      socket.write(`POST ${path} HTTP/1.1\r\nhost: ${host}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${declaredLength}\r\n\r\n${sent}`);
+    },
     closedWithin: (ms) => {
       let timer: NodeJS.Timeout | undefined;
       const open = new Promise<'open'>((resolve) => (timer = setTimeout(() => resolve('open'), ms)));
@@ -154,7 +198,7 @@ describe('connections that outlive their permission', () => {
       expect(await attacker.closedWithin(10_000)).toBe('closed');
       await expect(attacker.request(card)).rejects.toThrow(/closed/);
       expect(await deniedAtDestination('support-bot-waypoint')).toBeGreaterThan(before);
-      expect(revocationLogged(`${AGENTS}/deny-attacker-to-agents`, 'support-bot-waypoint')).toBe(true);
+      expect(revocationLogged(`${AGENTS}/deny-attacker-to-agents`, 'support-bot-waypoint-gateway')).toBe(true);
       // A new connection is refused at open, as before.
       await expect(keptAlive(t, ATTACKER, SUPPORT_BOT_HOST, 8080).then((again) => again.request(card))).rejects.toThrow(/refused|closed/);
 
@@ -211,6 +255,35 @@ describe('connections that outlive their permission', () => {
       toWaypoint.destroy();
       toGateway.destroy();
       await t.cluster.engine.delete([UNRELATED]);
+    }
+  }, 60_000);
+
+  it('cuts a request still in flight through the Istio waypoint once a policy denies its caller; idle tunnels are judged at their next request', async () => {
+    await t.cluster.engine.apply(THROUGH_WAYPOINT);
+    await t.cluster.waypoints.sync();
+    const uploading = await keptAlive(t, ATTACKER, ACCOUNT_HOST, 8080);
+    const idle = await keptAlive(t, ATTACKER, ACCOUNT_HOST, 8080);
+    const converter = await keptAlive(t, ['trustusbank-bank-vendors', 'currency-converter'], ACCOUNT_HOST, 8080);
+    try {
+      for (const connection of [uploading, idle, converter]) expect(await connection.request('/healthz')).toBe(200);
+      // A slow upload: the waypoint allowed the request and is forwarding its body as it comes.
+      uploading.startUpload('/mcp', 4096, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_profile","arguments":{"account_id":"12345"');
+      // Until the waypoint has judged the upload and is serving it (then a policy change has a request to judge).
+      await expect.poll(() => t.cluster.connections.pendingChecks(`${PLATFORM}/trustusbank-waypoint`), { timeout: 10_000 }).toBe(1);
+      const before = await deniedAtDestination('trustusbank-waypoint');
+
+      await t.cluster.engine.apply([DENY_ATTACKER_AT_ACCOUNT]);
+      expect(await uploading.closedWithin(10_000)).toBe('closed');
+      expect(await deniedAtDestination('trustusbank-waypoint')).toBeGreaterThan(before);
+      expect(revocationLogged('trustusbank-bank-mcp/deny-attacker-to-account', 'trustusbank-waypoint-waypoint')).toBe(true);
+      // Nothing was in flight on the idle tunnel: it stays, and its next request is refused by the waypoint.
+      expect(await idle.closedWithin(0)).toBe('open');
+      expect(await idle.request('/healthz')).toBe(403);
+      // The clean run: another caller's tunnel through the same waypoint is untouched.
+      expect(await converter.request('/healthz')).toBe(200);
+    } finally {
+      for (const connection of [uploading, idle, converter]) connection.destroy();
+      await t.cluster.engine.delete([DENY_ATTACKER_AT_ACCOUNT]);
     }
   }, 60_000);
 });
