@@ -175,6 +175,7 @@ describe('connections that outlive their permission', () => {
 
   const deniedAtDestination = async (destinationWorkload: string) =>
     seriesValue(await t.metricsText(), 'istio_tcp_connections_failed_total', { reporter: 'destination', response_flags: 'DENY', source_principal: ATTACKER_ID, destination_workload: destinationWorkload });
+  /** The log is written as the connection closes; callers read it until the line is there (bounded). */
   const revocationLogged = (policy: string, workload: string) =>
     t
       .ztunnelLog()
@@ -198,7 +199,7 @@ describe('connections that outlive their permission', () => {
       expect(await attacker.closedWithin(10_000)).toBe('closed');
       await expect(attacker.request(card)).rejects.toThrow(/closed/);
       expect(await deniedAtDestination('support-bot-waypoint')).toBeGreaterThan(before);
-      expect(revocationLogged(`${AGENTS}/deny-attacker-to-agents`, 'support-bot-waypoint-gateway')).toBe(true);
+      await expect.poll(() => revocationLogged(`${AGENTS}/deny-attacker-to-agents`, 'support-bot-waypoint-gateway'), { timeout: 10_000 }).toBe(true);
       // A new connection is refused at open, as before.
       await expect(keptAlive(t, ATTACKER, SUPPORT_BOT_HOST, 8080).then((again) => again.request(card))).rejects.toThrow(/refused|closed/);
 
@@ -230,7 +231,7 @@ describe('connections that outlive their permission', () => {
       expect(await attacker.closedWithin(10_000)).toBe('closed');
       await expect(attacker.request(GW_PATH)).rejects.toThrow(/closed/);
       expect(await deniedAtDestination('trustusbank-agentgw')).toBeGreaterThan(before);
-      expect(revocationLogged(`${PLATFORM}/deny-attacker-to-gateway`, 'trustusbank-agentgw-gateway')).toBe(true);
+      await expect.poll(() => revocationLogged(`${PLATFORM}/deny-attacker-to-gateway`, 'trustusbank-agentgw-gateway'), { timeout: 10_000 }).toBe(true);
 
       expect(await supportBot.request(GW_PATH)).toBe(allowed);
     } finally {
@@ -275,7 +276,7 @@ describe('connections that outlive their permission', () => {
       await t.cluster.engine.apply([DENY_ATTACKER_AT_ACCOUNT]);
       expect(await uploading.closedWithin(10_000)).toBe('closed');
       expect(await deniedAtDestination('trustusbank-waypoint')).toBeGreaterThan(before);
-      expect(revocationLogged('trustusbank-bank-mcp/deny-attacker-to-account', 'trustusbank-waypoint-waypoint')).toBe(true);
+      await expect.poll(() => revocationLogged('trustusbank-bank-mcp/deny-attacker-to-account', 'trustusbank-waypoint-waypoint'), { timeout: 10_000 }).toBe(true);
       // Nothing was in flight on the idle tunnel: it stays, and its next request is refused by the waypoint.
       expect(await idle.closedWithin(0)).toBe('open');
       expect(await idle.request('/healthz')).toBe(403);
