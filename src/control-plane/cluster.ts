@@ -20,6 +20,7 @@ import { CertificateAuthority } from '../mesh/ca/authority.ts';
 import { CaStoreError } from '../mesh/ca/ca-store.ts';
 import { SvidRotator } from '../mesh/ca/rotator.ts';
 import { createHboneTransport, type HboneTransport } from '../mesh/ztunnel/hbone-transport.ts';
+import { ConnectionManager } from '../mesh/inbound/connection-manager.ts';
 import { ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { Ztunnel } from '../mesh/ztunnel/ztunnel.ts';
 import { ImageStore, PROJECT_ROOT } from '../runtime/images.ts';
@@ -97,6 +98,8 @@ export interface Cluster {
   engine: Engine;
   ztunnel: Ztunnel;
   waypoints: WaypointDirectory;
+  /** The open tunnels of every HBONE server, judged again on each policy change. */
+  connections: ConnectionManager;
   images: ImageStore;
   builds: ImageBuild[];
   metrics: Registry;
@@ -202,9 +205,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     verifyStart: (template) => supplyChain.verifyStart(template),
     ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
   });
+  // Every HBONE server's open tunnels (the node's inbound listener, the gateways', the waypoints'), judged
+  // again on each policy change.
+  const connections = new ConnectionManager();
   const waypoints = new WaypointDirectory({
     engine,
     rotator,
+    telemetry,
+    connections,
     trustBundlePem: ca.trustBundlePem(),
     log: fileLogger('waypoint', 'waypoint.log'),
     metrics,
@@ -228,10 +236,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return egressDecision(registry.mode, registry.hosts, { sourceNamespace: source.namespace, host, port });
     },
   });
-  hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog });
+  hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog, connections });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it.
   engine.onChange(() => {
-    hbone.transport?.revokeDenied();
+    connections.revokeDenied();
     void waypoints.sync();
   });
   await ztunnel.start();
@@ -315,6 +323,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     engine,
     ztunnel,
     waypoints,
+    connections,
     images,
     builds,
     metrics,

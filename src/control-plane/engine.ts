@@ -14,7 +14,7 @@ import { AuthorizationPolicyEngine, type PolicyWarning } from '../mesh/authz/ind
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { qualifyServiceName } from '../mesh/capture/protocol.ts';
-import type { AuthorizationRequest, AuthorizationResult, MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
+import type { MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { ImageStore } from '../runtime/images.ts';
 import type { IsolationMode } from '../runtime/sandbox.ts';
@@ -686,18 +686,6 @@ export class Engine implements MeshView {
     const key = `Deployment/${pod.namespace}/${pod.workload}`;
     const deployment = (this.resources.get(key) ?? this.derivedByKey.get(key))?.resource as Deployment | undefined;
     return deployment?.spec.template.spec.containers[0].ports?.find((p) => p.name === port.targetPort)?.containerPort;
-  }
-
-  authorize(request: AuthorizationRequest): AuthorizationResult {
-    const decision = this.authz.evaluate(
-      { namespace: request.destination.namespace, labels: request.destination.labels },
-      {
-        // Namespace and service account are read from the principal by the engine, so they cannot disagree.
-        source: { principal: request.source.principal, ...(request.source.ip ? { ip: request.source.ip } : {}) },
-        destination: { ip: request.destination.ip, port: request.port },
-      },
-    );
-    return { allowed: decision.allowed, message: decision.message, ...(decision.policy ? { policy: decision.policy } : {}) };
   }
 }
 

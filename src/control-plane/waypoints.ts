@@ -13,9 +13,11 @@ import type { AgentgatewayBackend, Gateway, HTTPRoute, Namespace, ReferenceGrant
 import { AGENTGATEWAY_CLASSES, WAYPOINT_CLASS } from '../manifests/kinds/gateway.ts';
 import type { GatewayInputs, GatewayPolicy } from '../gateway/config.ts';
 import { AgentGateway, type CallerIdentity, type ConnectionParent } from '../gateway/gateway.ts';
-import { SpiffeIdError, parseSpiffeId } from '../mesh/ca/spiffe-id.ts';
+import { NO_WORKLOAD_IDENTITY, authorizeInbound, callerOf, type InboundRequest } from '../mesh/authz/inbound.ts';
+import type { ConnectionManager, TrackedTunnel } from '../mesh/inbound/connection-manager.ts';
+import type { ConnectionParties, ZtunnelTelemetry } from '../mesh/ztunnel/telemetry.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
-import { forwardedSource } from '../mesh/ztunnel/endpoints.ts';
+import { inboundSource } from '../mesh/ztunnel/endpoints.ts';
 import { createMeshFetch } from './mesh-fetch.ts';
 import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
@@ -48,6 +50,10 @@ export interface WaypointDirectoryOptions {
   trustBundlePem: string;
   log: Logger;
   metrics: Registry;
+  /** ztunnel's counters and access log: a tunnel refused or revoked by policy is reported as ztunnel reports it. */
+  telemetry: ZtunnelTelemetry;
+  /** Where the proxies' open tunnels are tracked, to be judged again when the policies change. */
+  connections: ConnectionManager;
   /** Open an HBONE tunnel as `source` to a destination pod through the node's inbound listener. */
   open(source: MeshWorkload, destination: MeshWorkload, authority: string): Promise<Duplex>;
   /** The agent gateways' log (access log lines, drift, configuration warnings). */
@@ -223,10 +229,23 @@ export class WaypointDirectory {
         metrics: this.options.metrics,
         open: (destination, authority) => this.options.open(workload, destination, authority),
       });
-      const server = new HboneServer({
+      // Policy at a waypoint is judged per request (Envoy's HTTP RBAC filter); the tunnel is tracked so that a
+      // request still in flight when a policy denies it is cut.
+      const server: HboneServer = new HboneServer({
         trustBundlePem: this.options.trustBundlePem,
         serverIdentity,
-        authorize: (request) => ({ allow: true, accept: (stream) => waypoint.accept(stream, request.peerSpiffeId, request.authority) }),
+        authorize: (request) => {
+          const caller = callerOf(request.peerSpiffeId);
+          if (!caller) return { allow: false, status: 401, reason: NO_WORKLOAD_IDENTITY };
+          const parties: ConnectionParties = { source: inboundSource(engine, request.headers.forwarded, caller).source, destination: workload };
+          return {
+            allow: true,
+            accept: (stream, tunnelId) => {
+              waypoint.accept(stream, request.peerSpiffeId, request.authority);
+              this.track(key, server, tunnelId, stream, { recheck: () => waypoint.recheck(stream), parties, authority: request.authority });
+            },
+          };
+        },
       });
       const endpoint = await server.listen(0, '127.0.0.1');
       engine.addWorkload(workload);
@@ -247,25 +266,38 @@ export class WaypointDirectory {
       namespaceLabels: (ns) => (engine.list('Namespace').find((l) => l.resource.metadata.name === ns)?.resource as Namespace | undefined)?.metadata.labels ?? {},
     });
     const listenerPorts = gateway.spec.listeners.filter((l) => l.protocol === 'HTTP').map((l) => l.port);
-    const server = new HboneServer({
+    const server: HboneServer = new HboneServer({
       trustBundlePem: this.options.trustBundlePem,
       serverIdentity,
       authorize: (request) => {
-        const caller = callerIdentity(request.peerSpiffeId);
-        if (!caller) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
         const colon = request.authority.lastIndexOf(':');
         const host = request.authority.slice(0, colon);
         const port = Number(request.authority.slice(colon + 1));
+        const caller = callerOf(request.peerSpiffeId);
+        if (!caller) return { allow: false, status: 401, reason: NO_WORKLOAD_IDENTITY };
         // L4 policy on the gateway itself, as ztunnel would apply it in front of a gateway pod.
-        const decision = engine.authorize({ destination: workload, source: { spiffeId: caller.spiffeId, principal: caller.spiffeId.replace(/^spiffe:\/\//, ''), namespace: caller.namespace, serviceAccount: caller.serviceAccount }, port });
-        if (!decision.allowed) return { allow: false, status: 401, reason: decision.message };
+        const { source, vouched } = inboundSource(engine, request.headers.forwarded, caller);
+        const check: InboundRequest = { peerSpiffeId: caller.spiffeId, at: { kind: 'workload', workload }, destination: { ip: workload.ip, port }, ...(vouched ? { sourceIp: source.ip } : {}) };
+        const parties: ConnectionParties = { source, destination: workload };
+        const verdict = authorizeInbound(engine.authz, check);
+        if (!verdict.allowed) {
+          this.options.telemetry.policyRejection(parties, request.authority, verdict.message);
+          return { allow: false, status: 401, reason: verdict.message };
+        }
         const service = host === workload.ip ? undefined : engine.service(host, namespace);
         const own = !service || (service.namespace === namespace && service.name === name);
         if (own && !listenerPorts.includes(port)) return { allow: false, status: 503, reason: `${key} does not listen on ${port}` };
         const parent: ConnectionParent = own ? { kind: 'Gateway' } : { kind: 'Service', namespace: service.namespace, name: service.name, hostname: service.hostname, port };
         // The source pod's address, as ztunnel forwards it, only when that pod really has the proven identity.
-        const address = forwardedSource(engine, request.headers.forwarded, caller.spiffeId).pod?.ip ?? 'unknown';
-        return { allow: true, accept: (stream) => agentGateway.accept(stream, caller, address, parent) };
+        const address = vouched ? source.ip : 'unknown';
+        const identity: CallerIdentity = { spiffeId: caller.spiffeId, trustDomain: caller.trustDomain, namespace: caller.namespace, serviceAccount: caller.serviceAccount };
+        return {
+          allow: true,
+          accept: (stream, tunnelId) => {
+            agentGateway.accept(stream, identity, address, parent);
+            this.track(key, server, tunnelId, stream, { recheck: () => [authorizeInbound(engine.authz, check)], parties, authority: request.authority });
+          },
+        };
       },
     });
     const endpoint = await server.listen(0, '127.0.0.1');
@@ -300,6 +332,23 @@ export class WaypointDirectory {
     log.info('agent gateway started', { gateway: key, identity: spiffeId, ip: workload.ip, class: gateway.spec.gatewayClassName });
   }
 
+  /**
+   * Hand a tunnel this proxy's server accepted to the connection manager: judged again on every policy change,
+   * closed (and reported as ztunnel reports a refusal) when no longer allowed, forgotten when it ends.
+   */
+  private track(key: string, server: HboneServer, tunnelId: number, stream: Duplex, tunnel: { recheck: TrackedTunnel['recheck']; parties: ConnectionParties; authority: string }): void {
+    const release = this.options.connections.track({
+      server: key,
+      recheck: tunnel.recheck,
+      revoke: (verdict) => {
+        if (!server.closeTunnel(tunnelId)) return false;
+        this.options.telemetry.policyRejection(tunnel.parties, tunnel.authority, verdict.message);
+        return true;
+      },
+    });
+    stream.once('close', release);
+  }
+
   /** Host URLs of agent gateways that have a host listener. */
   readonly hostUrls = new Map<string, string>();
 
@@ -314,10 +363,4 @@ export class WaypointDirectory {
     await running.server.close();
     this.options.log.info('waypoint stopped', { waypoint: key });
   }
-}
-
-function callerIdentity(spiffeId: string): CallerIdentity | undefined {
-  const parsed = parseSpiffeId(spiffeId);
-  if (parsed instanceof SpiffeIdError) return undefined;
-  return { spiffeId, trustDomain: parsed.trustDomain, namespace: parsed.namespace, serviceAccount: parsed.serviceAccount };
 }

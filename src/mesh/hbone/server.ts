@@ -38,8 +38,11 @@ export interface AuthorizeRequest {
 
 export type AuthorizeDecision =
   | { allow: true; target: TunnelTarget }
-  /** Terminate the tunnel here: answer 200 and hand `accept` the stream as plain bytes (a waypoint does this). */
-  | { allow: true; accept: (stream: Duplex) => void }
+  /**
+   * Terminate the tunnel here: answer 200 and hand `accept` the stream as plain bytes (a waypoint does this),
+   * with the id `closeTunnel` takes.
+   */
+  | { allow: true; accept: (stream: Duplex, tunnelId: number) => void }
   | { allow: false; status?: number; reason: string };
 
 /** As nginx's 499: the client closed the stream before the tunnel opened. */
@@ -100,7 +103,7 @@ export class HboneServer {
   private readonly peers = new WeakMap<ServerHttp2Session, PeerIdentity>();
   private readonly targets = new Set<Socket>();
   /** Open tunnels by id, so that one can be closed when it is no longer allowed. */
-  private readonly tunnels = new Map<number, { stream: ServerHttp2Stream; socket: Socket }>();
+  private readonly tunnels = new Map<number, { stream: ServerHttp2Stream; socket?: Socket }>();
   private readonly tuning: Http2Tuning;
   private nextTunnelId = 1;
 
@@ -263,7 +266,9 @@ export class HboneServer {
     if ('accept' in decision) {
       stream.respond({ ':status': 200 });
       this.emit({ ...base, kind: 'opened', target: { host: 'local', port: 0 }, connectMs: 0, openedAt: new Date() });
-      decision.accept(asByteStream(stream));
+      this.tunnels.set(base.tunnelId, { stream });
+      stream.once('close', () => this.tunnels.delete(base.tunnelId));
+      decision.accept(asByteStream(stream), base.tunnelId);
       return;
     }
     this.openTunnel(stream, base, decision.target);
@@ -326,14 +331,14 @@ export class HboneServer {
 
   /**
    * Tear down an open tunnel (ztunnel does this when a policy change denies a connection already open): the
-   * target sees a reset, the client's stream is cancelled. Its 'closed' event follows, carrying the error.
-   * Returns false when no such tunnel is open.
+   * target sees a reset (a tunnel terminated here: its byte stream ends), the client's stream is cancelled.
+   * A forwarded tunnel's 'closed' event follows, carrying the error. Returns false when no such tunnel is open.
    */
   closeTunnel(tunnelId: number): boolean {
     const tunnel = this.tunnels.get(tunnelId);
     if (!tunnel) return false;
     this.tunnels.delete(tunnelId);
-    abortTcp(tunnel.socket);
+    if (tunnel.socket) abortTcp(tunnel.socket);
     if (!tunnel.stream.closed && !tunnel.stream.destroyed) tunnel.stream.close(constants.NGHTTP2_CANCEL);
     return true;
   }

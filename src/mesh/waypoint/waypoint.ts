@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
 import { createGuardedServer } from '../../core/request-guard.ts';
-import type { AuthorizationPolicyEngine } from '../authz/index.ts';
+import { authorizeInbound, type InboundRequest, type InboundVerdict, type PoliciesInForce } from '../authz/inbound.ts';
 import { asByteStream } from '../hbone/index.ts';
 import { EndpointBalancer } from '../ztunnel/endpoints.ts';
 import type { MeshService, MeshView, MeshWorkload } from '../ztunnel/state.ts';
@@ -18,7 +18,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 export interface WaypointOptions {
   workload: MeshWorkload;
   view: MeshView;
-  authz: AuthorizationPolicyEngine;
+  authz: PoliciesInForce;
   log: Logger;
   metrics: Registry;
   /** Open an HBONE tunnel as this waypoint to a destination pod. */
@@ -29,6 +29,8 @@ interface TunnelContext {
   peerSpiffeId: string;
   service: MeshService;
   port: number;
+  /** The checks of the requests still being served on this tunnel (a long answer, a stream). */
+  inFlight: Set<InboundRequest>;
 }
 
 export class Waypoint {
@@ -65,8 +67,17 @@ export class Waypoint {
       stream.destroy();
       return;
     }
-    this.contexts.set(stream, { peerSpiffeId, service, port });
+    this.contexts.set(stream, { peerSpiffeId, service, port, inFlight: new Set() });
     this.server.emit('connection', stream);
+  }
+
+  /**
+   * The requests in flight on a tunnel `accept` took, judged against the policies in force now. An idle tunnel
+   * has none: its next request is judged when it comes.
+   */
+  recheck(stream: Duplex): InboundVerdict[] {
+    const context = this.contexts.get(stream);
+    return context ? [...context.inFlight].map((check) => authorizeInbound(this.options.authz, check)) : [];
   }
 
   close(): void {
@@ -81,18 +92,19 @@ export class Waypoint {
       return;
     }
     const { service, port, peerSpiffeId } = context;
-    const principal = peerSpiffeId.replace(/^spiffe:\/\//, '');
-    const decision = this.options.authz.evaluateAtWaypoint(
-      [
-        { kind: 'Service', namespace: service.namespace, name: service.name },
-        { kind: 'Gateway', namespace: this.workload.namespace, name: this.workload.workload },
-      ],
-      {
-        source: { principal },
-        destination: { ip: service.clusterIp, port },
+    const check: InboundRequest = {
+      peerSpiffeId,
+      at: {
+        kind: 'waypoint',
+        targets: [
+          { kind: 'Service', namespace: service.namespace, name: service.name },
+          { kind: 'Gateway', namespace: this.workload.namespace, name: this.workload.workload },
+        ],
         http: { host: req.headers.host ?? `${service.hostname}:${port}`, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers },
       },
-    );
+      destination: { ip: service.clusterIp, port },
+    };
+    const decision = authorizeInbound(this.options.authz, check);
     const labels = (code: number, flags = '-') => ({
       reporter: 'waypoint',
       source_principal: peerSpiffeId,
@@ -121,6 +133,8 @@ export class Waypoint {
       access(403, `rbac denied: ${decision.message}`);
       return;
     }
+    context.inFlight.add(check);
+    res.once('close', () => context.inFlight.delete(check));
     const servicePort = service.ports.find((p) => p.port === port);
     const pod = this.balancer.next(service);
     const containerPort = pod && servicePort ? this.options.view.containerPort(service, servicePort, pod) : undefined;

@@ -7,14 +7,14 @@ import type { CertificateAuthority } from '../ca/authority.ts';
 import type { SvidRotator } from '../ca/rotator.ts';
 import type { Svid } from '../ca/svid.ts';
 import { HboneClient, HboneConnectError, HboneServer, SniError, spiffeIdFromSni, type TunnelEvent } from '../hbone/index.ts';
+import { authorizeInbound, type InboundRequest } from '../authz/inbound.ts';
+import type { ConnectionManager } from '../inbound/connection-manager.ts';
 import type { MeshView } from './state.ts';
 import type { ConnectionParties } from './telemetry.ts';
 import { TunnelRefused, type Endpoint, type HboneDialer, type Ztunnel } from './ztunnel.ts';
 
 export interface HboneTransport extends HboneDialer {
   inboundEndpoint(): Endpoint;
-  /** Close the open inbound tunnels that the policies in force no longer allow; returns how many. */
-  revokeDenied(): number;
 }
 
 export interface HboneTransportOptions {
@@ -23,10 +23,18 @@ export interface HboneTransportOptions {
   view: MeshView;
   ztunnel: Ztunnel;
   log: Logger;
+  /** Where the inbound listener's open tunnels are tracked, to be judged again when the policies change. */
+  connections: ConnectionManager;
+}
+
+/** What the inbound check admitted: who is connecting to whom, and the check to make again. */
+interface Admitted {
+  parties: ConnectionParties;
+  check: InboundRequest;
 }
 
 export async function createHboneTransport(options: HboneTransportOptions): Promise<HboneTransport> {
-  const { ca, rotator, ztunnel, log } = options;
+  const { ca, rotator, ztunnel, log, connections, view } = options;
   const trustBundlePem = ca.trustBundlePem();
   const svidOf = (spiffeId: string): Svid => {
     const svid = rotator.current(spiffeId);
@@ -36,9 +44,9 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
 
   // authorize() decides; the server's events then report the same tunnel. Parties wait here, per caller and
   // authority, in the order their streams were authorized.
-  const authorized = new Map<string, ConnectionParties[]>();
-  const open = new Map<number, { parties: ConnectionParties; authority: string }>();
-  const take = (peer: string, authority: string): ConnectionParties | undefined => {
+  const authorized = new Map<string, Admitted[]>();
+  const open = new Map<number, Admitted & { authority: string; release(): void }>();
+  const take = (peer: string, authority: string): Admitted | undefined => {
     const queue = authorized.get(`${peer} ${authority}`);
     const parties = queue?.shift();
     if (queue && queue.length === 0) authorized.delete(`${peer} ${authority}`);
@@ -47,14 +55,26 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
 
   const observe = (event: TunnelEvent): void => {
     if (event.kind === 'opened') {
-      const parties = take(event.peerSpiffeId, event.authority);
-      if (!parties) return;
-      open.set(event.tunnelId, { parties, authority: event.authority });
+      const admitted = take(event.peerSpiffeId, event.authority);
+      if (!admitted) return;
+      const { parties, check } = admitted;
+      const { tunnelId, authority } = event;
+      const release = connections.track({
+        server: 'ztunnel',
+        recheck: () => [authorizeInbound(view.authz, check)],
+        revoke: (verdict) => {
+          if (!server.closeTunnel(tunnelId)) return false;
+          ztunnel.inboundRevoked(parties, authority, verdict.message);
+          return true;
+        },
+      });
+      open.set(tunnelId, { parties, check, authority, release });
       ztunnel.inboundOpened(parties);
     } else if (event.kind === 'closed') {
       const tunnel = open.get(event.tunnelId);
       if (!tunnel) return;
       open.delete(event.tunnelId);
+      tunnel.release();
       ztunnel.inboundClosed(tunnel.parties, tunnel.authority, { toDestination: event.receivedBytes, fromDestination: event.sentBytes }, event.durationMs);
     } else if (event.kind === 'failed') {
       take(event.peerSpiffeId, event.authority);
@@ -76,7 +96,7 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
       const decision = ztunnel.decideInbound(request.peerSpiffeId, request.authority, request.headers);
       if (!decision.allow) return { allow: false, status: decision.status, reason: decision.reason };
       const key = `${request.peerSpiffeId} ${request.authority}`;
-      authorized.set(key, [...(authorized.get(key) ?? []), decision.parties]);
+      authorized.set(key, [...(authorized.get(key) ?? []), { parties: decision.parties, check: decision.check }]);
       return { allow: true, target: decision.target };
     },
     observe,
@@ -86,16 +106,6 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
 
   return {
     inboundEndpoint: () => inbound,
-    revokeDenied(): number {
-      let revoked = 0;
-      for (const [tunnelId, tunnel] of open) {
-        const verdict = ztunnel.stillAllowed(tunnel.parties, tunnel.authority);
-        if (verdict.allowed || !server.closeTunnel(tunnelId)) continue;
-        ztunnel.inboundRevoked(tunnel.parties, tunnel.authority, verdict.message);
-        revoked++;
-      }
-      return revoked;
-    },
     async open(request): Promise<Duplex> {
       try {
         return await client.connect({

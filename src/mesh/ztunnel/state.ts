@@ -1,6 +1,7 @@
 // What a ztunnel knows about the mesh: the workloads on it, the services and their endpoints, and who may
 // talk to whom. The control plane keeps this current; ztunnel only reads it (the embedded stand-in for the
 // workload and authorization config a real ztunnel receives over xDS).
+import type { PoliciesInForce } from '../authz/inbound.ts';
 import type { SocketAddress } from '../capture/protocol.ts';
 
 export interface MeshWorkload {
@@ -43,19 +44,6 @@ export interface MeshService {
   labels: Record<string, string>;
 }
 
-export interface AuthorizationRequest {
-  destination: MeshWorkload;
-  source: { spiffeId: string; principal: string; namespace: string; serviceAccount: string; ip?: string };
-  port: number;
-}
-
-export interface AuthorizationResult {
-  allowed: boolean;
-  /** ztunnel-shaped reason, e.g. `explicitly denied by: external-attacker/deny-bank-to-attacker`. */
-  message: string;
-  policy?: string;
-}
-
 export interface MeshView {
   workloadByToken(token: string): MeshWorkload | undefined;
   workloadByIp(ip: string): MeshWorkload | undefined;
@@ -65,5 +53,6 @@ export interface MeshView {
   endpoints(service: MeshService): MeshWorkload[];
   /** Resolve a service port's targetPort to the container port on a given pod. */
   containerPort(service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined;
-  authorize(request: AuthorizationRequest): AuthorizationResult;
+  /** The AuthorizationPolicies in force, which every inbound check reads (`authorizeInbound`). */
+  readonly authz: PoliciesInForce;
 }

@@ -72,6 +72,25 @@ export class ZtunnelTelemetry {
     };
   }
 
+  /**
+   * A connection its destination's policy refused at open, or closed later because a policy change denied it:
+   * ztunnel counts and logs both the same way.
+   */
+  policyRejection(parties: ConnectionParties, authority: string, message: string): void {
+    this.failed.inc(this.labels('destination', parties, 'DENY'));
+    this.access({
+      direction: 'inbound',
+      parties,
+      srcAddr: parties.source.ip,
+      dstAddr: authority,
+      hboneAddr: authority,
+      bytesSent: 0,
+      bytesReceived: 0,
+      durationMs: 0,
+      error: `connection closed due to policy rejection: ${message}`,
+    });
+  }
+
   /** One access log line, in ztunnel's vocabulary. */
   access(fields: {
     direction: 'inbound' | 'outbound';

@@ -15,12 +15,12 @@ import { connect as tcpConnect, createServer, isIP, type Server, type Socket } f
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { SpiffeIdError, istioPrincipal, parseSpiffeId } from '../ca/spiffe-id.ts';
+import { NO_WORKLOAD_IDENTITY, authorizeInbound, callerOf, type InboundRequest } from '../authz/inbound.ts';
 import { CONNECT_ACK, encodeSourceLine } from '../capture/protocol.ts';
 import { abortTcp, spliceTunnel, type SpliceOutcome, type TunnelTarget } from '../hbone/index.ts';
 import type { SocketAddress } from '../capture/protocol.ts';
 import { isNodeLocalName, nodeAddresses, nodeLocalReason, type NodeAddresses } from './egress.ts';
-import { EndpointBalancer, forwardedSource } from './endpoints.ts';
+import { EndpointBalancer, inboundSource } from './endpoints.ts';
 import { readPreamble } from './preamble.ts';
 import type { MeshService, MeshView, MeshWorkload } from './state.ts';
 import type { ConnectionParties, ZtunnelTelemetry } from './telemetry.ts';
@@ -48,7 +48,7 @@ export class TunnelRefused extends Error {
 }
 
 /** What the inbound side decides for one CONNECT. */
-export type InboundDecision = { allow: true; target: TunnelTarget; parties: ConnectionParties } | { allow: false; status: number; reason: string };
+export type InboundDecision = { allow: true; target: TunnelTarget; parties: ConnectionParties; check: InboundRequest } | { allow: false; status: number; reason: string };
 
 /** Istio's outboundTrafficPolicy for destinations outside the mesh (after the node-local refusal). */
 export type EgressDecision = { allow: true } | { allow: false; reason: string };
@@ -296,7 +296,8 @@ export class Ztunnel {
   /**
    * Decide one inbound CONNECT. `peerSpiffeId` comes from the verified client certificate; the `forwarded`
    * header (set by the source ztunnel) is used only to name the source pod in telemetry, and only when that
-   * pod really has the certificate's identity.
+   * pod really has the certificate's identity. An allowed tunnel carries the check that allowed it, to be
+   * made again when the policies change.
    */
   decideInbound(peerSpiffeId: string, authority: string, headers: Record<string, string | string[] | undefined>): InboundDecision {
     const { view, telemetry } = this.options;
@@ -305,77 +306,27 @@ export class Ztunnel {
     const port = Number(authority.slice(colon + 1));
     const destination = view.workloadByIp(ip);
     if (!destination || !Number.isInteger(port)) return { allow: false, status: 404, reason: `no workload at ${authority}` };
-    const identity = callerOf(peerSpiffeId);
-    if (!identity) return { allow: false, status: 401, reason: 'client certificate has no workload identity' };
-    const { namespace, serviceAccount, principal } = identity;
-    const { address: forwarded, pod: claimed } = forwardedSource(view, headers.forwarded, peerSpiffeId);
-    const source: MeshWorkload = claimed ?? {
-      uid: `${namespace}/unknown`,
-      name: 'unknown',
-      namespace,
-      workload: 'unknown',
-      serviceAccount,
-      labels: {},
-      ip: forwarded ?? 'unknown',
-      spiffeId: peerSpiffeId,
-      listeners: new Map(),
-      ready: true,
-      imageDigest: 'unknown',
-      image: 'unknown',
-    };
+    const caller = callerOf(peerSpiffeId);
+    if (!caller) return { allow: false, status: 401, reason: NO_WORKLOAD_IDENTITY };
+    const { source, vouched } = inboundSource(view, headers.forwarded, caller);
     const parties: ConnectionParties = { source, destination };
-    const decision = view.authorize({
-      destination,
-      source: { spiffeId: peerSpiffeId, principal, namespace, serviceAccount, ...(claimed ? { ip: claimed.ip } : {}) },
-      port,
-    });
-    if (!decision.allowed) {
-      const error = `connection closed due to policy rejection: ${decision.message}`;
-      telemetry.failed.inc(telemetry.labels('destination', parties, 'DENY'));
-      telemetry.access({ direction: 'inbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: 0, bytesReceived: 0, durationMs: 0, error });
-      return { allow: false, status: 401, reason: decision.message };
+    const check: InboundRequest = { peerSpiffeId, at: { kind: 'workload', workload: destination }, destination: { ip: destination.ip, port }, ...(vouched ? { sourceIp: source.ip } : {}) };
+    const verdict = authorizeInbound(view.authz, check);
+    if (!verdict.allowed) {
+      telemetry.policyRejection(parties, authority, verdict.message);
+      return { allow: false, status: 401, reason: verdict.message };
     }
     const target = destination.listeners.get(port);
     if (target === undefined) return { allow: false, status: 503, reason: `${destination.name} does not listen on ${port}` };
     // The pod sees the source pod's address as its peer, as ambient keeps it; only an address whose pod
     // really holds the certificate's identity is vouched for (else the peer is unknown).
-    const preface = encodeSourceLine(claimed ? { address: claimed.ip, port: 0 } : undefined, { address: destination.ip, port });
-    return { allow: true, target: { ...target, preface }, parties };
+    const preface = encodeSourceLine(vouched ? { address: source.ip, port: 0 } : undefined, { address: destination.ip, port });
+    return { allow: true, target: { ...target, preface }, parties, check };
   }
 
-  /**
-   * Re-check an open inbound connection against the policies in force now. ztunnel closes connections a
-   * policy change has made illegal, instead of letting a long-lived connection outlive its permission.
-   */
-  stillAllowed(parties: ConnectionParties, authority: string): { allowed: boolean; message: string } {
-    const destination = parties.destination;
-    if (!destination) return { allowed: true, message: '' };
-    const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
-    const identity = callerOf(parties.source.spiffeId);
-    if (!identity) return { allowed: false, message: 'client certificate has no workload identity' };
-    const decision = this.options.view.authorize({
-      destination,
-      source: { spiffeId: parties.source.spiffeId, ...identity, ...(parties.source.name !== 'unknown' ? { ip: parties.source.ip } : {}) },
-      port,
-    });
-    return { allowed: decision.allowed, message: decision.message };
-  }
-
-  /** Account for a connection closed because a policy change denied it. */
+  /** Account for an open inbound connection closed because a policy change denied it (as a refusal at open). */
   inboundRevoked(parties: ConnectionParties, authority: string, message: string): void {
-    const { telemetry } = this.options;
-    telemetry.failed.inc(telemetry.labels('destination', parties, 'DENY'));
-    telemetry.access({
-      direction: 'inbound',
-      parties,
-      srcAddr: parties.source.ip,
-      dstAddr: authority,
-      hboneAddr: authority,
-      bytesSent: 0,
-      bytesReceived: 0,
-      durationMs: 0,
-      error: `connection closed due to policy rejection: ${message}`,
-    });
+    this.options.telemetry.policyRejection(parties, authority, message);
   }
 
   /** Account for an inbound tunnel once it closes. */
@@ -391,13 +342,6 @@ export class Ztunnel {
   inboundOpened(parties: ConnectionParties): void {
     this.options.telemetry.opened.inc(this.options.telemetry.labels('destination', parties));
   }
-}
-
-/** The caller's namespace, service account and Istio principal, from the SPIFFE id its certificate proved. */
-function callerOf(spiffeId: string): { namespace: string; serviceAccount: string; principal: string } | undefined {
-  const identity = parseSpiffeId(spiffeId);
-  if (identity instanceof SpiffeIdError) return undefined;
-  return { namespace: identity.namespace, serviceAccount: identity.serviceAccount, principal: istioPrincipal(spiffeId) };
 }
 
 /** Pipe a captured socket and its upstream both ways; resolve with byte counts once both are done. */
