@@ -1,10 +1,12 @@
 // The evidence stack in a running cluster: every pod and the node scraped, the shipped PrometheusRule evaluated,
 // the converter's attempts on the attacker alerting (BankToAttackerAttempt with no policy: detection without
 // enforcement; IstioAuthZDeny once the mesh refuses it) and the SOC inbox receiving the Alertmanager's mail over
-// SMTP; a clean run raises nothing. Rate-based rules see a counter's increase, so each act makes two attempts
-// (a series born at 1 has no increase to show, in Prometheus as here).
+// SMTP; a clean run raises nothing. One attempt is enough: a counter that appears between two scrapes starts at
+// zero, so its first increment shows to rate(). The ledger keeps it all, signed.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
 import { startTestCluster, type TestCluster } from './support/cluster.ts';
@@ -74,10 +76,9 @@ describe('the evidence stack in the cluster', () => {
   }, 120_000);
 
   it('alerts BankToAttackerAttempt on the converter reaching the attacker with no policy, and mails the SOC', async () => {
-    for (let i = 0; i < 2; i++) {
-      expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(0);
-      await settled();
-    }
+    // The first attempt ever between the two: it alone must alert.
+    expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(0);
+    await settled();
     await eventually('BankToAttackerAttempt firing', async () => ((await firing()).includes('BankToAttackerAttempt') ? true : undefined));
     const alert = (await query('ALERTS{alertname="BankToAttackerAttempt",alertstate="firing"}'))[0]!.metric;
     expect(alert).toMatchObject({ source_workload: 'currency-converter', source_workload_namespace: 'trustusbank-bank-vendors', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter', severity: 'critical' });
@@ -93,13 +94,12 @@ describe('the evidence stack in the cluster', () => {
     const policy = join(DEFAULT_MANIFESTS, 'policies', 'mesh', 'deny-bank-to-attacker.yaml');
     await t.cluster.engine.apply([{ file: policy, text: readFileSync(policy, 'utf8') }]);
     const attemptsBefore = Number((await query('sum(istio_tcp_connections_opened_total{reporter="source",destination_workload_namespace="external-attacker"})'))[0]!.value[1]);
-    for (let i = 0; i < 2; i++) {
-      expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(56);
-      await settled();
-    }
+    // The first refused attempt: a new failure series, which alone must alert.
+    expect((await t.curlFrom(...CONVERTER, EXFIL)).code).toBe(56);
+    await settled();
     await eventually('IstioAuthZDeny firing', async () => ((await firing()).includes('IstioAuthZDeny') ? true : undefined));
     const attemptsAfter = Number((await query('sum(istio_tcp_connections_opened_total{reporter="source",destination_workload_namespace="external-attacker"})'))[0]!.value[1]);
-    expect(attemptsAfter).toBe(attemptsBefore + 2);
+    expect(attemptsAfter).toBe(attemptsBefore + 1);
     const mail = await eventually('the IstioAuthZDeny mail', async () => (await mails()).find((m) => m.subject.includes('IstioAuthZDeny')));
     expect(mail.subject).toMatch(/^\[FIRING:\d+\] IstioAuthZDeny — TrustUsBank SOC alert$/);
     // The same through the CLI a presenter uses.
@@ -109,6 +109,29 @@ describe('the evidence stack in the cluster', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('IstioAuthZDeny — TrustUsBank SOC alert');
   }, 120_000);
+
+  it('keeps a signed ledger of it all: the policy, each deny, the alerts, the mail; `evidence verify` and an exported bundle check it', async () => {
+    const kinds = (): string[] => t.cluster.ledger.records().map((r) => r.kind);
+    await eventually('the IstioAuthZDeny mail in the ledger', async () => (t.cluster.ledger.records({ kinds: ['mail.received'] }).some((r) => String(r.data.subject).includes('IstioAuthZDeny')) ? true : undefined));
+    expect(kinds()).toEqual(expect.arrayContaining(['policy.applied', 'mesh.deny', 'alert.firing', 'mail.sent', 'mail.received']));
+    expect(t.cluster.ledger.records({ kinds: ['policy.applied'] }).map((r) => r.subject)).toContain('AuthorizationPolicy/external-attacker/deny-bank-to-attacker');
+    const deny = t.cluster.ledger.records({ kinds: ['mesh.deny'] }).find((r) => r.subject === 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter');
+    expect(deny?.data.reason).toMatch(/deny-bank-to-attacker/);
+    expect(t.cluster.ledger.records({ kinds: ['alert.firing'] }).map((r) => r.subject)).toEqual(expect.arrayContaining(['BankToAttackerAttempt', 'IstioAuthZDeny']));
+    // The clean chat of the first test left no deny in it.
+    expect(t.cluster.ledger.records({ kinds: ['gateway.deny', 'accesspolicy.deny'] })).toEqual([]);
+
+    const verify = await t.cli(['evidence', 'verify', '--json']);
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+    const bundle = join(t.dataDir, 'bundle');
+    const exported = await t.cli(['evidence', 'export', bundle]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const alerts = JSON.parse(readFileSync(join(bundle, 'alerts.json'), 'utf8')) as { alerts: { name: string }[] };
+    expect(alerts.alerts.map((a) => a.name)).toContain('IstioAuthZDeny');
+    const { stdout } = await promisify(execFile)(process.execPath, [join(bundle, 'verify.mjs')]);
+    expect(stdout).toMatch(/^ledger OK: \d+ records/);
+  }, 60_000);
 
   it('keeps the compromised converter away from the Alertmanager and the inbox: it cannot silence or forge alerts', async () => {
     const alertmanager = t.cluster.forwards.find((f) => f.service === 'alertmanager')!;

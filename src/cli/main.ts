@@ -7,6 +7,7 @@ import { chatCommand } from './commands/chat.ts';
 import { demoCommand } from './commands/demo.ts';
 import { eventsCommand } from './commands/events.ts';
 import { alertsCommand, mailCommand } from './commands/alerts.ts';
+import { evidenceCommand } from './commands/evidence.ts';
 import { registryCommand } from './commands/registry.ts';
 import { imagesCommand, resetCommand, rugpullCommand } from './commands/images.ts';
 import { curlCommand } from './commands/curl.ts';
@@ -40,6 +41,7 @@ const COMMANDS: readonly Command[] = [
   registryCommand,
   eventsCommand,
   alertsCommand,
+  evidenceCommand,
   mailCommand,
   demoCommand,
   workloadCommand,

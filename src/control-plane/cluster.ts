@@ -13,6 +13,8 @@ import { ensureDir, ensurePrivateDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { listen } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
+import { LEDGER_DIR, Ledger } from '../evidence/ledger/ledger.ts';
+import { securityEventOf } from '../evidence/ledger/events.ts';
 import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evidence/prometheus-api.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
@@ -121,6 +123,8 @@ export interface Cluster {
   log: Logger;
   /** The attacker's UDP and DNS listeners outside the cluster (where the udp and dns rug-pull variants send). */
   listeningPost: ListeningPost;
+  /** The tamper-evident ledger of security events (`<data dir>/state/ledger`). */
+  ledger: Ledger;
   /** The desired state a previous run left, when `up` restored it instead of applying the initial manifests. */
   restoredState?: { location: string; resources: number };
   /** The manifests `up` applies to a fresh cluster (and `reset` returns to). */
@@ -133,11 +137,15 @@ export interface Cluster {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dataDir = ensurePrivateDir(options.dataDir);
   const logDir = ensureDir(join(dataDir, 'logs'));
+  // The ledger hears every component's log lines and keeps the security events among them (signed, chained).
+  const ledger = new Ledger({ dir: join(dataDir, 'state', LEDGER_DIR), onError: (error) => process.stderr.write(`ledger: ${error.message}\n`) });
   const fileLogger = (component: string, file: string): Logger => {
     const stream = createWriteStream(join(logDir, file), { flags: 'a' });
     return createLogger(component, {
       write: (line) => {
         stream.write(line + '\n');
+        const event = securityEventOf(line);
+        if (event) ledger.append(event.kind, event.subject, event.data, new Date(event.time));
         options.logWrite?.(line);
       },
     });
@@ -157,6 +165,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const ca = await CertificateAuthority.open({ directory: join(dataDir, 'ca') }).catch((error: unknown) => {
     rmSync(runtimeDir, { recursive: true, force: true });
+    ledger.close();
     if (!(error instanceof CaStoreError)) throw error;
     // Every SVID is issued afresh at start, so a new CA costs nothing but the old root's trust.
     throw new UserError(`the mesh CA cannot be loaded: ${error.message}. Restore the file from a backup, or empty ${join(dataDir, 'ca')} to make a new CA`);
@@ -259,6 +268,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await ztunnel.close();
     await hbone.transport?.close();
     rotator.stop();
+    ledger.close();
     rmSync(runtimeDir, { recursive: true, force: true });
   };
 
@@ -297,6 +307,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       inboxPort: options.inboxPort ?? INBOX_PORT,
       smtpPort: options.smtpPort ?? SMTP_PORT,
       log: fileLogger('evidence', 'evidence.log'),
+      record: (kind, subject, data) => ledger.append(kind, subject, data),
       ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
       ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     });
@@ -337,6 +348,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     supplyChain,
     registry,
     listeningPost,
+    ledger,
     log,
     readDocuments: (path) => readManifestDocuments(path, []),
     initialDocuments: () => initialDocuments(options.manifestsDir),

@@ -131,9 +131,15 @@ export class Engine implements MeshView {
     // Stored before it takes effect: what runs is never ahead of what a restart would restore.
     this.store.commit(loaded, []);
     for (const l of loaded) this.resources.set(resourceKey(l.resource), l);
+    this.logChanges(changes);
     this.derive();
     await this.reconcile();
     return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
+  }
+
+  /** One line per resource that changed: the audit trail of the desired state (the ledger reads it). */
+  private logChanges(changes: readonly ResourceChange[]): void {
+    for (const change of changes) if (change.action === 'created' || change.action === 'configured' || change.action === 'deleted') this.options.log.info('resource changed', { resource: change.key, action: change.action });
   }
 
   /** Delete the resources the documents name (their content is validated too). */
@@ -145,6 +151,7 @@ export class Engine implements MeshView {
     });
     this.store.commit([], changes.filter((c) => c.action === 'deleted').map((c) => c.key));
     for (const change of changes) this.resources.delete(change.key);
+    this.logChanges(changes);
     this.derive();
     await this.reconcile();
     return { changes, warnings: [] };
@@ -190,6 +197,7 @@ export class Engine implements MeshView {
     this.store.replace(loaded);
     this.resources.clear();
     for (const [key, l] of next) this.resources.set(key, l);
+    this.logChanges(changes);
     this.derive();
     await this.reconcile();
     return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };

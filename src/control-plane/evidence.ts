@@ -44,6 +44,8 @@ export interface EvidenceOptions {
   log: Logger;
   scrapeIntervalMs?: number;
   evaluationIntervalMs?: number;
+  /** A security event for the ledger: an alert firing or resolved, a notification sent, a mail received. */
+  record?: (kind: string, subject: string, data: Record<string, unknown>) => void;
 }
 
 export interface Evidence {
@@ -60,12 +62,27 @@ export interface Evidence {
 
 export async function startEvidence(options: EvidenceOptions): Promise<Evidence> {
   const { engine, log } = options;
-  const inbox = await startInbox({ smtpPort: options.smtpPort, httpPort: options.inboxPort, httpPortHint: '--inbox-port N', smtpPortHint: '--smtp-port N', log: (message) => log.info('inbox', { message }) });
+  const record = options.record ?? (() => undefined);
+  const inbox = await startInbox({
+    smtpPort: options.smtpPort,
+    httpPort: options.inboxPort,
+    httpPortHint: '--inbox-port N',
+    smtpPortHint: '--smtp-port N',
+    log: (message) => log.info('inbox', { message }),
+    onMessage: (m) => record('mail.received', m.decoded.to.join(', ') || m.envelopeTo.join(', '), { subject: m.decoded.subject, from: m.decoded.from || m.envelopeFrom, to: m.envelopeTo, message_id: m.id }),
+  });
   let alertmanager: RunningAlertmanager;
   try {
     // Alertmanager's own file, pointed at this stack's inbox (its smarthost is the only thing that varies).
     const config = readFileSync(join(options.manifestsDir, 'evidence', 'alertmanager.yaml'), 'utf8').replace(/^(\s*smtp_smarthost:).*$/m, `$1 ${inbox.smarthost}`);
-    alertmanager = await startAlertmanager({ config, port: options.alertmanagerPort, portHint: '--alertmanager-port N', log: (message) => log.info('alertmanager', { message }) });
+    alertmanager = await startAlertmanager({
+      config,
+      port: options.alertmanagerPort,
+      portHint: '--alertmanager-port N',
+      log: (message) => log.info('alertmanager', { message }),
+      onNotification: (n, to, error) =>
+        record(error ? 'mail.failed' : 'mail.sent', to, { receiver: n.receiver, group: n.groupLabels, alerts: n.alerts.map((a) => a.labels.alertname), firing: n.alerts.filter((a) => a.endsAt === 0 || a.endsAt > n.now).length, ...(error ? { error: error.message } : {}) }),
+    });
   } catch (error) {
     await inbox.close();
     throw error;
@@ -79,6 +96,7 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
     resendDelayMs: 10_000,
     notify: (alerts) => postAlerts(alertmanager.url, alerts),
     onError: (what, error) => log.warn('evidence', { what, error: error.message }),
+    onAlert: (alert, state) => record(`alert.${state}`, alert.rule, { labels: alert.labels, summary: alert.annotations.summary, value: alert.value, active_at: new Date(alert.activeAt).toISOString() }),
   });
   const queryApi = createQueryApi({ store: monitor.store, scraper: monitor.scraper, rules: () => monitor.ruleGroups(), externalUrl: options.prometheusUrl() });
   for (const path of QUERY_API_PATHS) {

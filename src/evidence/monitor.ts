@@ -30,6 +30,8 @@ export interface MonitorOptions {
   externalUrl?: string;
   now?: () => number;
   onError?(what: string, error: Error): void;
+  /** An alert began firing (once, at its first notification) or resolved: for the ledger. */
+  onAlert?(alert: Alert, state: 'firing' | 'resolved'): void;
 }
 
 export const DEFAULT_EVALUATION_INTERVAL_MS = 2_000;
@@ -47,6 +49,8 @@ export class Monitor {
   readonly evaluationIntervalMs: number;
   private readonly groups = new Map<string, GroupState>();
   private readonly sent = new Map<string, number>();
+  /** Alerts told to onAlert as firing (and not yet resolved): a failed notification sent again is not a new alert. */
+  private readonly announced = new Set<string>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private evaluating: Promise<void> | undefined;
@@ -120,6 +124,7 @@ export class Monitor {
   async reset(): Promise<void> {
     this.groups.clear();
     this.sent.clear();
+    this.announced.clear();
     this.scraper.reset();
     this.store.clear();
     this.through = undefined;
@@ -167,11 +172,16 @@ export class Monitor {
         if (alert.state === 'inactive') {
           if (this.sent.get(key) === -1 || !this.sent.has(key)) continue;
           this.sent.set(key, -1);
+          if (this.announced.delete(key)) this.options.onAlert?.(alert, 'resolved');
           out.push(this.postable(alert, new Date(alert.resolvedAt ?? t)));
           continue;
         }
         const last = this.sent.get(key);
         if (last !== undefined && last !== -1 && t - last < resend) continue;
+        if (!this.announced.has(key)) {
+          this.announced.add(key);
+          this.options.onAlert?.(alert, 'firing');
+        }
         this.sent.set(key, t);
         firing.push(key);
         out.push(this.postable(alert, new Date(t + 4 * Math.max(resend, this.evaluationIntervalMs))));

@@ -8,7 +8,7 @@ import { handler } from './api.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { parseAlertmanagerConfig } from './config.ts';
-import type { Deliver } from './dispatch.ts';
+import type { Deliver, Notification } from './dispatch.ts';
 import { smtpDeliver } from './email.ts';
 
 export { AlertmanagerConfigError, MatcherError, TemplateError } from './errors.ts';
@@ -39,6 +39,8 @@ export interface AlertmanagerOptions {
   /** How the user moves the port (for the "port in use" error). */
   portHint?: string;
   log?: (message: string) => void;
+  /** A notification was sent, or failed (for the ledger). */
+  onNotification?: (notification: Notification, receiver: string, error?: Error) => void;
 }
 
 export interface RunningAlertmanager {
@@ -71,8 +73,10 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
     am.counters.notifications++;
     try {
       await send(integration, notification);
+      options.onNotification?.(notification, integration.to);
     } catch (error) {
       am.counters.notificationsFailed++;
+      options.onNotification?.(notification, integration.to, error as Error);
       throw error;
     }
   };

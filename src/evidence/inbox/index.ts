@@ -29,6 +29,8 @@ export interface InboxOptions {
   maxRecipients?: number;
   now?: () => number;
   log?: (message: string) => void;
+  /** A mail was accepted (for the ledger). */
+  onMessage?: (message: StoredMessage) => void;
 }
 
 export interface RunningInbox {
@@ -65,6 +67,7 @@ export async function startInbox(options: InboxOptions = {}): Promise<RunningInb
     accept: (message) => {
       counts.accepted++;
       store.add(message);
+      options.onMessage?.(message);
       for (const wake of [...waiters]) wake();
     },
   });
