@@ -22,7 +22,7 @@ describe("the control room's view of the stack", () => {
   it('shows the alerts with their summary and the newest mail', () => {
     expect(alertsOf({ alerts: [{ name: 'ExfilAttempt', state: 'firing', annotations: { summary: 'the converter called out' }, activeAt: 't' }] })).toEqual([{ name: 'ExfilAttempt', state: 'firing', summary: 'the converter called out', activeAt: 't' }]);
     expect(mailOf({ messages: [] })).toEqual({ count: 0 });
-    expect(mailOf({ messages: [{ subject: 'new', from: 'a', to: ['soc'], created: '2' }, { subject: 'old', from: 'a', to: ['soc'], created: '1' }] })).toEqual({ count: 2, latest: { subject: 'new', from: 'a', to: ['soc'], created: '2' } });
+    expect(mailOf({ messages: [{ subject: 'new', from: 'a', to: ['soc'], created: Date.UTC(2026, 11, 2, 16, 45) }, { subject: 'old', from: 'a', to: ['soc'], created: 1 }] })).toEqual({ count: 2, latest: { subject: 'new', from: 'a', to: ['soc'], created: '2026-12-02T16:45:00.000Z' } });
   });
 
   it('links every UI with a host port, and the planned ones as not yet', () => {

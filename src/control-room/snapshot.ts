@@ -74,11 +74,12 @@ export function alertsOf(answer: AlertsAnswer): Snapshot['alerts'] {
 }
 
 interface MailAnswer {
-  messages: { subject: string; from: string; to: string[]; created: string }[];
+  /** Newest first; `created` in ms since the epoch. */
+  messages: { subject: string; from: string; to: string[]; created: number }[];
 }
 export function mailOf(answer: MailAnswer): Snapshot['mail'] {
   const latest = answer.messages[0];
-  return { count: answer.messages.length, ...(latest ? { latest: { subject: latest.subject, from: latest.from, to: latest.to, created: latest.created } } : {}) };
+  return { count: answer.messages.length, ...(latest ? { latest: { subject: latest.subject, from: latest.from, to: latest.to, created: new Date(latest.created).toISOString() } } : {}) };
 }
 
 export type StackCall = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;

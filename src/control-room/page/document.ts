@@ -58,7 +58,7 @@ export function controlRoomHtml(): string {
   </section>
   <section class="card" aria-labelledby="log-title">
     <h2 id="log-title">Progress</h2>
-    <ol id="log" class="log" role="log" aria-live="polite" aria-label="Progress" tabindex="0"></ol>
+    <div id="log-region" role="log" aria-live="polite" aria-label="Progress"><ol id="log" class="log" tabindex="0"></ol></div>
   </section>
   <nav class="card" aria-labelledby="links-title">
     <h2 id="links-title">Other UIs</h2>
