@@ -1,9 +1,10 @@
 // The control room's page: buttons that POST the story's actions (with the token in a header), and the live view
-// fed by the server's event stream. Every value from the stack is put on the page as a text node (dom.ts), and the
-// Content-Security-Policy requires Trusted Types, so no string can become markup.
+// fed by the server's event stream, read with fetch (EventSource cannot send the token's header, and a token in
+// the query string would land in histories and logs). Every value from the stack is put on the page as a text
+// node (dom.ts), and the Content-Security-Policy requires Trusted Types, so no string can become markup.
 import { h } from '../../../apps/chatbot/page/dom.ts';
 import type { Snapshot } from '../snapshot.ts';
-import { sseParser } from './sse.ts';
+import { createSseParser } from '../../../apps/chatbot/page/stream.ts';
 import { takeToken } from './token.ts';
 
 const TOKEN_HEADER = 'x-trustusbank-token';
@@ -177,7 +178,7 @@ async function stream(): Promise<void> {
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       setConnection('live', 'ok');
-      const parser = sseParser();
+      const parser = createSseParser();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
         const { value, done } = await reader.read();
