@@ -26,7 +26,12 @@ export interface ControlRoomAddress {
   tokenUrl: string;
 }
 
-export function formatControlRoom(address: ControlRoomAddress): string {
+/**
+ * The control room's address with its token for a terminal; elsewhere (a log file, CI output, `up --detach`'s
+ * up.log) without it, saying how to get it, so that the token does not outlive the session in a file.
+ */
+export function formatControlRoom(address: ControlRoomAddress, terminal: boolean): string {
+  if (!terminal) return `Control room: ${address.url} (its token is printed only to a terminal: \`trustusbank open\` opens the control room with it, \`trustusbank open --print\` prints it)`;
   return `Control room (its actions need this stack's token, which is in this URL; \`trustusbank open\` opens it):\n  ${address.tokenUrl}`;
 }
 

@@ -164,7 +164,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');
   console.log(`Ready in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s: ${status.pods.length} pods, all with SPIFFE identities, every connection through ztunnel.\n`);
   console.log(formatUrlTable(status));
-  console.log(`\n${formatControlRoom({ url: controlRoom.url, tokenUrl: controlRoom.tokenUrl })}`);
+  console.log(`\n${formatControlRoom({ url: controlRoom.url, tokenUrl: controlRoom.tokenUrl }, process.stdout.isTTY === true)}`);
   console.log(`\nAgents' model: ${status.model}.`);
   console.log(formatIsolation(status));
   if (status.restoredState) console.log(formatRestoredState(status));
@@ -196,7 +196,7 @@ async function detach(dataDir: string, args: string[]): Promise<number> {
       console.log('');
       console.log(formatUrlTable(status));
       const controlRoom = await callAdminApi<ControlRoomAddress>(stack.socket, 'GET', '/control-room');
-      console.log(`\n${formatControlRoom(controlRoom)}`);
+      console.log(`\n${formatControlRoom(controlRoom, process.stdout.isTTY === true)}`);
       console.log('\n`trustusbank status` lists the pods; `trustusbank down` stops everything.');
       return 0;
     }
