@@ -47,7 +47,8 @@ async function post(path: string): Promise<void> {
   updateBusy();
   try {
     const response = await fetch(path, { method: 'POST', headers: { [TOKEN_HEADER]: token }, credentials: 'omit', cache: 'no-store' });
-    if (!response.ok) {
+    // A failed action is told on the event stream already (its `action` event); refusals are told only here.
+    if (!response.ok && response.status !== 500) {
       const body = (await response.json().catch(() => ({}))) as { error?: string };
       logLine(body.error ?? `HTTP ${response.status}`, true);
     }
