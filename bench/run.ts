@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   alerts: () => import('./alerts.bench.ts'),
   authz: () => import('./authz.bench.ts'),
   cel: () => import('./cel.ts'),
+  'chatbot-page': () => import('./chatbot-page.bench.ts'),
   demo: () => import('./demo.bench.ts'),
   gateway: () => import('./gateway.bench.ts'),
   hbone: () => import('./hbone.bench.ts'),

@@ -8,7 +8,7 @@ afterAll(() => data.remove());
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 
 describe('trustusbank CLI', () => {
-  it.each(['up', 'down', 'status', 'apply', 'delete', 'get', 'logs', 'exec', 'curl', 'policies', 'workload', 'chat', 'images', 'rugpull', 'reset', 'admission', 'events', 'registry', 'demo', 'alerts', 'mail'])('answers `%s --help` with its usage', async (command) => {
+  it.each(['up', 'down', 'status', 'apply', 'delete', 'get', 'logs', 'exec', 'curl', 'policies', 'workload', 'chat', 'images', 'rugpull', 'reset', 'admission', 'events', 'registry', 'demo', 'alerts', 'mail', 'open'])('answers `%s --help` with its usage', async (command) => {
     const result = await runCli([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: trustusbank ${command}`);
@@ -17,7 +17,7 @@ describe('trustusbank CLI', () => {
   it('lists its commands on --help', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['up', 'down', 'status', 'workload', 'chat', 'demo']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['up', 'down', 'status', 'workload', 'chat', 'demo', 'open']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it('answers the original demo’s script names as aliases', async () => {

@@ -16,6 +16,7 @@ import { execCommand } from './commands/exec.ts';
 import { gatewayCommand } from './commands/gateway.ts';
 import { getCommand } from './commands/get.ts';
 import { logsCommand } from './commands/logs.ts';
+import { openCommand } from './commands/open.ts';
 import { admissionCommand, policiesCommand } from './commands/policies.ts';
 import { statusCommand } from './commands/status.ts';
 import { upCommand } from './commands/up.ts';
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   evidenceCommand,
   mailCommand,
   demoCommand,
+  openCommand,
   workloadCommand,
 ];
 

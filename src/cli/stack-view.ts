@@ -1,11 +1,38 @@
 // How a running stack is shown: the URL table printed by `up` and the pod table of `status`.
+import { uiLinks } from '../control-room/uis.ts';
 import type { StackStatus } from '../control-plane/admin-routes.ts';
 import { visible } from '../core/terminal.ts';
 import { formatTable } from './table.ts';
 
+/**
+ * Every UI by the name `trustusbank open` takes, then every other host port (the waypoints, …); a planned UI
+ * that nothing serves yet is listed as "not yet".
+ */
 export function formatUrlTable(status: StackStatus): string {
-  const rows = status.forwards.map((f) => [`${f.namespace}/${f.service}`, f.url]);
-  return rows.length > 0 ? formatTable(['SERVICE (host port)', 'URL'], rows) : '  (no host ports)';
+  if (status.forwards.length === 0) return '  (no host ports)';
+  const links = uiLinks(status.forwards);
+  const ui = formatTable(
+    ['UI', 'OPEN', 'URL'],
+    links.map((l) => [l.label, l.url ? `trustusbank open ${l.name}` : '', l.url ?? `not yet (port ${l.plannedPort})`]),
+  );
+  const shown = new Set(links.flatMap((l) => (l.url ? [l.url] : [])));
+  const rest = status.forwards.filter((f) => !shown.has(f.url)).map((f) => [`${f.namespace}/${f.service}`, f.url]);
+  return rest.length > 0 ? `${ui}\n\n${formatTable(['SERVICE (host port)', 'URL'], rest)}` : ui;
+}
+
+/** What `trustusbank open control-room` answers; the admin API gives it only to the stack's own user. */
+export interface ControlRoomAddress {
+  url: string;
+  tokenUrl: string;
+}
+
+/**
+ * The control room's address with its token for a terminal; elsewhere (a log file, CI output, `up --detach`'s
+ * up.log) without it, saying how to get it, so that the token does not outlive the session in a file.
+ */
+export function formatControlRoom(address: ControlRoomAddress, terminal: boolean): string {
+  if (!terminal) return `Control room: ${address.url} (its token is printed only to a terminal: \`trustusbank open\` opens the control room with it, \`trustusbank open --print\` prints it)`;
+  return `Control room (its actions need this stack's token, which is in this URL; \`trustusbank open\` opens it):\n  ${address.tokenUrl}`;
 }
 
 export function formatPodTable(status: StackStatus, now = new Date()): string {

@@ -179,7 +179,7 @@ export const EXPECTED_ALERTS = {
   'access-policy': ['KagentAccessPolicyDeny'],
 } as const;
 
-function deniesIn(metrics: string): Denies {
+export function deniesIn(metrics: string): Denies {
   return {
     mesh: seriesSum(metrics, 'istio_tcp_connections_failed_total', { reporter: 'destination', response_flags: 'DENY' }),
     meshOnConverter: seriesSum(metrics, 'istio_tcp_connections_failed_total', { reporter: 'destination', response_flags: 'DENY', source_principal: CONVERTER_IDENTITY }),

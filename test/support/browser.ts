@@ -1,7 +1,9 @@
 // A real browser for UI tests: playwright-core driving Debian's chromium (no browser download; the package is
 // `chromium`, installed by .ci/run when missing). Every UI test launches through here so the flags stay in one place.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium, unless CHROMIUM_PATH points elsewhere (e.g. on a developer's machine). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,4 +30,15 @@ export async function launchBrowser(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Where browser tests keep their screenshots (test output, not committed): TRUSTUSBANK_SCREENSHOTS, else test-output/screenshots. */
+export const SCREENSHOT_DIR = process.env.TRUSTUSBANK_SCREENSHOTS ?? fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+
+/** A full-page screenshot kept as test output, named `<test>-<step>.png`; returns its path. */
+export async function keepScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
 }

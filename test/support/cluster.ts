@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { encodeSourceLine } from '../../src/mesh/capture/protocol.ts';
 import type { MeshWorkload } from '../../src/mesh/ztunnel/state.ts';
-import { callAdminApi, serveAdminApi } from '../../src/control-plane/admin-api.ts';
+import { callAdminApi, serveAdminApi, type AdminRoutes } from '../../src/control-plane/admin-api.ts';
 import { adminRoutes, type ChatAnswer } from '../../src/control-plane/admin-routes.ts';
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/control-plane/cluster.ts';
 import { adminSocketPath, removeStackState, writeStackState } from '../../src/runtime/stack-state.ts';
@@ -17,6 +17,8 @@ import { tempDir } from './workloads.ts';
 export interface TestCluster {
   cluster: Cluster;
   dataDir: string;
+  /** The admin API's routes, as served (a test may add one, as `up` adds the control room's). */
+  routes: AdminRoutes;
   /** Run `trustusbank <args>` against this cluster. */
   cli(args: string[]): Promise<CliResult>;
   /** `trustusbank exec -n ns workload -- trustusbank curl …`: a request made with that pod's identity. */
@@ -69,9 +71,10 @@ export async function startTestCluster(overrides: Partial<Omit<ClusterOptions, '
   const dir = tempDir('tub-cluster-');
   const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0, 'trustusbank-bank-frontend/chatbot': 0 } });
   let admin: Server;
+  const routes = adminRoutes(cluster, new Date());
   try {
     const socket = adminSocketPath(dir.path);
-    admin = await serveAdminApi(socket, adminRoutes(cluster, new Date()));
+    admin = await serveAdminApi(socket, routes);
     writeStackState(dir.path, { pid: process.pid, started_at: new Date().toISOString(), data_dir: dir.path, socket, ready: true });
   } catch (error) {
     await cluster.close();
@@ -82,6 +85,7 @@ export async function startTestCluster(overrides: Partial<Omit<ClusterOptions, '
   return {
     cluster,
     dataDir: dir.path,
+    routes,
     cli,
     curlFrom: (namespace, workload, curlArgs) => runCli(['exec', '--data-dir', dir.path, '-n', namespace, workload, '--', 'trustusbank', 'curl', ...curlArgs]),
     attackerLoot: async () => (await (await fetch(new URL('/loot', attackerUrl))).json()) as { count: number },

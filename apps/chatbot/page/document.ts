@@ -23,7 +23,7 @@ export function indexHtml(agent: string): string {
 <div class="layout">
   <main class="chat">
     <h2 class="visually-hidden">Conversation</h2>
-    <ol id="conversation" class="conversation" role="log" aria-live="polite" aria-label="Conversation"></ol>
+    <div role="log" aria-live="polite" aria-label="Conversation"><ol id="conversation" class="conversation"></ol></div>
     <section aria-labelledby="quick-title">
       <h2 id="quick-title" class="quick-title">Quick prompts</h2>
       <div id="quick" class="quick"></div>

@@ -11,10 +11,12 @@ import { AGENTS_UI_PORT, PROMETHEUS_PORT, REGISTRY_PORT, startCluster } from '..
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT } from '../../control-plane/evidence.ts';
 import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
+import { CONTROL_ROOM_PORT, startControlRoom } from '../../control-room/host.ts';
+import { CONTROL_ROOM_SERVICE } from '../../control-room/uis.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
-import { formatIsolation, formatRestoredState, formatUrlTable } from '../stack-view.ts';
+import { formatControlRoom, formatIsolation, formatRestoredState, formatUrlTable, type ControlRoomAddress } from '../stack-view.ts';
 
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
@@ -25,8 +27,8 @@ const CHATBOT_KEY = 'trustusbank-bank-frontend/chatbot';
 export const MODEL_ENV = 'TRUSTUSBANK_MODEL';
 const DETACH_TIMEOUT_MS = 90_000;
 
-const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--chatbot-port N] [--attacker-port N]
-                      [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
+const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--control-room-port N] [--chatbot-port N]
+                      [--attacker-port N] [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
                       [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
@@ -43,6 +45,8 @@ Options:
                               openai[:MODEL]      OpenAI-compatible Chat Completions (OPENAI_API_KEY,
                                                   OPENAI_BASE_URL for Ollama, vLLM, LM Studio)
                               modelconfig         each Agent's ModelConfig exactly as written
+  --control-room-port N     host port of the control room, the operator's console (default ${CONTROL_ROOM_PORT};
+                            0 picks a free one); its URL carries this stack's token: \`trustusbank open\` opens it
   --chatbot-port N          host port of the bank's chat page (default ${CHATBOT_PORT}; 0 picks a free one)
   --attacker-port N         host port of the mock attacker (default ${ATTACKER_PORT}; 0 picks a free one)
   --gateway-port N          host port of the agent gateway (default ${GATEWAY_PORT}; 0 picks a free one)
@@ -67,6 +71,7 @@ export const upCommand: Command = {
         detach: { type: 'boolean' },
         'data-dir': { type: 'string' },
         model: { type: 'string' },
+        'control-room-port': { type: 'string' },
         'chatbot-port': { type: 'string' },
         'attacker-port': { type: 'string' },
         'gateway-port': { type: 'string' },
@@ -101,10 +106,11 @@ export const upCommand: Command = {
     const alertmanagerPort = parsePortFlag(values['alertmanager-port'], '--alertmanager-port', ALERTMANAGER_PORT, usage);
     const inboxPort = parsePortFlag(values['inbox-port'], '--inbox-port', INBOX_PORT, usage);
     const smtpPort = parsePortFlag(values['smtp-port'], '--smtp-port', SMTP_PORT, usage);
+    const controlRoomPort = parsePortFlag(values['control-room-port'], '--control-room-port', CONTROL_ROOM_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort });
+    return foreground(dataDir, hostPorts, model, controlRoomPort, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort });
   },
 };
 
@@ -121,7 +127,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, controlRoomPort: number, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();
@@ -129,12 +135,23 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   console.log(`Starting TrustUsBank (data in ${dataDir})…`);
   const cluster = await startCluster({ dataDir, hostPorts, model, ...ports, hostPortFlags: { [CHATBOT_KEY]: '--chatbot-port N', [ATTACKER_KEY]: '--attacker-port N', [GATEWAY_KEY]: '--gateway-port N' } });
   const socket = adminSocketPath(dataDir);
-  const admin = await serveAdminApi(socket, adminRoutes(cluster, started)).catch(async (error: unknown) => {
+  const routes = adminRoutes(cluster, started);
+  // The operator's console runs the same admin operations in-process; it is part of `up`, not a pod.
+  const controlRoom = await startControlRoom({ routes, dataDir, port: controlRoomPort, log: cluster.log }).catch(async (error: unknown) => {
+    await cluster.close();
+    throw error;
+  });
+  cluster.forwards.unshift({ namespace: 'trustusbank-platform', service: CONTROL_ROOM_SERVICE, port: controlRoom.port, url: controlRoom.url });
+  // `trustusbank open` asks here for the address with the token (the admin API answers only this user).
+  routes['GET /control-room'] = (): ControlRoomAddress => ({ url: controlRoom.url, tokenUrl: controlRoom.tokenUrl });
+  const admin = await serveAdminApi(socket, routes).catch(async (error: unknown) => {
+    await controlRoom.close();
     await cluster.close();
     throw error;
   });
   const shutdown = async (): Promise<void> => {
     await new Promise<void>((resolve) => admin.close(() => resolve()));
+    await controlRoom.close();
     await cluster.close();
     removeStackState(dataDir, process.pid);
   };
@@ -147,6 +164,7 @@ async function foreground(dataDir: string, hostPorts: Record<string, number>, mo
   const status = await callAdminApi<StackStatus>(socket, 'GET', '/status');
   console.log(`Ready in ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s: ${status.pods.length} pods, all with SPIFFE identities, every connection through ztunnel.\n`);
   console.log(formatUrlTable(status));
+  console.log(`\n${formatControlRoom({ url: controlRoom.url, tokenUrl: controlRoom.tokenUrl }, process.stdout.isTTY === true)}`);
   console.log(`\nAgents' model: ${status.model}.`);
   console.log(formatIsolation(status));
   if (status.restoredState) console.log(formatRestoredState(status));
@@ -177,6 +195,8 @@ async function detach(dataDir: string, args: string[]): Promise<number> {
       if (status.restoredState) console.log(formatRestoredState(status));
       console.log('');
       console.log(formatUrlTable(status));
+      const controlRoom = await callAdminApi<ControlRoomAddress>(stack.socket, 'GET', '/control-room');
+      console.log(`\n${formatControlRoom(controlRoom, process.stdout.isTTY === true)}`);
       console.log('\n`trustusbank status` lists the pods; `trustusbank down` stops everything.');
       return 0;
     }
