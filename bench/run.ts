@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   hbone: () => import('./hbone.bench.ts'),
   'image-verify': () => import('./image-verify.bench.ts'),
   isolation: () => import('./isolation.bench.ts'),
+  ledger: () => import('./ledger.bench.ts'),
   'mcp-call': () => import('./mcp-call.bench.ts'),
   soak: () => import('./soak.bench.ts'),
   memory: () => import('./memory.bench.ts'),
