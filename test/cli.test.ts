@@ -8,7 +8,7 @@ afterAll(() => data.remove());
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 
 describe('trustusbank CLI', () => {
-  it.each(['up', 'down', 'status', 'apply', 'delete', 'get', 'logs', 'exec', 'curl', 'policies', 'workload', 'chat', 'images', 'rugpull', 'reset', 'admission', 'events', 'registry', 'demo', 'alerts', 'mail', 'open'])('answers `%s --help` with its usage', async (command) => {
+  it.each(['up', 'down', 'status', 'apply', 'delete', 'get', 'logs', 'exec', 'curl', 'policies', 'workload', 'chat', 'images', 'rugpull', 'reset', 'admission', 'events', 'registry', 'demo', 'alerts', 'mail', 'open', 'evidence', 'incidents'])('answers `%s --help` with its usage', async (command) => {
     const result = await runCli([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: trustusbank ${command}`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
+import type { Incident } from '../src/evidence/incidents/derive.ts';
 import { startTestCluster, type TestCluster } from './support/cluster.ts';
 
 const CONVERTER = ['trustusbank-bank-vendors', 'currency-converter'] as const;
@@ -131,7 +132,21 @@ describe('the evidence stack in the cluster', () => {
     expect(alerts.alerts.map((a) => a.name)).toContain('IstioAuthZDeny');
     const { stdout } = await promisify(execFile)(process.execPath, [join(bundle, 'verify.mjs')]);
     expect(stdout).toMatch(/^ledger OK: \d+ records/);
-  }, 60_000);
+
+    // The incident the critical alerts opened, from the ledger: the converter, its third party, contained by the deny.
+    const listed = await t.cli(['incidents', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const incidents = JSON.parse(listed.stdout) as Incident[];
+    const incident = incidents.find((i) => i.cause.key === 'trustusbank-bank-vendors/currency-converter')!;
+    expect(incident.alerts).toEqual(expect.arrayContaining(['BankToAttackerAttempt', 'IstioAuthZDeny']));
+    expect(incident).toMatchObject({ status: 'contained', thirdParty: { dora: { providerLegalName: 'Acme FX Ltd' } }, classification: { major: true } });
+    expect(incident.classification.criteria.find((c) => c.article === 'Art. 5')!.evidence).toMatch(/^1 connection to the attacker completed/);
+    expect(incident.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['alert.firing', 'mesh.deny', 'mail.received']));
+    await eventually('the incident in the ledger', async () => (t.cluster.ledger.records({ kinds: ['incident.opened'] }).some((r) => r.subject === incident.id) ? true : undefined));
+    const shown = await t.cli(['incidents', 'show', incident.id]);
+    expect(shown.stdout).toContain(`# ${incident.id}: `);
+    expect(shown.stdout).toContain('Acme FX Ltd (LEI ACMEFX00ACMEFXLTD070, GB)');
+  }, 90_000);
 
   it('keeps the compromised converter away from the Alertmanager and the inbox: it cannot silence or forge alerts', async () => {
     const alertmanager = t.cluster.forwards.find((f) => f.service === 'alertmanager')!;
@@ -145,7 +160,7 @@ describe('the evidence stack in the cluster', () => {
     const silences = (await (await fetch(new URL('api/v2/silences', alertmanager.url))).json()) as unknown[];
     expect(silences).toEqual([]);
     expect((await mails()).length).toBeGreaterThan(0);
-  }, 60_000);
+  }, 150_000); // four `exec … curl`, each a CLI process: ~10 s apiece with the whole suite running
 
   it('answers bad PromQL with bad_data, and reset clears alerts and mail', async () => {
     const bad = await fetch(new URL('api/v1/query?query=sum(', prometheus));

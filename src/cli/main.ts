@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.ts';
 import { eventsCommand } from './commands/events.ts';
 import { alertsCommand, mailCommand } from './commands/alerts.ts';
 import { evidenceCommand } from './commands/evidence.ts';
+import { incidentsCommand } from './commands/incidents.ts';
 import { registryCommand } from './commands/registry.ts';
 import { imagesCommand, resetCommand, rugpullCommand } from './commands/images.ts';
 import { curlCommand } from './commands/curl.ts';
@@ -43,6 +44,7 @@ const COMMANDS: readonly Command[] = [
   eventsCommand,
   alertsCommand,
   evidenceCommand,
+  incidentsCommand,
   mailCommand,
   demoCommand,
   openCommand,

@@ -9,6 +9,7 @@ import { createCapturedFetch } from './captured-fetch.ts';
 import { reset, restoreClean, rugpull } from './image-ops.ts';
 import { inboxLine } from '../evidence/inbox/index.ts';
 import type { Cluster } from './cluster.ts';
+import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from './pod.ts';
 
@@ -172,6 +173,8 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       alerts: cluster.evidence.monitor.alerts().map((a) => ({ name: a.rule, state: a.state, labels: a.labels, annotations: a.annotations, activeAt: new Date(a.activeAt).toISOString(), value: a.value })),
       evaluatedThrough: ((t) => (t === undefined ? null : new Date(t).toISOString()))(cluster.evidence.monitor.evaluatedThrough()),
     }),
+    // `trustusbank incidents`: derived from the ledger, the register and the metric store, newest first.
+    'GET /incidents': () => ({ incidents: clusterIncidents(cluster).reverse() }),
     // `trustusbank mail`: the SOC inbox, newest first.
     'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map((m) => ({ ...inboxLine(m), text: m.decoded.text ?? '' })) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.

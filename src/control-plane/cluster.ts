@@ -15,6 +15,7 @@ import { listen } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import { LEDGER_DIR, Ledger } from '../evidence/ledger/ledger.ts';
 import { securityEventOf } from '../evidence/ledger/events.ts';
+import { clusterIncidents, incidentRecorder } from './incidents.ts';
 import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evidence/prometheus-api.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
@@ -297,6 +298,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       forwards.push(ui.forward);
     }
     const prometheusUrl = forwards.find((f) => f.service === 'prometheus')!.url.replace(/\/$/, '');
+    const recordIncidents = incidentRecorder(
+      () => (evidence ? clusterIncidents({ ledger, registry, evidence }) : []),
+      (kind, subject, data) => ledger.append(kind, subject, data),
+    );
     evidence = await startEvidence({
       engine,
       nodeMetrics: metrics,
@@ -307,7 +312,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       inboxPort: options.inboxPort ?? INBOX_PORT,
       smtpPort: options.smtpPort ?? SMTP_PORT,
       log: fileLogger('evidence', 'evidence.log'),
-      record: (kind, subject, data) => ledger.append(kind, subject, data),
+      record: (kind, subject, data) => {
+        ledger.append(kind, subject, data);
+        // Once the alert is written (the next turn), the incidents it opens or grows are ledgered too.
+        if (kind === 'alert.firing') setImmediate(recordIncidents);
+      },
       ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
       ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     });
