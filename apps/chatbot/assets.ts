@@ -2,8 +2,7 @@
 // (`public/app.js`, part of the image's digest like the server code); run from source (`trustusbank workload
 // chatbot`, tests) it is bundled on start. Only the files of apps/chatbot/page and what they import are in it.
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundlePageApp } from '../../src/core/browser-bundle.ts';
 
 export const PAGE_SCRIPT_FILE = 'public/app.js';
 
@@ -12,22 +11,9 @@ export async function chatbotImageFiles(): Promise<Record<string, Uint8Array>> {
   return { [PAGE_SCRIPT_FILE]: await bundlePageScript() };
 }
 
-export async function bundlePageScript(): Promise<Uint8Array> {
-  // Loaded only when bundling, so that the image's server code does not load esbuild in the pod.
-  const { build } = await import('esbuild');
-  const here = fileURLToPath(import.meta.url);
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL(`./page/app${extname(here)}`, import.meta.url))],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.contents;
+export function bundlePageScript(): Promise<Uint8Array> {
+  // esbuild is loaded only when bundling, so that the image's server code does not load it in the pod.
+  return bundlePageApp(import.meta.url);
 }
 
 /** The script from the image the entry file runs from, or bundled now when running from source. */

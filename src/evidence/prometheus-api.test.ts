@@ -1,13 +1,11 @@
 // The Prometheus-compatible listener: a real HTTP scrape of /metrics, the route table later modules extend, a
 // clear error when the port is taken, and (where Debian's prometheus is installed) a real Prometheus scraping it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROMETHEUS_MISSING, PROMETHEUS_PATH } from '../../test/support/prometheus-tools.ts';
+import { PROMETHEUS_MISSING, startRealPrometheus, type RealPrometheus } from '../../test/support/prometheus-tools.ts';
 import { closeServer, listen, sendJson } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import { expositionProblems } from '../core/metric-names.ts';
@@ -114,24 +112,12 @@ describe('the Prometheus-compatible listener', () => {
   });
 });
 
-/** A free loopback port for a child process that must be told its port (prometheus cannot listen on 0 and say where). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const { port } = await listen(probe, { host: '127.0.0.1', port: 0, portHint: '(test)' });
-  await closeServer(probe);
-  return port;
-}
-
 describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus scraping the listener', () => {
-  let dir: string;
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RealPrometheus | undefined;
   let served: { server: Server; url: string; port: number };
-  let log = '';
   afterAll(async () => {
-    prometheus?.kill('SIGTERM');
-    if (prometheus && prometheus.exitCode === null) await new Promise((resolve) => prometheus!.once('exit', resolve));
+    await prometheus?.close();
     if (served) await closeServer(served.server);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('scrapes /metrics: the target is up and the series read back with their values and labels', async () => {
@@ -139,50 +125,24 @@ describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus scraping th
     new Counter({ name: 'agentgateway_requests_total', help: 'Requests.', labelNames: ['status', 'reason'], registers: [registry] }).inc({ status: '403', reason: 'policy' }, 7);
     new Gauge({ name: 'trustusbank_scrape_probe', help: 'A value the test reads back.', registers: [registry] }).set(42);
     served = await serve(createPrometheusApi({ metrics: registry }));
-
-    dir = mkdtempSync(join(tmpdir(), 'tub-prom-'));
-    const config = join(dir, 'prometheus.yml');
-    writeFileSync(config, ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: trustusbank', '    static_configs:', `      - targets: ['127.0.0.1:${served.port}']`, ''].join('\n'));
-    const webPort = await freePort();
-    prometheus = spawn(PROMETHEUS_PATH!, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    prometheus.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    prometheus.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-
-    const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[] | undefined> => {
-      try {
-        const answer = (await (await fetch(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-        return answer.status === 'success' ? answer.data!.result : undefined;
-      } catch {
-        return undefined; // not listening yet
-      }
-    };
+    prometheus = await startRealPrometheus(['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: trustusbank', '    static_configs:', `      - targets: ['127.0.0.1:${served.port}']`, ''].join('\n'));
     // Readiness, not a sleep: poll until the first scrape has landed (about 5 s after start on this machine).
-    const deadline = Date.now() + 45_000;
-    let up: Awaited<ReturnType<typeof query>>;
-    while (!(up = await query('up{job="trustusbank"}'))?.length) {
-      if (prometheus.exitCode !== null) throw new Error(`prometheus exited (${prometheus.exitCode}):\n${log}`);
-      if (Date.now() > deadline) throw new Error(`no scrape within 45 s:\n${log.slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const up = await prometheus.until('up{job="trustusbank"}');
     expect(up[0]!.value[1]).toBe('1');
-    expect((await query('agentgateway_requests_total'))!.map((r) => [r.metric, r.value[1]])).toEqual([[{ __name__: 'agentgateway_requests_total', instance: `127.0.0.1:${served.port}`, job: 'trustusbank', reason: 'policy', status: '403' }, '7']]);
-    expect((await query('trustusbank_scrape_probe'))![0]!.value[1]).toBe('42');
-    expect(Number((await query('scrape_samples_scraped{job="trustusbank"}'))![0]!.value[1])).toBeGreaterThan(20);
+    expect((await prometheus.query('agentgateway_requests_total'))!.map((r) => [r.metric, r.value[1]])).toEqual([[{ __name__: 'agentgateway_requests_total', instance: `127.0.0.1:${served.port}`, job: 'trustusbank', reason: 'policy', status: '403' }, '7']]);
+    expect((await prometheus.query('trustusbank_scrape_probe'))![0]!.value[1]).toBe('42');
+    expect(Number((await prometheus.query('scrape_samples_scraped{job="trustusbank"}'))![0]!.value[1])).toBeGreaterThan(20);
   }, 60_000);
 });
 
 describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus federating from the embedded one', () => {
-  let dir: string;
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RealPrometheus | undefined;
   let monitor: Monitor;
   let served: { server: Server; url: string; port: number };
-  let log = '';
   afterAll(async () => {
-    prometheus?.kill('SIGTERM');
-    if (prometheus && prometheus.exitCode === null) await new Promise((resolve) => prometheus!.once('exit', resolve));
+    await prometheus?.close();
     await monitor?.stop();
     if (served) await closeServer(served.server);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('takes the series and the firing ALERTS from /federate with their labels (honor_labels), as from a real one', async () => {
@@ -204,10 +164,7 @@ describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus federating 
     attempts = 1;
     await eventually('BankToAttackerAttempt firing', async () => (monitor.alerts().some((a) => a.rule === 'BankToAttackerAttempt' && a.state === 'firing') ? true : undefined));
 
-    dir = mkdtempSync(join(tmpdir(), 'tub-federate-'));
-    const config = join(dir, 'prometheus.yml');
-    writeFileSync(
-      config,
+    prometheus = await startRealPrometheus(
       [
         'global:',
         '  scrape_interval: 1s',
@@ -222,37 +179,23 @@ describe.skipIf(PROMETHEUS_MISSING !== undefined)('a real Prometheus federating 
         '',
       ].join('\n'),
     );
-    const webPort = await freePort();
-    prometheus = spawn(PROMETHEUS_PATH!, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    prometheus.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    prometheus.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[] | undefined> => {
-      try {
-        const answer = (await (await fetch(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-        return answer.status === 'success' && answer.data!.result.length > 0 ? answer.data!.result : undefined;
-      } catch {
-        return undefined; // not listening yet
-      }
-    };
-    const alerts = await eventually('the federated ALERTS', () => query('ALERTS{alertstate="firing"}'), 45_000, () => (prometheus!.exitCode !== null ? `prometheus exited (${prometheus!.exitCode}):\n${log}` : undefined));
+    const alerts = await prometheus.until('ALERTS{alertstate="firing"}');
     expect(alerts.map((a) => a.metric)).toEqual([
       expect.objectContaining({ __name__: 'ALERTS', alertname: 'BankToAttackerAttempt', alertstate: 'firing', severity: 'critical', dora_article: '10', source_workload: 'currency-converter', source_principal: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter' }),
     ]);
     // honor_labels: the embedded Prometheus' target labels are kept, not overwritten by the federating job's.
-    const opened = (await query('istio_tcp_connections_opened_total'))!;
+    const opened = (await prometheus.query('istio_tcp_connections_opened_total'))!;
     expect(opened.map((s) => [s.metric.job, s.metric.instance, s.metric.destination_workload_namespace, s.value[1]])).toEqual([['trustusbank-node', 'node', 'external-attacker', '1']]);
-    expect((await query('up{job="trustusbank-federate"}'))![0]!.value[1]).toBe('1');
+    expect((await prometheus.query('up{job="trustusbank-federate"}'))![0]!.value[1]).toBe('1');
   }, 90_000);
 });
 
-/** Poll (bounded) until `check` gives a value; `fatal` ends the wait early with its reason. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, fatal: () => string | undefined = () => undefined): Promise<T> {
+/** Poll (bounded) until `check` gives a value. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    const reason = fatal();
-    if (reason) throw new Error(reason);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

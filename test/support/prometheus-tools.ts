@@ -57,3 +57,60 @@ export function promtoolCheckMetrics(exposition: string): Promise<PromtoolVerdic
     child.stdin.end(exposition);
   });
 }
+
+export interface RealPrometheus {
+  /** The instant query's result, or undefined while the server is not answering or has no result yet. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[] | undefined>;
+  /** Poll (bounded) until `expr` has a result; fails at once, with the server's log, if it exited. */
+  until(expr: string, timeoutMs?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  close(): Promise<void>;
+}
+
+/** Debian's prometheus with this scrape configuration (YAML), on a free loopback port, its data in a temp dir. */
+export async function startRealPrometheus(config: string): Promise<RealPrometheus> {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { createServer } = await import('node:net');
+  const dir = mkdtempSync(join(tmpdir(), 'tub-prom-'));
+  writeFileSync(join(dir, 'prometheus.yml'), config);
+  // prometheus cannot listen on port 0 and say where: take a free port and hand it over.
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+    probe.on('error', reject);
+  });
+  const child = spawn(PROMETHEUS_PATH!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const query: RealPrometheus['query'] = async (expr) => {
+    try {
+      const answer = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      return answer.status === 'success' && answer.data!.result.length > 0 ? answer.data!.result : undefined;
+    } catch {
+      return undefined; // not listening yet
+    }
+  };
+  return {
+    query,
+    async until(expr, timeoutMs = 45_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const result = await query(expr);
+        if (result) return result;
+        if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${log}`);
+        if (Date.now() > deadline) throw new Error(`no result for ${expr} within ${timeoutMs / 1000} s:\n${log.slice(-2000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    async close() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
