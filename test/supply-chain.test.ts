@@ -253,6 +253,10 @@ describe('the supply chain', () => {
       expect(access.alerted).toEqual({ alert: 'KagentAccessPolicyDeny', fired: true, mailed: true });
       expect(access.newAlerts.find((a) => a.name === 'KagentAccessPolicyDeny')!.labels.gateway).toMatch(/^trustusbank-bank-agents\/.+-waypoint$/);
       expect(access.mails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[FIRING:\d+\] KagentAccessPolicyDeny — /)]));
+      // Act 2 opens the converter's incident; Act 3's alert joins the same one.
+      expect(two!.incidents).toHaveLength(1);
+      expect(three!.incidents).toEqual(two!.incidents);
+      expect(one!.incidents).toBeUndefined();
       // The DLP layer's refusal is ours to detect: GatewayDLPDeny.
       expect(report.layers.find((l) => l.layer === 'dlp')!.newAlerts.map((a) => a.name)).toContain('GatewayDLPDeny');
     });

@@ -38,6 +38,8 @@ export interface DemoApi {
   alerts(): Promise<AlertsNow>;
   /** The SOC inbox. */
   mails(): Promise<Mail[]>;
+  /** The incident records (id, the alerts each holds, and the workload each is about). */
+  incidents(): Promise<{ id: string; alerts: string[]; cause: { key: string } }[]>;
 }
 
 export interface AlertsNow {
@@ -68,6 +70,8 @@ export interface StepEvidence {
   newAlerts: NewAlert[];
   /** The SOC mails about the step's new alerts (collected at the end of the demo: mail waits for its group). */
   mails: { subject: string; receivedAt: string }[];
+  /** The incidents the step's new alerts opened or joined (their ids). */
+  incidents?: string[];
 }
 
 export interface Denies {
@@ -429,6 +433,13 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
   }
   const access = layers.find((l) => l.layer === 'access-policy');
   if (access?.alerted) access.alerted.mailed = mailed(access, access.alerted.alert);
+  // The incident each step's alerts opened or joined: an incident holds an alert for its workload.
+  const incidents = await api.incidents();
+  const causeOf = (labels: Record<string, string>): string | undefined => (labels.source_workload ? `${labels.source_workload_namespace}/${labels.source_workload}` : labels.gateway ? `gateway:${labels.gateway}` : undefined);
+  for (const step of [...acts, ...layers]) {
+    const ids = incidents.filter((i) => step.newAlerts.some((a) => i.alerts.includes(a.name) && (causeOf(a.labels) === undefined || causeOf(a.labels) === i.cause.key))).map((i) => i.id);
+    if (ids.length > 0) step.incidents = ids;
+  }
 
   const failures = [
     ...acts.flatMap((a) => a.checks.filter((c) => c.startsWith('FAILED')).map((c) => `${a.name}: ${c}`)),

@@ -101,6 +101,7 @@ export function demoApi(stack: StackClient): DemoApi {
       const answer = await stack.call<{ alerts: AlertsNow['alerts']; evaluatedThrough: string | null }>('GET', '/alerts');
       return { alerts: answer.alerts, evaluatedThrough: answer.evaluatedThrough === null ? undefined : Date.parse(answer.evaluatedThrough) };
     },
+    incidents: async () => (await stack.call<{ incidents: { id: string; alerts: string[]; cause: { key: string } }[] }>('GET', '/incidents')).incidents,
     mails: async () => (await stack.call<{ messages: { subject: string; text: string; created: number }[] }>('GET', '/mail')).messages.map(({ subject, text, created }) => ({ subject, text, created })),
   };
 }
@@ -116,6 +117,7 @@ function printReport(report: DemoReport): void {
     console.log(`  stopped by: ${act.stoppedBy}`);
     console.log(`  alerts:    ${act.alertsFiring.length === 0 ? 'none firing' : `firing ${act.alertsFiring.join(', ')}`}${act.newAlerts.length > 0 ? ` (raised here: ${[...new Set(act.newAlerts.map((a) => a.name))].join(', ')})` : ''}`);
     for (const mail of act.mails) console.log(`  SOC mail:  ${mail.subject}`);
+    if (act.incidents) console.log(`  incident:  ${act.incidents.join(', ')} (\`trustusbank incidents show ID\`)`);
     for (const check of act.checks) console.log(`  ${check}`);
     console.log('');
   }
