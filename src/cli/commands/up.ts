@@ -9,6 +9,7 @@ import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
 import { AGENTS_UI_PORT, PROMETHEUS_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT } from '../../control-plane/evidence.ts';
+import { DASHBOARD_PORT } from '../../evidence/dashboard/index.ts';
 import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackState } from '../../runtime/stack-state.ts';
@@ -27,7 +28,8 @@ const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--chatbot-port N] [--attacker-port N]
                       [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
-                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
+                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--dashboard-port N]
+                      [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -53,6 +55,7 @@ Options:
   --alertmanager-port N     host port of the Alertmanager API v2 (default ${ALERTMANAGER_PORT}; 0 picks a free one)
   --inbox-port N            host port of the SOC inbox's page and MailHog API (default ${INBOX_PORT}; 0 picks a free one)
   --smtp-port N             the SOC inbox's SMTP port (default ${SMTP_PORT}; 0 picks a free one)
+  --dashboard-port N        host port of the DORA evidence dashboard (default ${DASHBOARD_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -76,6 +79,7 @@ export const upCommand: Command = {
         'alertmanager-port': { type: 'string' },
         'inbox-port': { type: 'string' },
         'smtp-port': { type: 'string' },
+        'dashboard-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -101,10 +105,11 @@ export const upCommand: Command = {
     const alertmanagerPort = parsePortFlag(values['alertmanager-port'], '--alertmanager-port', ALERTMANAGER_PORT, usage);
     const inboxPort = parsePortFlag(values['inbox-port'], '--inbox-port', INBOX_PORT, usage);
     const smtpPort = parsePortFlag(values['smtp-port'], '--smtp-port', SMTP_PORT, usage);
+    const dashboardPort = parsePortFlag(values['dashboard-port'], '--dashboard-port', DASHBOARD_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort });
+    return foreground(dataDir, hostPorts, model, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort, dashboardPort });
   },
 };
 
@@ -121,7 +126,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number; dashboardPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();
