@@ -102,7 +102,10 @@ function schedule(state: State, grid: HTMLElement): void {
 function buildGrid(dashboard: Dashboard, grid: HTMLElement): void {
   grid.replaceChildren(
     ...dashboard.panels.map((panel) => {
-      const section = el('section', { className: `panel ${panel.type}` }, el('h2', { text: panel.title }), el('div', { className: 'body' }));
+      const body = el('div', { className: 'body' });
+      // A panel's body scrolls when its table or log is long: keyboard users must be able to reach and scroll it.
+      body.tabIndex = 0;
+      const section = el('section', { className: `panel ${panel.type}` }, el('h2', { text: panel.title }), body);
       section.id = `panel-${panel.id}`;
       section.dataset.panelType = panel.type;
       section.setAttribute('aria-label', panel.title);
