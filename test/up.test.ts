@@ -39,6 +39,7 @@ describe('trustusbank up', () => {
     expect(up.stdout).toMatch(/Ready: 9 pods/);
     expect(up.stdout).toMatch(/external-attacker\/mock-attacker +http:\/\/127\.0\.0\.1:\d+\//);
     expect(up.stdout).toMatch(/trustusbank-bank-frontend\/chatbot +http:\/\/127\.0\.0\.1:\d+\//);
+    expect(up.stdout).toMatch(/trustusbank-observability\/evidence-dashboard +http:\/\/127\.0\.0\.1:\d+\/d\/dora-evidence/);
 
     const status = JSON.parse((await cli(['status', '--json'])).stdout) as StatusJson;
     expect(status.running).toBe(true);
@@ -176,6 +177,7 @@ describe('trustusbank up', () => {
   it.each([
     ['--gateway-port', 'in the foreground', false],
     ['--registry-port', 'with --detach', true],
+    ['--dashboard-port', 'in the foreground', false],
   ] as const)('fails on a taken %s %s, naming the port and the flag, and leaves nothing running', async (flag, _mode, detach) => {
     const blocker = await takenPort();
     try {
