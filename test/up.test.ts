@@ -42,7 +42,7 @@ describe('trustusbank up', () => {
     expect(up.stdout).toMatch(/Attacker's loot +trustusbank open attacker +http:\/\/127\.0\.0\.1:\d+\//);
     expect(up.stdout).toMatch(/Bank's chatbot +trustusbank open chatbot +http:\/\/127\.0\.0\.1:\d+\//);
     expect(up.stdout).toMatch(/SOC inbox +trustusbank open inbox +http:\/\/127\.0\.0\.1:\d+\//);
-    expect(up.stdout).toMatch(/Evidence dashboard +not yet \(port 18001\)/);
+    expect(up.stdout).toMatch(/Evidence dashboard +trustusbank open evidence +http:\/\/127\.0\.0\.1:\d+\/d\/dora-evidence/);
     // Not a terminal: the control room's token is not printed (nor written to up.log), and `open --print` gives it.
     const controlRoom = /Control room: (http:\/\/127\.0\.0\.1:\d+\/) \(its token is printed only to a terminal/.exec(up.stdout)?.[1];
     expect(controlRoom).toBeDefined();
@@ -194,6 +194,7 @@ describe('trustusbank up', () => {
     ['--gateway-port', 'in the foreground', false],
     ['--registry-port', 'with --detach', true],
     ['--control-room-port', 'in the foreground', false],
+    ['--dashboard-port', 'in the foreground', false],
   ] as const)('fails on a taken %s %s, naming the port and the flag, and leaves nothing running', async (flag, _mode, detach) => {
     const blocker = await takenPort();
     try {

@@ -35,11 +35,13 @@ import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './ag
 import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
+import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
 import type { RestartBackoff } from './pod.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';
+import { registerImageMetrics } from './image-metrics.ts';
 import { loadCatalogue, type Catalogue } from '../registry/catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from '../registry/drift.ts';
 import { createRegistryServer } from '../registry/server.ts';
@@ -82,6 +84,8 @@ export interface ClusterOptions {
   evaluationIntervalMs?: number;
   /** Host port of the Prometheus-compatible API, /metrics (default 18002; 0 picks a free one). */
   metricsPort?: number;
+  /** Host port of the DORA evidence dashboard (default 18001; 0 picks a free one). */
+  dashboardPort?: number;
 }
 
 export interface ImageBuild {
@@ -195,6 +199,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const onboarded = recordOnboarding(dataDir, catalogue, (image) => builds.find((b) => b.image === image && b.variant === defaultVariant(image))?.digest);
   const observeNow = (): Observed => observeRegistry({ engine, waypoints }, catalogue, onboarded);
   const registry = { catalogue, view: () => registryView(catalogue, observeNow()) };
+  registerImageMetrics(metrics, {
+    pods: () => engine.allPods().filter((p) => p.phase === 'Running').map((p) => ({ namespace: p.namespace, workload: p.workload, image: p.template.image, digest: p.imageDigest, startedAt: p.startedAt })),
+    signersOf: (digest) => supplyChain.signersOf(digest),
+    registry: () => registry.view(),
+  });
   const desiredState = sqliteDesiredState(join(dataDir, 'state', DESIRED_STATE_FILE));
   const engine: Engine = new Engine({
     dataDir,
@@ -320,7 +329,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
       ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     });
+    const dashboard = await startDashboard({ port: options.dashboardPort ?? DASHBOARD_PORT, portHint: '--dashboard-port N', prometheusUrl: () => prometheusUrl, logsDir: logDir });
+    servers.push(dashboard.server);
     forwards.push(
+      { namespace: 'trustusbank-observability', service: 'evidence-dashboard', port: dashboard.port, url: dashboard.pageUrl },
       { namespace: 'trustusbank-observability', service: 'alertmanager', port: evidence.alertmanager.port, url: `${evidence.alertmanager.url}/` },
       { namespace: 'trustusbank-observability', service: 'soc-inbox', port: evidence.inbox.httpPort, url: `${evidence.inbox.url}/` },
     );

@@ -9,6 +9,7 @@ import { callAdminApi, serveAdminApi } from '../../control-plane/admin-api.ts';
 import { parseModelChoice, type ModelChoice } from '../../control-plane/agents.ts';
 import { AGENTS_UI_PORT, PROMETHEUS_PORT, REGISTRY_PORT, startCluster } from '../../control-plane/cluster.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT } from '../../control-plane/evidence.ts';
+import { DASHBOARD_PORT } from '../../evidence/dashboard/index.ts';
 import { DATA_DIR_ENV, ensureDir, ensurePrivateDir, resolveDataDir, restrictUmask } from '../../core/data-dir.ts';
 import { UserError } from '../../core/errors.ts';
 import { CONTROL_ROOM_PORT, startControlRoom } from '../../control-room/host.ts';
@@ -29,7 +30,8 @@ const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--control-room-port N] [--chatbot-port N]
                       [--attacker-port N] [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
-                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--host-port NS/SERVICE=N]...
+                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--dashboard-port N]
+                      [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
 deploy/manifests/ (everything but policies/), wait until every pod is ready, and print the URL table.
@@ -57,6 +59,7 @@ Options:
   --alertmanager-port N     host port of the Alertmanager API v2 (default ${ALERTMANAGER_PORT}; 0 picks a free one)
   --inbox-port N            host port of the SOC inbox's page and MailHog API (default ${INBOX_PORT}; 0 picks a free one)
   --smtp-port N             the SOC inbox's SMTP port (default ${SMTP_PORT}; 0 picks a free one)
+  --dashboard-port N        host port of the DORA evidence dashboard (default ${DASHBOARD_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -81,6 +84,7 @@ export const upCommand: Command = {
         'alertmanager-port': { type: 'string' },
         'inbox-port': { type: 'string' },
         'smtp-port': { type: 'string' },
+        'dashboard-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -107,10 +111,11 @@ export const upCommand: Command = {
     const inboxPort = parsePortFlag(values['inbox-port'], '--inbox-port', INBOX_PORT, usage);
     const smtpPort = parsePortFlag(values['smtp-port'], '--smtp-port', SMTP_PORT, usage);
     const controlRoomPort = parsePortFlag(values['control-room-port'], '--control-room-port', CONTROL_ROOM_PORT, usage);
+    const dashboardPort = parsePortFlag(values['dashboard-port'], '--dashboard-port', DASHBOARD_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, controlRoomPort, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort });
+    return foreground(dataDir, hostPorts, model, controlRoomPort, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort, dashboardPort });
   },
 };
 
@@ -127,7 +132,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, controlRoomPort: number, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, controlRoomPort: number, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number; dashboardPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();

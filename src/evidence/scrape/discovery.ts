@@ -50,7 +50,7 @@ export function podTargets(pods: readonly PodView[], services: readonly ServiceV
  * that exposes them (a compromised one could, to blame another workload or to hide its own attempts among forged
  * ones) has them dropped at the scrape, as a metricRelabelings drop rule would.
  */
-const NODE_ONLY_METRICS = /^(?:istio_|agentgateway_|kyverno_|trustusbank_image_content_|ALERTS$|ALERTS_FOR_STATE$)/;
+const NODE_ONLY_METRICS = /^(?:istio_|agentgateway_|kyverno_|trustusbank_image_|ALERTS$|ALERTS_FOR_STATE$)/;
 
 export function nodeOnlyMetric(name: string): boolean {
   return NODE_ONLY_METRICS.test(name);
