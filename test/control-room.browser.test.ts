@@ -82,9 +82,9 @@ describe('trustusbank open, against a running stack', () => {
     const none = await runOpen(['attacker'], join(bin, 'empty'));
     expect(none.code).toBe(0);
     expect(none.stdout).toContain(`No browser opener here (looked for xdg-open on PATH); open this URL yourself:\n  ${stack.cluster.forwards.find((f) => f.service === 'mock-attacker')!.url}`);
-    const planned = await runOpen(['evidence'], bin);
+    const planned = await runOpen(['traces'], bin);
     expect(planned.code).toBe(1);
-    expect(planned.stderr).toContain('Evidence dashboard is not served yet (it will be on port 18001)');
+    expect(planned.stderr).toContain('Trace API (Tempo-compatible) is not served yet (it will be on port 18003)');
   }, 60_000);
 });
 
@@ -138,10 +138,11 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the story through the control ro
     // Every other UI is linked; the planned ones are marked.
     const chatbotUrl = stack.cluster.forwards.find((f) => f.service === 'chatbot')!.url;
     expect(await control.getByRole('link', { name: "Bank's chatbot" }).getAttribute('href')).toBe(chatbotUrl);
-    for (const name of ["Attacker's loot", 'Registry (drift, DORA register)', 'Prometheus (metrics, alerts, PromQL)', 'SOC inbox', 'Alertmanager API']) {
+    for (const name of ["Attacker's loot", 'Registry (drift, DORA register)', 'Prometheus (metrics, alerts, PromQL)', 'SOC inbox', 'Alertmanager API', 'Evidence dashboard']) {
       expect(await control.getByRole('link', { name }).count()).toBe(1);
     }
-    expect(await control.locator('#links').innerText()).toMatch(/Evidence dashboard: not yet \(port 18001\)[\s\S]*Trace API \(Tempo-compatible\): not yet \(port 18003\)/);
+    expect(await control.locator('#links').innerText()).toMatch(/Trace API \(Tempo-compatible\): not yet \(port 18003\)/);
+    expect(await control.locator('#incident').innerText()).toBe('No incident: no critical alert has fired.');
     expect(await seriousViolations(control)).toEqual([]);
     await keepScreenshot(control, 'control-room-0-start');
   }, 60_000);
@@ -211,7 +212,10 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the story through the control ro
     await expect.poll(() => denyCount('meshOnConverter'), { timeout: 15_000 }).toBeGreaterThan(meshDeniesBefore);
     expect(await control.locator('#denies tr[data-layer="meshOnConverter"].denied').count()).toBe(1);
     expect(await controlLoot()).toBe(before);
-    // Full now (loot, denies, drift, alerts, mail, the progress log): still no serious accessibility violation.
+    // The critical alerts of Act 2 and 3 opened the converter's incident; the control room shows it.
+    await expect.poll(() => control.locator('#incident dd[data-fact="incident"]').innerText().catch(() => ''), { timeout: 30_000 }).toMatch(/^INC-\d{8}-\d{4}$/);
+    expect(await control.locator('#incident').innerText()).toContain('trustusbank-bank-vendors/currency-converter');
+    // Full now (loot, denies, drift, alerts, mail, the incident, the progress log): still no serious accessibility violation.
     expect(await seriousViolations(control)).toEqual([]);
     await keepScreenshot(chat, 'chatbot-3-mesh-on');
     await keepScreenshot(control, 'control-room-3-mesh-on');

@@ -11,6 +11,7 @@ export function clusterIncidents(cluster: Pick<Cluster, 'ledger' | 'registry' | 
     namespace: e.namespace,
     workload: e.workload,
     image: e.image,
+    endpoint: e.endpoint,
     publisher: e.publisher,
     thirdParty: e.dora.lei !== catalogue.financialEntity.lei,
     dora: { providerLegalName: e.dora.providerLegalName, lei: e.dora.lei, country: e.dora.country, functionSupported: e.dora.functionSupported, criticality: e.dora.criticality, dataLocations: [...e.dora.dataLocations], contractReference: e.dora.contractReference },

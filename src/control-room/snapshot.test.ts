@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYER_FILES } from '../cli/commands/demo.ts';
 import { readManifestDocuments } from '../control-plane/cluster.ts';
 import { actionOf } from './server.ts';
-import { alertsOf, converterOf, layerState, mailOf, resourcesOf } from './snapshot.ts';
+import { alertsOf, converterOf, incidentOf, layerState, mailOf, resourcesOf } from './snapshot.ts';
 import { uiLinks } from './uis.ts';
 
 describe("the control room's view of the stack", () => {
@@ -23,6 +23,13 @@ describe("the control room's view of the stack", () => {
     expect(alertsOf({ alerts: [{ name: 'ExfilAttempt', state: 'firing', annotations: { summary: 'the converter called out' }, activeAt: 't' }] })).toEqual([{ name: 'ExfilAttempt', state: 'firing', summary: 'the converter called out', activeAt: 't' }]);
     expect(mailOf({ messages: [] })).toEqual({ count: 0 });
     expect(mailOf({ messages: [{ subject: 'new', from: 'a', to: ['soc'], created: Date.UTC(2026, 11, 2, 16, 45) }, { subject: 'old', from: 'a', to: ['soc'], created: 1 }] })).toEqual({ count: 2, latest: { subject: 'new', from: 'a', to: ['soc'], created: '2026-12-02T16:45:00.000Z' } });
+  });
+
+  it('shows the open incident first, else the newest, and none before a critical alert', () => {
+    const incident = (id: string, status: string) => ({ id, title: `t ${id}`, status, detectedAt: 'd', classification: { major: id === 'INC-2' }, deadlines: { initialNotification: 'by' } });
+    expect(incidentOf({ incidents: [incident('INC-3', 'contained'), incident('INC-2', 'open')] })).toEqual({ id: 'INC-2', title: 't INC-2', status: 'open', major: true, detectedAt: 'd', initialNotification: 'by' });
+    expect(incidentOf({ incidents: [incident('INC-3', 'contained')] })?.id).toBe('INC-3');
+    expect(incidentOf({ incidents: [] })).toBeUndefined();
   });
 
   it('links every UI with a host port, and the planned ones as not yet', () => {

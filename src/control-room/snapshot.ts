@@ -31,6 +31,8 @@ export interface Snapshot {
   registry: { name: string; status: string; reasons: string[] }[];
   alerts: { name: string; state: string; summary: string; activeAt: string }[];
   mail: { count: number; latest?: { subject: string; from: string; to: string[]; created: string } };
+  /** The newest incident, open ones first (DORA Art. 17–19 records the stack derives from its ledger). */
+  incident?: { id: string; title: string; status: string; major: boolean; detectedAt: string; initialNotification: string };
   links: UiLink[];
 }
 
@@ -82,6 +84,15 @@ export function mailOf(answer: MailAnswer): Snapshot['mail'] {
   return { count: answer.messages.length, ...(latest ? { latest: { subject: latest.subject, from: latest.from, to: latest.to, created: new Date(latest.created).toISOString() } } : {}) };
 }
 
+interface IncidentsAnswer {
+  /** Newest first. */
+  incidents: { id: string; title: string; status: string; detectedAt: string; classification: { major: boolean }; deadlines: { initialNotification: string } }[];
+}
+export function incidentOf(answer: IncidentsAnswer): Snapshot['incident'] {
+  const incident = answer.incidents.find((i) => i.status === 'open') ?? answer.incidents[0];
+  return incident ? { id: incident.id, title: incident.title, status: incident.status, major: incident.classification.major, detectedAt: incident.detectedAt, initialNotification: incident.deadlines.initialNotification } : undefined;
+}
+
 export type StackCall = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;
 
 export interface SnapshotSources {
@@ -93,13 +104,14 @@ export interface SnapshotSources {
 
 export async function readSnapshot(sources: SnapshotSources): Promise<Snapshot> {
   const { call } = sources;
-  const [status, metrics, images, registry, alerts, mail, loot, layers] = await Promise.all([
+  const [status, metrics, images, registry, alerts, mail, incidents, loot, layers] = await Promise.all([
     call<StackStatus>('GET', '/status'),
     call<{ text: string }>('GET', '/metrics'),
     call<ImageListing>('GET', '/images'),
     call<{ entries: RegistryEntryView[] }>('GET', '/registry/entries'),
     call<AlertsAnswer>('GET', '/alerts'),
     call<MailAnswer>('GET', '/mail'),
+    call<IncidentsAnswer>('GET', '/incidents'),
     sources.lootCount().then(
       (count) => ({ count }),
       (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
@@ -107,6 +119,7 @@ export async function readSnapshot(sources: SnapshotSources): Promise<Snapshot> 
     readLayers(call, sources.layerResources),
   ]);
   const converter = converterOf(images);
+  const incident = incidentOf(incidents);
   return {
     loot: 'count' in loot ? loot.count : null,
     ...('error' in loot ? { lootError: loot.error } : {}),
@@ -116,6 +129,7 @@ export async function readSnapshot(sources: SnapshotSources): Promise<Snapshot> 
     registry: registryOf(registry.entries),
     alerts: alertsOf(alerts),
     mail: mailOf(mail),
+    ...(incident ? { incident } : {}),
     links: uiLinks(status.forwards as HostForwardLike[]),
   };
 }

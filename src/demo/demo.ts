@@ -435,7 +435,8 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
   if (access?.alerted) access.alerted.mailed = mailed(access, access.alerted.alert);
   // The incident each step's alerts opened or joined: an incident holds an alert for its workload.
   const incidents = await api.incidents();
-  const causeOf = (labels: Record<string, string>): string | undefined => (labels.source_workload ? `${labels.source_workload_namespace}/${labels.source_workload}` : labels.gateway ? `gateway:${labels.gateway}` : undefined);
+  // A server's drift is the register's to place (the incident knows its workload): any incident holding the alert.
+  const causeOf = (labels: Record<string, string>): string | undefined => (labels.source_workload ? `${labels.source_workload_namespace}/${labels.source_workload}` : labels.server ? undefined : labels.gateway ? `gateway:${labels.gateway}` : undefined);
   for (const step of [...acts, ...layers]) {
     const ids = incidents.filter((i) => step.newAlerts.some((a) => i.alerts.includes(a.name) && (causeOf(a.labels) === undefined || causeOf(a.labels) === i.cause.key))).map((i) => i.id);
     if (ids.length > 0) step.incidents = ids;

@@ -129,6 +129,12 @@ function renderEvidence(snapshot: Snapshot): void {
       ? h('dl', { class: 'facts' }, h('dt', {}, 'Subject'), h('dd', {}, latest.subject), h('dt', {}, 'From'), h('dd', {}, latest.from), h('dt', {}, 'To'), h('dd', {}, latest.to.join(', ')), h('dt', {}, 'Received'), h('dd', {}, latest.created), h('dt', {}, 'In the inbox'), h('dd', {}, snapshot.mail.count))
       : h('p', { class: 'muted' }, 'No mail yet.'),
   );
+  const incident = snapshot.incident;
+  byId('incident').replaceChildren(
+    incident
+      ? h('dl', { class: 'facts' }, h('dt', {}, 'Id'), h('dd', { 'data-fact': 'incident' }, incident.id), h('dt', {}, 'What'), h('dd', {}, incident.title), h('dt', {}, 'Status'), h('dd', {}, `${incident.status}${incident.major ? ', major' : ''}`), h('dt', {}, 'Detected'), h('dd', {}, incident.detectedAt), h('dt', {}, 'Initial report by'), h('dd', {}, incident.initialNotification))
+      : h('p', { class: 'muted' }, 'No incident: no critical alert has fired.'),
+  );
 }
 
 function renderLinks(links: Snapshot['links']): void {

@@ -55,6 +55,8 @@ export function controlRoomHtml(): string {
     <ul id="alerts" class="plain"></ul>
     <h3>Latest SOC mail</h3>
     <div id="mail"></div>
+    <h3>Incident</h3>
+    <div id="incident"></div>
   </section>
   <section class="card" aria-labelledby="log-title">
     <h2 id="log-title">Progress</h2>

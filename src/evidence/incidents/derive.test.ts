@@ -16,6 +16,7 @@ const REGISTER: RegisterFacts[] = [
     namespace: 'trustusbank-bank-vendors',
     workload: 'currency-converter',
     image: 'acme-fx/currency-converter:1.0.0',
+    endpoint: 'currency-converter.trustusbank-bank-vendors.svc.cluster.local:8080/mcp',
     publisher: 'Acme FX Ltd',
     thirdParty: true,
     dora: { providerLegalName: 'Acme FX Ltd', lei: 'ACMEFX00ACMEFXLTD070', country: 'GB', functionSupported: 'Currency conversion', criticality: 'important', dataLocations: ['GB', 'IE'], contractReference: 'TUB-ICT-2024-0117' },
@@ -38,6 +39,8 @@ const STORY = ledger([
   [30, 'policy.applied', 'AuthorizationPolicy/external-attacker/deny-bank-to-attacker', { action: 'created' }],
   [31, 'mesh.deny', CONVERTER, { source: CONVERTER, destination: 'mock-attacker.external-attacker.svc.cluster.local', reason: 'explicitly denied by: external-attacker/deny-bank-to-attacker' }],
   [33, 'alert.firing', 'IstioAuthZDeny', { labels: CONVERTER_LABELS }],
+  // The gateway names a drifted server by its endpoint: the register knows whose it is.
+  [35, 'alert.firing', 'ToolDefinitionDrift', { labels: { gateway: 'trustusbank-platform/trustusbank-agentgw', server: 'currency-converter.trustusbank-bank-vendors.svc.cluster.local:8080/mcp', change: 'changed', severity: 'critical' } }],
   [40, 'alert.firing', 'KagentAccessPolicyDeny', { labels: { gateway: 'trustusbank-bank-agents/support-bot-waypoint', route: 'a2a', severity: 'critical' } }],
   [41, 'incident.opened', 'INC-x', {}],
 ]);
@@ -49,7 +52,7 @@ describe('deriveIncidents', () => {
 
   it('opens one incident per cause on a critical alert; the same cause joins it; a warning opens none', () => {
     expect(incidents.map((i) => [i.cause.key, i.alerts])).toEqual([
-      ['trustusbank-bank-vendors/currency-converter', ['BankToAttackerAttempt', 'IstioAuthZDeny']],
+      ['trustusbank-bank-vendors/currency-converter', ['BankToAttackerAttempt', 'IstioAuthZDeny', 'ToolDefinitionDrift']],
       ['gateway:trustusbank-bank-agents/support-bot-waypoint', ['KagentAccessPolicyDeny']],
     ]);
     expect(converter!.id).toBe('INC-20261202-0004');
@@ -74,8 +77,9 @@ describe('deriveIncidents', () => {
       [7, 'policy.applied'],
       [8, 'mesh.deny'],
       [9, 'alert.firing'],
+      [10, 'alert.firing'],
     ]);
-    expect(converter!.links).toMatchObject({ ledgerSeqs: [2, 3, 4, 5, 6, 7, 8, 9], mails: ['[FIRING:1] BankToAttackerAttempt — TrustUsBank SOC alert'] });
+    expect(converter!.links).toMatchObject({ ledgerSeqs: [2, 3, 4, 5, 6, 7, 8, 9, 10], mails: ['[FIRING:1] BankToAttackerAttempt — TrustUsBank SOC alert'] });
   });
 
   it('classifies against Delegated Regulation 2024/1772 from the evidence, and says what it cannot assess', () => {

@@ -14,6 +14,8 @@ export interface RegisterFacts {
   namespace: string;
   workload: string;
   image: string;
+  /** Where the gateway reaches it (`host:port/path`): the name its tool pins and drift carry. */
+  endpoint?: string;
   publisher: string;
   thirdParty: boolean;
   dora: { providerLegalName: string; lei: string; country: string; functionSupported: string; criticality: string; dataLocations: string[]; contractReference: string };
@@ -111,7 +113,7 @@ export function causeOf(record: LedgerRecord): Cause | undefined {
 function canonicalCause(cause: Cause, register: readonly RegisterFacts[]): Cause {
   if (!cause.key.startsWith('server:')) return cause;
   const name = cause.key.slice('server:'.length);
-  const entry = register.find((r) => r.name === name || r.name.endsWith(`/${name}`) || r.workload === name);
+  const entry = register.find((r) => r.endpoint === name || r.name === name || r.name.endsWith(`/${name}`) || r.workload === name);
   return entry ? { key: `${entry.namespace}/${entry.workload}`, namespace: entry.namespace, workload: entry.workload } : cause;
 }
 
