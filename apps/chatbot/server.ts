@@ -4,6 +4,7 @@
 //   GET  /                                        the page (index.html, app.js, app.css)
 //   POST /api/a2a/<namespace>/<agent>/            A2A JSON-RPC to the agent (message/send, message/stream, …)
 //   GET  /api/a2a/<namespace>/<agent>/.well-known/agent-card.json   its card (the page's health pill)
+import { scriptPageHeaders } from '../../src/core/html.ts';
 import type { ServerResponse } from 'node:http';
 import { UserError } from '../../src/core/errors.ts';
 import { requestTarget } from '../../src/core/request-guard.ts';
@@ -34,14 +35,7 @@ export const PAGE_CSP = [
   "trusted-types 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': PAGE_CSP,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-};
+const SECURITY_HEADERS: Readonly<Record<string, string>> = { ...scriptPageHeaders(PAGE_CSP) };
 
 export interface ChatbotOptions {
   /** The page's script bundle (assets.ts). */

@@ -5,6 +5,7 @@
 //   GET  /api/events             text/event-stream: `snapshot`, `progress`, `action` events   (token)
 //   POST /api/actions/reset | rugpull | demo                                                  (token)
 //   POST /api/layers/<mesh|gateway|access-policy|admission>/<on|off>                          (token)
+import { scriptPageHeaders } from '../core/html.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -29,16 +30,8 @@ export const CONTROL_ROOM_CSP = [
   "trusted-types 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': CONTROL_ROOM_CSP,
-  'x-content-type-options': 'nosniff',
-  // The token is in the fragment, which no Referer carries; no Referer at all is simpler still.
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-  'cache-control': 'no-store',
-};
+// The token is in the fragment, which no Referer carries; no Referer at all is simpler still.
+const SECURITY_HEADERS: Readonly<Record<string, string>> = { ...scriptPageHeaders(CONTROL_ROOM_CSP), 'cache-control': 'no-store' };
 
 const POLL_MS = 1_000;
 const KEEPALIVE_MS = 15_000;

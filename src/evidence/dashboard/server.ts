@@ -8,6 +8,7 @@
 //   GET /api/dashboards/uid/<uid>                    {dashboard, meta}, as Grafana answers it
 //   GET /api/datasources/proxy/uid/prometheus/api/v1/{query,query_range,series}   proxied to the evidence API
 //   GET /api/deny-logs?from=<ms>&limit=<n>           {lines: DenyLine[]}, newest first
+import { scriptPageHeaders } from '../../core/html.ts';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -38,15 +39,7 @@ export const DASHBOARD_CSP = [
   "trusted-types 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': DASHBOARD_CSP,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-  'cache-control': 'no-store',
-};
+const SECURITY_HEADERS: Readonly<Record<string, string>> = { ...scriptPageHeaders(DASHBOARD_CSP), 'cache-control': 'no-store' };
 
 export interface DashboardServerOptions {
   /** The page's bundled script (assets.ts). */
