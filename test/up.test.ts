@@ -43,6 +43,7 @@ describe('trustusbank up', () => {
     expect(up.stdout).toMatch(/Bank's chatbot +trustusbank open chatbot +http:\/\/127\.0\.0\.1:\d+\//);
     expect(up.stdout).toMatch(/SOC inbox +trustusbank open inbox +http:\/\/127\.0\.0\.1:\d+\//);
     expect(up.stdout).toMatch(/Evidence dashboard +trustusbank open evidence +http:\/\/127\.0\.0\.1:\d+\/d\/dora-evidence/);
+    expect(up.stdout).toMatch(/Traces \(search, waterfall; Tempo API\) +trustusbank open traces +http:\/\/127\.0\.0\.1:\d+\//);
     // Not a terminal: the control room's token is not printed (nor written to up.log), and `open --print` gives it.
     const controlRoom = /Control room: (http:\/\/127\.0\.0\.1:\d+\/) \(its token is printed only to a terminal/.exec(up.stdout)?.[1];
     expect(controlRoom).toBeDefined();
@@ -195,6 +196,7 @@ describe('trustusbank up', () => {
     ['--registry-port', 'with --detach', true],
     ['--control-room-port', 'in the foreground', false],
     ['--dashboard-port', 'in the foreground', false],
+    ['--traces-port', 'in the foreground', false],
   ] as const)('fails on a taken %s %s, naming the port and the flag, and leaves nothing running', async (flag, _mode, detach) => {
     const blocker = await takenPort();
     try {

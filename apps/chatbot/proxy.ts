@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { BodyTooLargeError, readBody, sendJson } from '../../src/core/http.ts';
 import type { Logger } from '../../src/core/log.ts';
 import { isTraceparent, newTraceparent, routeA2a, traceIdOf, type RouteOptions } from './a2a-route.ts';
+import { activeTraceparent } from '../../src/core/tracing.ts';
 
 /** A prompt and its JSON-RPC envelope fit many times over; an A2A message with files does not belong here. */
 export const MAX_A2A_BODY_BYTES = 64 * 1024;
@@ -47,8 +48,10 @@ export async function proxyA2a(req: IncomingMessage, res: ServerResponse, option
     }
   }
 
+  // The chatbot's own span (the workload runtime's, continuing the page's trace) is the agent's parent; outside
+  // a traced request, the page's trace context, or a fresh one.
   const offered = header(req, 'traceparent');
-  const traceparent = isTraceparent(offered) ? offered : newTraceparent((n) => randomBytes(n));
+  const traceparent = activeTraceparent() ?? (isTraceparent(offered) ? offered : newTraceparent((n) => randomBytes(n)));
   const headers: Record<string, string> = { traceparent };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = header(req, name);

@@ -120,12 +120,16 @@ describe('the A2A proxy', () => {
     const answer = await done;
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/event-stream');
-    expect(answer.headers.traceparent).toBe(traceparent);
+    // The page's trace continues: the agent's parent is the chatbot's own span in it, which the page is told.
+    const forwarded = String(seen[0]?.headers.traceparent);
+    expect(forwarded).toMatch(new RegExp(`^00-${'ab'.repeat(16)}-[0-9a-f]{16}-01$`));
+    expect(forwarded).not.toBe(traceparent);
+    expect(answer.headers.traceparent).toBe(forwarded);
     expect(events.join('')).toContain('"kind":"task"');
     expect(events.join('')).toContain('"final":true');
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/', body: rpc });
-    expect(seen[0]!.headers).toMatchObject({ traceparent, 'a2a-version': '0.3', 'content-type': 'application/json' });
+    expect(seen[0]!.headers).toMatchObject({ 'a2a-version': '0.3', 'content-type': 'application/json' });
     for (const name of ['cookie', 'authorization', 'x-forwarded-client-cert', 'origin']) expect(seen[0]!.headers[name]).toBeUndefined();
   });
 

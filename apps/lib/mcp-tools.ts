@@ -5,6 +5,7 @@ import { McpServer, type CallToolResult, type ToolAnnotations } from '@modelcont
 import { Counter, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Logger } from '../../src/core/log.ts';
+import { inSpan } from '../../src/core/tracing.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -56,7 +57,8 @@ export function createToolServerFactory(info: ServerInfo, tools: ToolSpec[], ins
     let outcome: ToolOutcome;
     let label: 'ok' | 'error' | 'exception';
     try {
-      outcome = await tool.run(args as z.infer<typeof tool.inputSchema>);
+      // The tool's name, never its arguments (customer data), on the span of the request it serves.
+      outcome = await inSpan(info.name, `execute_tool ${tool.name}`, { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool.name } }, async () => tool.run(args as z.infer<typeof tool.inputSchema>));
       label = outcome.isError ? 'error' : 'ok';
     } catch (error) {
       log.error('tool failed', { tool: tool.name, error });

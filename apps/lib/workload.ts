@@ -9,6 +9,8 @@ import { closeServer, listen, sendJson } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import { createMetricsRegistry } from '../../src/core/metrics.ts';
 import { createGuardedServer, requestTarget, sendError, type ErrorShape } from '../../src/core/request-guard.ts';
+import { exportWorkloadSpans } from '../../src/core/trace-export.ts';
+import { context, extractContext, SpanKind, SpanStatusCode, trace, tracer } from '../../src/core/tracing.ts';
 
 export interface WorkloadContext {
   dataDir: string;
@@ -68,6 +70,22 @@ export async function startWorkload(name: string, factory: WorkloadFactory, opti
       const route = res.statusCode === 404 ? 'unmatched' : path;
       requests.inc({ method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) });
     });
+    // Probes and scrapes are not requests anyone traces.
+    if (path !== '/healthz' && path !== '/metrics') {
+      const parent = extractContext(req.headers);
+      const span = tracer(name).startSpan(`${req.method ?? 'GET'} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': path, 'client.address': req.socket.remoteAddress ?? 'unknown' } }, parent);
+      res.once('close', () => {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode === 404) span.updateName(`${req.method ?? 'GET'} unmatched`);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      });
+      return context.with(trace.setSpan(parent, span), () => serve(req, res, path));
+    }
+    return serve(req, res, path);
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     try {
       if (req.method === 'GET' && path === '/healthz') {
         sendJson(res, 200, { status: 'ok', workload: name, ...workload.health?.() });
@@ -85,7 +103,7 @@ export async function startWorkload(name: string, factory: WorkloadFactory, opti
       if (!res.headersSent) sendError(res, shape, 500, 'internal error');
       else res.destroy();
     }
-  });
+  }
 
   let bound;
   try {
@@ -126,6 +144,7 @@ export async function runWorkloadMain(name: string, factory: WorkloadFactory): P
   // A workload's files (a bank database, an agent's conversations) are its owner's alone.
   restrictUmask();
   const log = createLogger(name);
+  exportWorkloadSpans(name, process.env);
   let running: RunningWorkload;
   try {
     running = await startWorkload(name, factory, { log });

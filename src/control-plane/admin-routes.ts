@@ -12,6 +12,9 @@ import type { Cluster } from './cluster.ts';
 import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from './pod.ts';
+import { inSpan, ROOT_CONTEXT, SpanKind, SpanStatusCode, traceHeaders } from '../core/tracing.ts';
+
+type EphemeralIdentity = Awaited<ReturnType<Cluster['engine']['ephemeralWorkload']>>;
 
 /** What `exec` needs to start a command inside a pod's sandbox (see podCommand). */
 export type ExecSandbox = Pick<PodLaunch, 'readPaths' | 'volumeDir' | 'socketDir' | 'allowAddons' | 'shimFile' | 'isolation'>;
@@ -235,6 +238,8 @@ export interface ChatAnswer {
   taskId: string;
   caller: string;
   failed: boolean;
+  /** The trace of this exchange, from `chat` through the agents, the gateway and the mesh (GET /api/traces/<id> on 18003). */
+  traceId: string;
 }
 
 const CHAT_TIMEOUT_MS = 180_000;
@@ -262,11 +267,27 @@ async function chat(cluster: Cluster, request: ChatRequest): Promise<ChatAnswer>
     throw new UserError(`Agent "${request.agent}" not found in namespace ${request.namespace} (see \`trustusbank get agents -A\`)`);
   }
   const identity = await engine.ephemeralWorkload(request.as.namespace, request.as.serviceAccount, 'trustusbank-chat');
-  try {
+  // The customer's question starts the trace, as the chatbot's page starts it for a browser.
+  const attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': request.agent, 'src.identity': identity.workload.spiffeId, 'dst.service': `${request.agent}.${request.namespace}.svc.cluster.local` };
+  return inSpan('trustusbank-chat', `chat ${request.agent}`, { kind: SpanKind.CLIENT, attributes, parent: ROOT_CONTEXT }, async (span) => {
+    try {
+      const answer = await chatAs(cluster, request, identity);
+      if (answer.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `${answer.state} (HTTP ${answer.status})` });
+      return { ...answer, traceId: span.spanContext().traceId };
+    } finally {
+      identity.release();
+    }
+  });
+}
+
+async function chatAs(cluster: Cluster, request: ChatRequest, identity: EphemeralIdentity): Promise<Omit<ChatAnswer, 'traceId'>> {
+  const { engine } = cluster;
+  {
     const reply = await sendA2aMessage(`http://${request.agent}.${request.namespace}.svc.cluster.local:8080/`, request.prompt, {
       protocol: request.protocol,
       ...(request.contextId ? { contextId: request.contextId } : {}),
       fetch: createCapturedFetch(() => engine.captureEndpoint(), identity.token),
+      headers: traceHeaders(),
       signal: AbortSignal.timeout(CHAT_TIMEOUT_MS),
     }).catch((error: Error & { code?: string }) => {
       // A connection the mesh refused (an L4 deny) fails to connect, as it would for the chatbot.
@@ -284,8 +305,6 @@ async function chat(cluster: Cluster, request: ChatRequest): Promise<ChatAnswer>
       caller: identity.workload.spiffeId,
       failed: reply.failed,
     };
-  } finally {
-    identity.release();
   }
 }
 

@@ -6,9 +6,10 @@ import { CONNECT_ACK, encodePreamble, type SocketAddress } from '../mesh/capture
 import { requestOnce } from '../gateway/http-fetch.ts';
 import type { FetchLike } from '../gateway/mcp/upstream.ts';
 import { DialAgent } from './mesh-fetch.ts';
+import { activeTraceparent } from '../core/tracing.ts';
 
 /** One captured connection: resolves once ztunnel has reached the destination (its one-byte ack). */
-export function capturedConnect(ztunnel: SocketAddress, token: string, host: string, port: number): Promise<Socket> {
+export function capturedConnect(ztunnel: SocketAddress, token: string, host: string, port: number, traceparent?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(ztunnel);
     const fail = (error: Error): void => {
@@ -16,7 +17,7 @@ export function capturedConnect(ztunnel: SocketAddress, token: string, host: str
       reject(error);
     };
     socket.once('error', fail);
-    socket.once('connect', () => socket.write(encodePreamble(token, host, port)));
+    socket.once('connect', () => socket.write(encodePreamble(token, host, port, traceparent)));
     socket.once('close', () => reject(Object.assign(new Error(`connect ECONNREFUSED ${host}:${port} (refused by the mesh)`), { code: 'ECONNREFUSED' })));
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
@@ -37,7 +38,9 @@ export function createCapturedFetch(ztunnel: () => SocketAddress, token: string)
   return (url, init) => {
     const target = new URL(url);
     const port = Number(target.port || 80);
-    const agent = new DialAgent(() => capturedConnect(ztunnel(), token, target.hostname, port), false);
+    // The trace the caller is in goes with the connection, as a pod's shim sends it: ztunnel's span joins it.
+    const traceparent = activeTraceparent();
+    const agent = new DialAgent(() => capturedConnect(ztunnel(), token, target.hostname, port, traceparent), false);
     return requestOnce(target, init, agent);
   };
 }

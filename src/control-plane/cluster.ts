@@ -36,6 +36,8 @@ import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine } from './engine.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
+import { TRACES_PORT } from '../evidence/traces/collector.ts';
+import { startClusterTraces, type ClusterTraces } from './traces.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
 import type { RestartBackoff } from './pod.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
@@ -86,6 +88,8 @@ export interface ClusterOptions {
   metricsPort?: number;
   /** Host port of the DORA evidence dashboard (default 18001; 0 picks a free one). */
   dashboardPort?: number;
+  /** Host port of the trace collector's Tempo API and OTLP/HTTP receiver (default 18003; 0 picks a free one). */
+  tracesPort?: number;
 }
 
 export interface ImageBuild {
@@ -114,6 +118,8 @@ export interface Cluster {
   prometheusApi: PrometheusApi;
   /** Metrics scraped and stored, alert rules, the Alertmanager and the SOC inbox. */
   evidence: Evidence;
+  /** The trace collector (host port 18003) and the node's and pods' spans into it. */
+  traces: ClusterTraces;
   ca: CertificateAuthority;
   forwards: HostForward[];
   dataDir: string;
@@ -221,6 +227,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     controllers: [createAgentsController(model), meshConfigController],
     desiredState,
     admit: (template) => supplyChain.admit(template),
+    onSpans: (pod, body) => traces?.fromPod(pod, body),
     verifyStart: (template) => supplyChain.verifyStart(template),
     ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
   });
@@ -269,8 +276,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // Not a pod: the attacker's machine on the internet, which here is the host's loopback.
   const listeningPost = await startListeningPost({ metrics, log: fileLogger('listening-post', 'listening-post.log') });
   let evidence: Evidence | undefined;
+  let traces: ClusterTraces | undefined;
   const close = async (): Promise<void> => {
     await evidence?.close();
+    await traces?.close();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await listeningPost.close();
     await engine.shutdown();
@@ -283,6 +292,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
+    // Before any pod starts, so that no span of theirs is lost; a port in use fails start-up here.
+    traces = await startClusterTraces({ port: options.tracesPort ?? TRACES_PORT, portHint: '--traces-port N', metrics, log: fileLogger('evidence', 'traces.log') });
     // What the last run stored wins over the initial manifests: a restart must not drop a policy.
     const restored = await engine.restore();
     if (restored) {
@@ -335,6 +346,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       { namespace: 'trustusbank-observability', service: 'evidence-dashboard', port: dashboard.port, url: dashboard.pageUrl },
       { namespace: 'trustusbank-observability', service: 'alertmanager', port: evidence.alertmanager.port, url: `${evidence.alertmanager.url}/` },
       { namespace: 'trustusbank-observability', service: 'soc-inbox', port: evidence.inbox.httpPort, url: `${evidence.inbox.url}/` },
+      { namespace: 'trustusbank-observability', service: 'traces', port: Number(new URL(traces.collector.url).port), url: `${traces.collector.url}/` },
     );
     for (const service of engine.list('Service')) {
       const annotation = service.resource.metadata.annotations?.[HOST_PORT_ANNOTATION];
@@ -361,6 +373,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     metrics,
     prometheusApi,
     evidence: evidence!,
+    traces: traces!,
     ca,
     forwards,
     dataDir,

@@ -51,6 +51,8 @@ export interface EngineOptions {
   isolation: IsolationMode;
   /** Hook run before a pod is created (admission); throw to refuse. The hook logs and counts its refusals. */
   admit?: (template: PodTemplate) => void;
+  /** A pod's span batch (OTLP/JSON over its channel), for the trace collector; the pod is who sent it. */
+  onSpans?: (pod: Pod, body: string) => void;
   /** Hook run before every start of a pod's process, the first and each restart: throw to refuse that start (the
    *  pod waits and retries with backoff). The hook reports its refusals. */
   verifyStart?: (template: PodTemplate) => void;
@@ -433,7 +435,7 @@ export class Engine implements MeshView {
     mkdirSync(template.launch.socketDir, { recursive: true, mode: 0o700 });
     template.launch.capture.ztunnel = await this.options.capture.attach(`${namespace}/${name}`, join(template.launch.socketDir, 'ztunnel.sock'));
     const verifyStart = this.options.verifyStart;
-    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff);
+    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff, (pod, body) => this.options.onSpans?.(pod, body));
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
     this.podsByIp.set(pod.ip, pod);

@@ -116,6 +116,8 @@ export class Pod implements MeshWorkload {
     /** Run before every start of the process, restarts included; throws to refuse the start. */
     private readonly beforeStart?: () => void,
     private readonly backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF,
+    /** The pod's span batches, for the node's trace collector. */
+    private readonly onSpans?: (pod: Pod, body: string) => void,
   ) {
     this.uid = `${template.namespace}/${template.name}`;
   }
@@ -178,6 +180,8 @@ export class Pod implements MeshWorkload {
     const process = new PodProcess({ ...this.template.launch, capture: { ...this.template.launch.capture, token: this.token } });
     this.process = process;
     this.phase = 'Running';
+    const onSpans = this.onSpans;
+    if (onSpans) process.onSpans((body) => onSpans(this, body));
     process.onListening(({ containerPort }) => {
       this.onChange(this);
       if (containerPort === this.template.probe.containerPort) void this.probe();

@@ -281,7 +281,8 @@ export class WaypointDirectory {
         const parties: ConnectionParties = { source, destination: workload };
         const verdict = authorizeInbound(engine.authz, check);
         if (!verdict.allowed) {
-          this.options.telemetry.policyRejection(parties, request.authority, verdict.message);
+          const traceparent = request.headers.traceparent;
+          this.options.telemetry.policyRejection(parties, request.authority, verdict.message, typeof traceparent === 'string' ? traceparent : undefined);
           return { allow: false, status: 401, reason: verdict.message };
         }
         const service = host === workload.ip ? undefined : engine.service(host, namespace);

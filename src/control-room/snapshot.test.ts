@@ -41,7 +41,6 @@ describe("the control room's view of the stack", () => {
       { name: 'chatbot', label: "Bank's chatbot", url: 'http://127.0.0.1:18009/' },
       { name: 'prometheus', label: 'Prometheus (metrics, alerts, PromQL)', url: 'http://127.0.0.1:18002/' },
       { name: 'evidence', label: 'Evidence dashboard', plannedPort: 18001 },
-      { name: 'traces', label: 'Trace API (Tempo-compatible)', plannedPort: 18003 },
     ]);
   });
 

@@ -37,7 +37,7 @@ const UIS: readonly UiDefinition[] = [
   { name: 'agents-ui', label: 'Agents UI (sessions)', service: 'agents-ui' },
   { name: 'gateway', label: 'Agent gateway (MCP)', service: 'trustusbank-agentgw' },
   { name: 'evidence', label: 'Evidence dashboard', service: 'evidence-dashboard', plannedPort: 18001 },
-  { name: 'traces', label: 'Trace API (Tempo-compatible)', service: 'traces', plannedPort: 18003 },
+  { name: 'traces', label: 'Traces (search, waterfall; Tempo API)', service: 'traces' },
 ];
 
 export const UI_NAMES: readonly string[] = UIS.map((ui) => ui.name);

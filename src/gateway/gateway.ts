@@ -29,7 +29,7 @@ import { UNAUTHENTICATED, anonymousRefusal, isAnonymous } from './policy/anonymo
 import { rateLimitHeaders } from './policy/rate-limit.ts';
 import { TokenExchangeService } from './policy/token-exchange.ts';
 import { ToolPinStore } from './policy/tool-pinning.ts';
-import { GatewayTelemetry, traceContext, type AccessRecord } from './telemetry.ts';
+import { finishRequestSpan, GatewayTelemetry, traceContext, type AccessRecord } from './telemetry.ts';
 
 /** Headers that describe one hop, not the request (RFC 9110 §7.6.1), plus the ones the gateway sets itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-forwarded-client-cert', 'content-length', 'host']);
@@ -191,7 +191,7 @@ export class AgentGateway {
     const started = performance.now();
     const startedAt = Date.now();
     const context = this.contexts.get(req.socket) ?? { address: 'unknown', parent: { kind: 'Gateway' as const } };
-    const trace = traceContext(header(req, 'traceparent'));
+    const trace = traceContext(header(req, 'traceparent'), startedAt);
     const record: RequestRecord = {};
     const path = req.url ?? '/';
     const host = header(req, 'host') ?? (context.parent.kind === 'Service' ? `${context.parent.hostname}:${context.parent.port}` : 'unknown');
@@ -229,11 +229,13 @@ export class AgentGateway {
       duration_ms: Math.round(durationMs * 1000) / 1000,
       'trace.id': trace.traceId,
     };
+    const spanName = record.mcpMethod ? `mcp ${record.mcpMethod}${record.tool ? ` ${record.tool}` : ''}` : `${req.method} ${routeName}`;
+    finishRequestSpan(trace.span, spanName, accessRecord, this.key.endsWith('-waypoint') ? 'waypoint' : 'gateway');
     this.telemetry.complete(accessRecord, {
       traceId: trace.traceId,
       spanId: trace.spanId,
       ...(trace.parentSpanId ? { parentSpanId: trace.parentSpanId } : {}),
-      name: record.mcpMethod ? `mcp ${record.mcpMethod}${record.tool ? ` ${record.tool}` : ''}` : `${req.method} ${routeName}`,
+      name: spanName,
       kind: 'SPAN_KIND_SERVER',
       startTimeUnixNano: `${startedAt}000000`,
       endTimeUnixNano: `${Math.round(startedAt + durationMs)}000000`,

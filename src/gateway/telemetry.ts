@@ -2,10 +2,10 @@
 // agentgateway_requests_total{gateway, route, status, reason}, agentgateway_mcp_requests_total{method,
 // resource_type, server, resource}, request durations, access log lines with agentgateway's field names,
 // and one trace span per request (W3C trace context in, out and recorded as OTLP-shaped JSON lines).
-import { randomBytes } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.ts';
 import { RotatingFile, type RotationLimits } from '../core/rotating-file.ts';
+import { contextFromTraceparent, formatTraceparent, parseTraceparent, SpanKind, SpanStatusCode, tracer, type Span as OtelSpan } from '../core/tracing.ts';
 
 export interface AccessRecord {
   gateway: string;
@@ -42,19 +42,39 @@ export interface TraceContext {
   parentSpanId?: string;
   /** The traceparent header to send upstream (our span as the parent). */
   outgoing: string;
+  /** The request's OpenTelemetry span, ended by `finishRequestSpan`. */
+  span: OtelSpan;
 }
 
 /** The documented bound (README, "Memory bounds"): spans.jsonl rotates at 10 MiB, keeping three old files. */
 export const DEFAULT_SPAN_ROTATION: RotationLimits = { maxBytes: 10 * 1024 * 1024, keep: 3 };
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** Continue the caller's trace (W3C traceparent) or start one: the request's span, started now. */
+export function traceContext(traceparent: string | undefined, startTime = Date.now()): TraceContext {
+  const parent = parseTraceparent(traceparent);
+  const span = tracer('agentgateway').startSpan('agentgateway request', { kind: SpanKind.SERVER, startTime }, contextFromTraceparent(traceparent));
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId, ...(parent ? { parentSpanId: parent.spanId } : {}), outgoing: formatTraceparent(span.spanContext()), span };
+}
 
-/** Continue the caller's trace (W3C traceparent) or start one. */
-export function traceContext(traceparent: string | undefined): TraceContext {
-  const parsed = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
-  const traceId = parsed && !/^0+$/.test(parsed[1]!) ? parsed[1]! : randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
-  return { traceId, spanId, ...(parsed ? { parentSpanId: parsed[2]! } : {}), outgoing: `00-${traceId}-${spanId}-01` };
+/**
+ * End the request's span with what the access log says, and the gateway's decision in the lab's own terms: a
+ * 403 is a deny (an AccessPolicy, a tool the policy or drift hides), any other 4xx/5xx an error.
+ */
+export function finishRequestSpan(span: OtelSpan, name: string, record: AccessRecord, layer: 'gateway' | 'waypoint'): void {
+  span.updateName(name);
+  const status = record['http.status'];
+  const attributes: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(record)) if (key !== 'trace.id' && value !== undefined) attributes[key] = value;
+  span.setAttributes({
+    ...attributes,
+    'trustusbank.layer': layer,
+    'trustusbank.decision': status === 403 ? 'deny' : status >= 400 ? 'error' : 'allow',
+    ...(record.reason ? { 'trustusbank.reason': record.error ? `${record.reason}: ${record.error}` : record.reason } : {}),
+    ...(record.policy ? { 'trustusbank.policy': record.policy } : {}),
+  });
+  if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, ...(record.reason ? { message: record.reason } : {}) });
+  span.end();
 }
 
 export class GatewayTelemetry {

@@ -135,6 +135,10 @@ export class PodProcess {
       keepTail(this.stderrLines, line);
     });
     this.child.on('message', (message: FromPod) => {
+      if (message?.type === 'tub/otlp') {
+        if (typeof message.body === 'string') for (const listener of this.spanListeners) listener(message.body);
+        return;
+      }
       if (message?.type !== 'tub/listening' || !Number.isInteger(message.containerPort)) return;
       const address = this.adoptListener(message.containerPort, message.path);
       if (!address) return;
@@ -189,6 +193,13 @@ export class PodProcess {
 
   onListening(listener: (report: { containerPort: number }) => void): void {
     this.listeners.push(listener);
+  }
+
+  private readonly spanListeners: ((body: string) => void)[] = [];
+
+  /** The pod's span batches (OTLP/JSON text, unchecked: the listener parses and bounds them). */
+  onSpans(listener: (body: string) => void): void {
+    this.spanListeners.push(listener);
   }
 
   /**

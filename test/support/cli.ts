@@ -60,4 +60,4 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
 }
 
 /** `up` flags that move every host port to a free one, so stacks of parallel tests and a developer's own never collide. */
-export const FREE_PORT_FLAGS: readonly string[] = ['--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0', '--alertmanager-port', '0', '--inbox-port', '0', '--smtp-port', '0', '--dashboard-port', '0', '--chatbot-port', '0', '--control-room-port', '0'];
+export const FREE_PORT_FLAGS: readonly string[] = ['--attacker-port', '0', '--gateway-port', '0', '--agents-ui-port', '0', '--registry-port', '0', '--metrics-port', '0', '--alertmanager-port', '0', '--inbox-port', '0', '--smtp-port', '0', '--dashboard-port', '0', '--traces-port', '0', '--chatbot-port', '0', '--control-room-port', '0'];

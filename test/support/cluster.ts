@@ -69,7 +69,7 @@ export async function forwardToPod(pod: MeshWorkload, containerPort: number): Pr
 
 export async function startTestCluster(overrides: Partial<Omit<ClusterOptions, 'dataDir'>> = {}): Promise<TestCluster> {
   const dir = tempDir('tub-cluster-');
-  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, dashboardPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0, 'trustusbank-bank-frontend/chatbot': 0 } });
+  const cluster = await startCluster({ dataDir: dir.path, agentsUiPort: 0, registryPort: 0, metricsPort: 0, alertmanagerPort: 0, inboxPort: 0, smtpPort: 0, dashboardPort: 0, tracesPort: 0, ...overrides, hostPorts: { 'external-attacker/mock-attacker': 0, 'trustusbank-platform/trustusbank-agentgw': 0, 'trustusbank-bank-frontend/chatbot': 0 } });
   let admin: Server;
   const routes = adminRoutes(cluster, new Date());
   try {

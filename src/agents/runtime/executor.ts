@@ -16,6 +16,7 @@ import type { AgentRuntimeConfig } from './config.ts';
 import { ConversationMemory, type ConversationLimits } from './conversations.ts';
 import { runToolLoop } from './loop.ts';
 import type { ToolBinding, ToolOutcome, Toolbox } from './toolbox.ts';
+import { inSpan } from '../../core/tracing.ts';
 
 /** The ServerCallContext state key under which the HTTP layer leaves the caller's verified identity. */
 export const CALLER_STATE_KEY = 'trustusbank.caller';
@@ -49,7 +50,13 @@ export class BankAgentExecutor implements AgentExecutor {
     return this.running.size;
   }
 
-  async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
+  /** One task, as one span (OpenTelemetry's GenAI `invoke_agent`) in the trace of the request that asked it. */
+  execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { config } = this.deps;
+    return inSpan(config.name, `invoke_agent ${config.name}`, { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.name, 'gen_ai.conversation.id': request.contextId, 'trustusbank.model': modelLabel(this.deps.model) } }, () => this.run(request, bus));
+  }
+
+  private async run(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { config, model, toolbox, sessions, log } = this.deps;
     const now = (): string => (this.deps.now?.() ?? new Date()).toISOString();
     const { taskId, contextId } = request;

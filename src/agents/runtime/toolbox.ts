@@ -9,6 +9,7 @@ import type { Logger } from '../../core/log.ts';
 import type { ModelTool } from '../models/types.ts';
 import type { McpServerConfig, PeerAgentConfig } from './config.ts';
 import { sendA2aMessage, type ChainEntry } from './a2a-client.ts';
+import { inSpan, SpanKind, SpanStatusCode, traceHeaders } from '../../core/tracing.ts';
 
 export interface ToolBinding {
   /** As the model sees it. */
@@ -132,7 +133,7 @@ export class Toolbox {
     private readonly log: Logger,
     private readonly self: { name: string; namespace: string },
   ) {
-    this.fetch = createPooledFetch();
+    this.fetch = withTraceContext(createPooledFetch());
     this.connections = mcpServers.map((server) => new McpConnection(server, log, this.fetch));
   }
 
@@ -184,8 +185,23 @@ export class Toolbox {
     return { bindings, problems };
   }
 
-  /** Call a tool. Failures become error results for the model to read, never exceptions. */
-  async call(binding: ToolBinding, args: Record<string, unknown>, context: CallContext): Promise<ToolOutcome> {
+  /**
+   * Call a tool. Failures become error results for the model to read, never exceptions. One span per call
+   * (GenAI's `execute_tool`, or `invoke_agent` for a hand-off) with the tool and server, never the arguments.
+   */
+  call(binding: ToolBinding, args: Record<string, unknown>, context: CallContext): Promise<ToolOutcome> {
+    const handOff = binding.kind === 'agent';
+    const attributes = handOff
+      ? { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': binding.server, 'gen_ai.tool.name': binding.tool.name }
+      : { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': binding.remoteName, 'mcp.server': binding.server };
+    return inSpan(this.self.name, handOff ? `invoke_agent ${binding.server}` : `execute_tool ${binding.remoteName}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const outcome = await this.callUntraced(binding, args, context);
+      if (outcome.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the tool answered an error' });
+      return outcome;
+    });
+  }
+
+  private async callUntraced(binding: ToolBinding, args: Record<string, unknown>, context: CallContext): Promise<ToolOutcome> {
     try {
       if (binding.kind === 'agent') {
         const peer = this.agents.find((a) => a.name === binding.server)!;
@@ -206,6 +222,16 @@ export class Toolbox {
     await Promise.all(this.connections.map((c) => c.reset()));
     this.fetch.close();
   }
+}
+
+/** Every request carries the active trace context (the task's), so the gateway and peers continue its trace. */
+function withTraceContext<F extends typeof globalThis.fetch & { close(): void }>(fetch: F): F {
+  const traced = (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(traceHeaders())) headers.set(name, value);
+    return fetch(input, { ...init, headers });
+  };
+  return Object.assign(traced, { close: () => fetch.close() }) as F;
 }
 
 /** A peer agent as a tool name: its name, qualified by namespace when it lives elsewhere (names allow [A-Za-z0-9_-]). */

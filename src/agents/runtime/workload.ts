@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Workload, WorkloadContext } from '../../../apps/lib/workload.ts';
 import { UserError } from '../../core/errors.ts';
+import { setServiceName } from '../../core/tracing.ts';
 import { SessionStore } from '../sessions.ts';
 import { createA2aEndpoint } from './a2a-server.ts';
 import { SESSIONS_FILE, readAgentConfig } from './config.ts';
@@ -20,6 +21,8 @@ export function agentWorkload(context: WorkloadContext): Workload {
     throw new UserError(`cannot start: ${(error as Error).message}`);
   }
   const label = modelLabel(model);
+  // Spans of this pod are the agent's (support-bot, fraud-bot, ...), not the shared runtime image's.
+  setServiceName(config.name);
   const log = context.log.child({ agent: config.name });
   const { store: sessions, recovered } = SessionStore.openOrRecover(join(context.dataDir, SESSIONS_FILE));
   if (recovered) log.warn('session store was damaged: moved it aside and started an empty one', { file: join(context.dataDir, SESSIONS_FILE), moved_to: recovered.movedTo, problem: recovered.problem });

@@ -18,6 +18,7 @@ import { adminSocketPath, isAlive, readLiveStack, removeStackState, writeStackSt
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, parsePortFlag, type Command } from '../command.ts';
 import { formatControlRoom, formatIsolation, formatRestoredState, formatUrlTable, type ControlRoomAddress } from '../stack-view.ts';
+import { TRACES_PORT } from '../../evidence/traces/collector.ts';
 
 export const ATTACKER_PORT = 18011;
 export const GATEWAY_PORT = 18008;
@@ -30,7 +31,7 @@ const DETACH_TIMEOUT_MS = 90_000;
 
 const usage = `Usage: trustusbank up [--detach] [--data-dir DIR] [--model MODEL] [--control-room-port N] [--chatbot-port N]
                       [--attacker-port N] [--gateway-port N] [--agents-ui-port N] [--registry-port N] [--metrics-port N]
-                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--dashboard-port N]
+                      [--alertmanager-port N] [--inbox-port N] [--smtp-port N] [--dashboard-port N] [--traces-port N]
                       [--host-port NS/SERVICE=N]...
 
 Start TrustUsBank: build the images, start the control plane and the node's ztunnel, apply
@@ -60,6 +61,7 @@ Options:
   --inbox-port N            host port of the SOC inbox's page and MailHog API (default ${INBOX_PORT}; 0 picks a free one)
   --smtp-port N             the SOC inbox's SMTP port (default ${SMTP_PORT}; 0 picks a free one)
   --dashboard-port N        host port of the DORA evidence dashboard (default ${DASHBOARD_PORT}; 0 picks a free one)
+  --traces-port N           host port of the trace collector: Tempo's API, OTLP/HTTP JSON in (default ${TRACES_PORT}; 0 picks a free one)
   --host-port NS/SVC=N      move any other host port (repeatable)
   -h, --help                show this help`;
 
@@ -85,6 +87,7 @@ export const upCommand: Command = {
         'inbox-port': { type: 'string' },
         'smtp-port': { type: 'string' },
         'dashboard-port': { type: 'string' },
+        'traces-port': { type: 'string' },
         'host-port': { type: 'string', multiple: true },
       },
       usage,
@@ -112,10 +115,11 @@ export const upCommand: Command = {
     const smtpPort = parsePortFlag(values['smtp-port'], '--smtp-port', SMTP_PORT, usage);
     const controlRoomPort = parsePortFlag(values['control-room-port'], '--control-room-port', CONTROL_ROOM_PORT, usage);
     const dashboardPort = parsePortFlag(values['dashboard-port'], '--dashboard-port', DASHBOARD_PORT, usage);
+    const tracesPort = parsePortFlag(values['traces-port'], '--traces-port', TRACES_PORT, usage);
     const running = readLiveStack(dataDir);
     if (running) throw new UserError(`TrustUsBank is already running from this data directory (pid ${running.pid}); stop it with \`trustusbank down\``);
     if (values.detach) return detach(dataDir, argv.filter((arg) => arg !== '--detach'));
-    return foreground(dataDir, hostPorts, model, controlRoomPort, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort, dashboardPort });
+    return foreground(dataDir, hostPorts, model, controlRoomPort, { agentsUiPort, registryPort, metricsPort, alertmanagerPort, inboxPort, smtpPort, dashboardPort, tracesPort });
   },
 };
 
@@ -132,7 +136,7 @@ export function modelFromFlags(flag: string | undefined, env: NodeJS.ProcessEnv)
   return choice;
 }
 
-async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, controlRoomPort: number, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number; dashboardPort: number }): Promise<number> {
+async function foreground(dataDir: string, hostPorts: Record<string, number>, model: ModelChoice, controlRoomPort: number, ports: { agentsUiPort: number; registryPort: number; metricsPort: number; alertmanagerPort: number; inboxPort: number; smtpPort: number; dashboardPort: number; tracesPort: number }): Promise<number> {
   // Listen for Ctrl-C before anything starts: a signal that arrived before the handler would take the
   // default action and leave pods behind.
   const stop = stopSignal();

@@ -6,7 +6,9 @@
 // line before any application byte:
 //   TUB-CAPTURE/1 <pod token> <original host> <original port>\r\n
 // The socket says which pod is speaking, and the token must agree; it reached the pod over its private IPC
-// channel at start, never through argv or the environment. ztunnel answers one byte, CONNECT_ACK, once the connection to the
+// channel at start, never through argv or the environment. A fifth field, when the pod was serving a traced
+// request as it connected, is that request's W3C traceparent: ztunnel's span for the connection joins the
+// trace. It is a claim of the pod's, for correlation only; nothing is decided on it. ztunnel answers one byte, CONNECT_ACK, once the connection to the
 // destination is established, then proxies; or it resets the connection (a deny, no route). The shim holds
 // back the application's 'connect' until the ack, so a denied connection fails while connecting, exactly
 // like a refused one, and never after the application believes it is connected.
@@ -48,27 +50,45 @@ export function listenSocketPath(listenDir: string, containerPort: number): stri
   return `${listenDir}/${containerPort}.sock`;
 }
 
+/**
+ * A batch of the pod's spans, OTLP/JSON (an ExportTraceServiceRequest), for the node's trace collector. The
+ * channel says which pod sent it; the collector stamps that on the spans' resource, whatever they claim.
+ */
+export interface SpanReport {
+  /** SPAN_REPORT_TYPE of src/core/trace-export.ts. */
+  type: 'tub/otlp';
+  body: string;
+}
+
+/** The largest span batch the node takes from a pod (a bigger one is dropped and counted). */
+export const MAX_SPAN_REPORT_BYTES = 1024 * 1024;
+
 export type ToPod = CaptureInit | DnsUpdate;
-export type FromPod = ListeningReport;
+export type FromPod = ListeningReport | SpanReport;
 
 export interface CapturedDestination {
   token: string;
   host: string;
   port: number;
+  /** The trace the pod said the connection belongs to (W3C traceparent), if it said one. */
+  traceparent?: string;
 }
 
-export function encodePreamble(token: string, host: string, port: number): string {
-  return `${PREAMBLE_MAGIC} ${token} ${host} ${port}\r\n`;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export function encodePreamble(token: string, host: string, port: number, traceparent?: string): string {
+  return `${PREAMBLE_MAGIC} ${token} ${host} ${port}${traceparent && TRACEPARENT.test(traceparent) ? ` ${traceparent}` : ''}\r\n`;
 }
 
 /** Parse one preamble line (without its CRLF); undefined when it is not one. */
 export function decodePreamble(line: string): CapturedDestination | undefined {
   const parts = line.split(' ');
-  if (parts.length !== 4 || parts[0] !== PREAMBLE_MAGIC) return undefined;
-  const [, token, host, portText] = parts as [string, string, string, string];
+  if ((parts.length !== 4 && parts.length !== 5) || parts[0] !== PREAMBLE_MAGIC) return undefined;
+  const [, token, host, portText, traceparent] = parts as [string, string, string, string, string | undefined];
   const port = Number(portText);
   if (!/^[A-Za-z0-9_-]{16,128}$/.test(token) || host.length === 0 || host.length > 253 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { token, host, port };
+  // A malformed trace context is dropped, not the connection: it decides nothing.
+  return { token, host, port, ...(traceparent !== undefined && TRACEPARENT.test(traceparent) ? { traceparent } : {}) };
 }
 
 /**

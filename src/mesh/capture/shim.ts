@@ -16,6 +16,7 @@ import dns from 'node:dns';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { context, trace } from '@opentelemetry/api';
 import { CONNECT_ACK, MAX_SOURCE_LINE_BYTES, decodeSourceLine, encodePreamble, listenSocketPath, qualifyServiceName, type CaptureInit, type ToPod } from './protocol.ts';
 
 type ConnectArgs = unknown[];
@@ -88,14 +89,26 @@ net.Socket.prototype.connect = function capturedConnect(this: net.Socket, ...arg
     if (options[key] !== undefined) (redirected as Record<string, unknown>)[key] = options[key];
   }
   (originalConnect as (options: ConnectOptions, cb?: () => void) => net.Socket).call(this, redirected, callback);
-  // Queued before anything the application writes: the socket is still connecting, so order is kept.
-  this.write(encodePreamble(init.token, host, port));
+  // Queued before anything the application writes: the socket is still connecting, so order is kept. The
+  // request the workload is serving, if it traces (OpenTelemetry's API: one registry per process, whichever
+  // copy of the API set it up), names the trace ztunnel's span for this connection joins.
+  this.write(encodePreamble(init.token, host, port, activeTraceparent()));
   // Node holds a write made while connecting until the socket emits 'connect', through the listener that
   // write has just registered; that one listener must run when the connection is up, the others not yet.
   const flushPreamble = this.rawListeners('connect').at(-1) as (() => void) | undefined;
   holdConnectUntilAck(this, host, port, flushPreamble);
   return this;
 } as typeof net.Socket.prototype.connect;
+
+function activeTraceparent(): string | undefined {
+  try {
+    const span = trace.getSpanContext(context.active());
+    if (!span || !trace.isSpanContextValid(span)) return undefined;
+    return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 1) === 1 ? '01' : '00'}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The TCP connection to ztunnel completes at once; the application must not see 'connect' (or 'ready') until

@@ -31,6 +31,8 @@ export interface HboneTransportOptions {
 interface Admitted {
   parties: ConnectionParties;
   check: InboundRequest;
+  /** The trace the source ztunnel said the tunnel belongs to (its CONNECT's traceparent). */
+  traceparent?: string;
 }
 
 export async function createHboneTransport(options: HboneTransportOptions): Promise<HboneTransport> {
@@ -57,7 +59,7 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
     if (event.kind === 'opened') {
       const admitted = take(event.peerSpiffeId, event.authority);
       if (!admitted) return;
-      const { parties, check } = admitted;
+      const { parties, check, traceparent } = admitted;
       const { tunnelId, authority } = event;
       const release = connections.track({
         server: 'ztunnel',
@@ -68,14 +70,14 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
           return true;
         },
       });
-      open.set(tunnelId, { parties, check, authority, release });
+      open.set(tunnelId, { parties, check, authority, release, ...(traceparent ? { traceparent } : {}) });
       ztunnel.inboundOpened(parties);
     } else if (event.kind === 'closed') {
       const tunnel = open.get(event.tunnelId);
       if (!tunnel) return;
       open.delete(event.tunnelId);
       tunnel.release();
-      ztunnel.inboundClosed(tunnel.parties, tunnel.authority, { toDestination: event.receivedBytes, fromDestination: event.sentBytes }, event.durationMs);
+      ztunnel.inboundClosed(tunnel.parties, tunnel.authority, { toDestination: event.receivedBytes, fromDestination: event.sentBytes }, event.durationMs, tunnel.traceparent);
     } else if (event.kind === 'failed') {
       take(event.peerSpiffeId, event.authority);
       log.warn('inbound tunnel failed', { 'src.identity': event.peerSpiffeId, 'dst.addr': event.authority, status: event.status, error: event.reason });
@@ -96,7 +98,7 @@ export async function createHboneTransport(options: HboneTransportOptions): Prom
       const decision = ztunnel.decideInbound(request.peerSpiffeId, request.authority, request.headers);
       if (!decision.allow) return { allow: false, status: decision.status, reason: decision.reason };
       const key = `${request.peerSpiffeId} ${request.authority}`;
-      authorized.set(key, [...(authorized.get(key) ?? []), { parties: decision.parties, check: decision.check }]);
+      authorized.set(key, [...(authorized.get(key) ?? []), { parties: decision.parties, check: decision.check, ...(decision.traceparent ? { traceparent: decision.traceparent } : {}) }]);
       return { allow: true, target: decision.target };
     },
     observe,

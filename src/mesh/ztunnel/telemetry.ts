@@ -1,7 +1,10 @@
 // ztunnel's evidence: Istio's TCP metrics (names and labels as Istio emits them, so Istio's dashboards and
-// alert rules work unchanged) and access log lines shaped like ztunnel's.
+// alert rules work unchanged), access log lines shaped like ztunnel's, and a span per connection that came
+// with a trace context (the pod's capture preamble outbound, the HBONE CONNECT's traceparent inbound) or was
+// refused (a refusal is evidence even when the pod's code dropped its trace context).
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
+import { contextFromTraceparent, formatTraceparent, SpanKind, SpanStatusCode, tracer, type Span } from '../../core/tracing.ts';
 import type { MeshService, MeshWorkload } from './state.ts';
 
 const LABELS = [
@@ -76,7 +79,7 @@ export class ZtunnelTelemetry {
    * A connection its destination's policy refused at open, or closed later because a policy change denied it:
    * ztunnel counts and logs both the same way.
    */
-  policyRejection(parties: ConnectionParties, authority: string, message: string): void {
+  policyRejection(parties: ConnectionParties, authority: string, message: string, traceparent?: string): void {
     this.failed.inc(this.labels('destination', parties, 'DENY'));
     this.access({
       direction: 'inbound',
@@ -88,10 +91,27 @@ export class ZtunnelTelemetry {
       bytesReceived: 0,
       durationMs: 0,
       error: `connection closed due to policy rejection: ${message}`,
+      decision: 'deny',
+      ...(traceparent ? { span: this.connectionSpan('inbound', traceparent) } : {}),
     });
   }
 
-  /** One access log line, in ztunnel's vocabulary. */
+  /**
+   * The span of one connection, continuing the trace the pod (outbound) or the source ztunnel (inbound) said it
+   * belongs to; none without one (a refusal still gets a root span of its own in `access`).
+   */
+  connectionSpan(direction: 'inbound' | 'outbound', traceparent: string | undefined, startTime?: number): Span | undefined {
+    if (traceparent === undefined) return undefined;
+    const parent = contextFromTraceparent(traceparent);
+    return tracer('ztunnel').startSpan(`ztunnel ${direction}`, { kind: direction === 'outbound' ? SpanKind.CLIENT : SpanKind.SERVER, ...(startTime !== undefined ? { startTime } : {}) }, parent);
+  }
+
+  /** The traceparent to send on with a connection this span covers. */
+  static traceparentOf(span: Span | undefined): string | undefined {
+    return span ? formatTraceparent(span.spanContext()) : undefined;
+  }
+
+  /** One access log line, in ztunnel's vocabulary, and the connection's span ended with the same facts. */
   access(fields: {
     direction: 'inbound' | 'outbound';
     parties: ConnectionParties;
@@ -102,8 +122,13 @@ export class ZtunnelTelemetry {
     bytesReceived: number;
     durationMs: number;
     error?: string;
+    /** What the mesh decided: refused by policy (deny), failed for another reason (error), carried (allow). */
+    decision?: 'allow' | 'deny' | 'error';
+    span?: Span | undefined;
   }): void {
     const { source, destination, service } = fields.parties;
+    const decision = fields.decision ?? (fields.error ? 'error' : 'allow');
+    const span = fields.span ?? (fields.error ? tracer('ztunnel').startSpan(`ztunnel ${fields.direction}`, { kind: fields.direction === 'outbound' ? SpanKind.CLIENT : SpanKind.SERVER, startTime: Date.now() - fields.durationMs }, contextFromTraceparent(undefined)) : undefined);
     const line = {
       'src.addr': fields.srcAddr,
       'src.workload': source.name,
@@ -118,8 +143,21 @@ export class ZtunnelTelemetry {
       bytes_recv: fields.bytesReceived,
       duration: `${Math.round(fields.durationMs)}ms`,
       ...(fields.error ? { error: fields.error } : {}),
+      ...(span?.isRecording() ? { 'trace.id': span.spanContext().traceId } : {}),
     };
     if (fields.error) this.log.warn('connection complete', line);
     else this.log.info('connection complete', line);
+    if (span) {
+      const policy = fields.error ? /denied by: (\S+)/.exec(fields.error)?.[1] : undefined;
+      span.setAttributes({
+        ...(line as Record<string, string | number>),
+        'trustusbank.layer': 'mesh',
+        'trustusbank.decision': decision,
+        ...(fields.error ? { 'trustusbank.reason': fields.error } : {}),
+        ...(policy ? { 'trustusbank.policy': policy } : {}),
+      });
+      if (fields.error) span.setStatus({ code: SpanStatusCode.ERROR, message: fields.error });
+      span.end();
+    }
   }
 }

@@ -23,7 +23,8 @@ import { isNodeLocalName, nodeAddresses, nodeLocalReason, type NodeAddresses } f
 import { EndpointBalancer, inboundSource } from './endpoints.ts';
 import { readPreamble } from './preamble.ts';
 import type { MeshService, MeshView, MeshWorkload } from './state.ts';
-import type { ConnectionParties, ZtunnelTelemetry } from './telemetry.ts';
+import { ZtunnelTelemetry, type ConnectionParties } from './telemetry.ts';
+import type { Span } from '../../core/tracing.ts';
 
 export interface Endpoint {
   host: string;
@@ -48,7 +49,7 @@ export class TunnelRefused extends Error {
 }
 
 /** What the inbound side decides for one CONNECT. */
-export type InboundDecision = { allow: true; target: TunnelTarget; parties: ConnectionParties; check: InboundRequest } | { allow: false; status: number; reason: string };
+export type InboundDecision = { allow: true; target: TunnelTarget; parties: ConnectionParties; check: InboundRequest; traceparent?: string } | { allow: false; status: number; reason: string };
 
 /** Istio's outboundTrafficPolicy for destinations outside the mesh (after the node-local refusal). */
 export type EgressDecision = { allow: true } | { allow: false; reason: string };
@@ -140,6 +141,7 @@ export class Ztunnel {
       return;
     }
     const started = performance.now();
+    const span = this.options.telemetry.connectionSpan('outbound', destination.traceparent);
     const target = await this.route(source, destination.host, destination.port);
     if (target.kind === 'refuse') {
       this.options.telemetry.failed.inc(this.options.telemetry.labels('source', { source, service: target.service, externalHost: destination.host }, target.flags));
@@ -152,12 +154,15 @@ export class Ztunnel {
         bytesReceived: 0,
         durationMs: performance.now() - started,
         error: target.error,
+        // The mesh refused it (node-local, outboundTrafficPolicy); a name that does not resolve is an error.
+        decision: / refused: /.test(target.error) ? 'deny' : 'error',
+        span,
       });
       abortTcp(socket);
       return;
     }
-    if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, target.address, destination.port, started);
-    return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started, target.authority, target.server);
+    if (target.kind === 'passthrough') return this.passthrough(socket, rest, source, destination.host, target.address, destination.port, started, span);
+    return this.tunnel(socket, rest, source, target.pod, target.containerPort, target.service, started, target.authority, target.server, span);
   }
 
   private async route(
@@ -223,6 +228,7 @@ export class Ztunnel {
     started: number,
     authorityOverride?: string,
     server?: Endpoint,
+    span?: Span,
   ): Promise<void> {
     const { telemetry, dialer } = this.options;
     const parties: ConnectionParties = { source, destination, ...(service ? { service } : {}) };
@@ -234,7 +240,8 @@ export class Ztunnel {
     telemetry.opened.inc(labels);
     let stream: Duplex;
     try {
-      stream = await dialer.open({ source, destination, server: server ?? this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}` } });
+      const traceparent = ZtunnelTelemetry.traceparentOf(span);
+      stream = await dialer.open({ source, destination, server: server ?? this.options.inbound(), authority, headers: { forwarded: `for=${source.ip}`, ...(traceparent ? { traceparent } : {}) } });
     } catch (error) {
       const refused = error instanceof TunnelRefused;
       telemetry.failed.inc(telemetry.labels('source', parties, refused ? 'CONNECT' : 'UF'));
@@ -249,6 +256,8 @@ export class Ztunnel {
         bytesReceived: 0,
         durationMs: performance.now() - started,
         error: refused ? error.message : `connection failed: ${errorMessage(error)}`,
+        decision: refused && error.status === 401 ? 'deny' : 'error',
+        span,
       });
       abortTcp(socket);
       return;
@@ -263,10 +272,10 @@ export class Ztunnel {
     telemetry.received.inc(labels, sent);
     telemetry.sent.inc(labels, received);
     telemetry.closed.inc(labels);
-    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started });
+    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started, span });
   }
 
-  private async passthrough(socket: Socket, rest: Buffer, source: MeshWorkload, host: string, address: string, port: number, started: number): Promise<void> {
+  private async passthrough(socket: Socket, rest: Buffer, source: MeshWorkload, host: string, address: string, port: number, started: number, span?: Span): Promise<void> {
     const { telemetry } = this.options;
     const parties: ConnectionParties = { source, externalHost: host };
     // The address the egress check passed, not the name again: a second lookup could answer differently.
@@ -277,7 +286,7 @@ export class Ztunnel {
     });
     if (!connected) {
       telemetry.failed.inc(telemetry.labels('source', parties, 'UF'));
-      telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: 0, bytesReceived: 0, durationMs: performance.now() - started, error: 'connection failed: upstream refused' });
+      telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: 0, bytesReceived: 0, durationMs: performance.now() - started, error: 'connection failed: upstream refused', span });
       abortTcp(socket);
       return;
     }
@@ -288,7 +297,7 @@ export class Ztunnel {
     telemetry.received.inc(labels, sent);
     telemetry.sent.inc(labels, received);
     telemetry.closed.inc(labels);
-    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started });
+    telemetry.access({ direction: 'outbound', parties, srcAddr: source.ip, dstAddr: `${host}:${port}`, bytesSent: sent, bytesReceived: received, durationMs: performance.now() - started, span });
   }
 
   // --- inbound -------------------------------------------------------------------------------------------
@@ -312,8 +321,9 @@ export class Ztunnel {
     const parties: ConnectionParties = { source, destination };
     const check: InboundRequest = { peerSpiffeId, at: { kind: 'workload', workload: destination }, destination: { ip: destination.ip, port }, ...(vouched ? { sourceIp: source.ip } : {}) };
     const verdict = authorizeInbound(view.authz, check);
+    const traceparent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined;
     if (!verdict.allowed) {
-      telemetry.policyRejection(parties, authority, verdict.message);
+      telemetry.policyRejection(parties, authority, verdict.message, traceparent);
       return { allow: false, status: 401, reason: verdict.message };
     }
     const target = destination.listeners.get(port);
@@ -321,7 +331,7 @@ export class Ztunnel {
     // The pod sees the source pod's address as its peer, as ambient keeps it; only an address whose pod
     // really holds the certificate's identity is vouched for (else the peer is unknown).
     const preface = encodeSourceLine(vouched ? { address: source.ip, port: 0 } : undefined, { address: destination.ip, port });
-    return { allow: true, target: { ...target, preface }, parties, check };
+    return { allow: true, target: { ...target, preface }, parties, check, ...(traceparent ? { traceparent } : {}) };
   }
 
   /** Account for an open inbound connection closed because a policy change denied it (as a refusal at open). */
@@ -330,13 +340,14 @@ export class Ztunnel {
   }
 
   /** Account for an inbound tunnel once it closes. */
-  inboundClosed(parties: ConnectionParties, authority: string, bytes: { toDestination: number; fromDestination: number }, durationMs: number): void {
+  inboundClosed(parties: ConnectionParties, authority: string, bytes: { toDestination: number; fromDestination: number }, durationMs: number, traceparent?: string): void {
     const { telemetry } = this.options;
+    const span = telemetry.connectionSpan('inbound', traceparent, Date.now() - durationMs);
     const labels = telemetry.labels('destination', parties);
     telemetry.received.inc(labels, bytes.toDestination);
     telemetry.sent.inc(labels, bytes.fromDestination);
     telemetry.closed.inc(labels);
-    telemetry.access({ direction: 'inbound', parties, srcAddr: parties.source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: bytes.fromDestination, bytesReceived: bytes.toDestination, durationMs });
+    telemetry.access({ direction: 'inbound', parties, srcAddr: parties.source.ip, dstAddr: authority, hboneAddr: authority, bytesSent: bytes.fromDestination, bytesReceived: bytes.toDestination, durationMs, span });
   }
 
   inboundOpened(parties: ConnectionParties): void {
