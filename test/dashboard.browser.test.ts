@@ -72,15 +72,26 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the DORA evidence dashboard in a
     await row.waitFor({ timeout: 60_000 });
     const cells = await row.locator('td').allInnerTexts();
     expect(cells.slice(0, 5)).toEqual(['currency-converter', 'trustusbank-bank-vendors', CONVERTER_ID, 'mock-attacker', 'external-attacker']);
-    // Traces are not recorded yet and Istio's metrics carry no trace id: the row links nowhere rather than to a guess.
-    expect(await row.locator('a').count()).toBe(0);
+    // Istio's metrics carry no trace id: the row links to the trace search for its identity's refused connections.
+    const tracesUrl = t.cluster.forwards.find((f) => f.service === 'traces')!.url;
+    expect(await row.getByRole('link', { name: 'traces' }).getAttribute('href')).toBe(`${tracesUrl}?${new URLSearchParams({ tags: `trustusbank.decision=deny src.identity=${CONVERTER_ID}` })}`);
     await panel('OFFENDING POD').locator('tbody tr td:nth-child(7):not(:empty)').waitFor({ timeout: 30_000 });
     expect(await row.locator('td').nth(6).innerText()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
     const deployment = panel('OFFENDING DEPLOYMENT').locator('tbody tr', { hasText: 'currency-converter' });
     await deployment.waitFor({ timeout: 30_000 });
     const rugpulled = t.cluster.builds.find((b) => b.image === 'acme-fx/currency-converter:1.0.0' && b.variant === 'rugpull')!.digest;
     expect(await deployment.locator('td').allInnerTexts()).toEqual(expect.arrayContaining(['acme-fx/currency-converter:1.0.0', rugpulled, 'attacker', 'true']));
-    await panel('Deny log lines').locator('.log', { hasText: 'external-attacker/deny-bank-to-attacker' }).first().waitFor({ timeout: 30_000 });
+    const denyLine = panel('Deny log lines').locator('.log', { hasText: 'external-attacker/deny-bank-to-attacker' }).first();
+    await denyLine.waitFor({ timeout: 30_000 });
+    // The mesh's deny line links to its trace: the customer's question down to ztunnel's refusal.
+    const traceHref = (await denyLine.getByRole('link', { name: 'trace' }).getAttribute('href'))!;
+    expect(traceHref).toMatch(new RegExp(`^${tracesUrl}trace/[0-9a-f]{32}$`));
+    const waterfall = await page.context().newPage();
+    await waterfall.goto(traceHref);
+    const text = await waterfall.locator('main').innerText();
+    expect(text).toContain('ztunnel: ztunnel inbound');
+    expect(text).toContain('deny');
+    await waterfall.close();
     await panel('Remediation').locator('pre', { hasText: 'kubectl -n trustusbank-bank-vendors scale deploy/currency-converter --replicas=0' }).waitFor({ timeout: 30_000 });
     expect(await panel('Exfil received by the attacker').locator('.body').innerText()).toBe('0');
     expect(await panel('AuthZ denies (mesh)').locator('.body').innerText()).not.toBe('0');

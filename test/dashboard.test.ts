@@ -118,6 +118,10 @@ describe('the DORA evidence dashboard in the cluster', () => {
     const mesh = body.lines.find((l) => l.layer === 'mesh');
     expect(mesh).toMatchObject({ identity: 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter', policy: 'external-attacker/deny-bank-to-attacker' });
     expect(mesh!.subject).toMatch(/^trustusbank-bank-vendors\/currency-converter-[a-z0-9]+-[a-z0-9]+$/);
+    // ztunnel's refusal names its trace: the span is in the trace collector under that id.
+    expect(mesh!.traceId).toMatch(/^[0-9a-f]{32}$/);
+    t.cluster.traces.flush();
+    expect(t.cluster.traces.collector.store.trace(mesh!.traceId!)?.some((s) => s.attributes.some((a) => a.key === 'trustusbank.decision' && a.value.stringValue === 'deny'))).toBe(true);
     expect(body.lines.map((l) => l.ts)).toEqual([...body.lines.map((l) => l.ts)].sort().reverse());
     const later = (await (await fetch(new URL(`/api/deny-logs?from=${Date.now() + 60_000}`, page))).json()) as { lines: DenyLine[] };
     expect(later.lines).toEqual([]);

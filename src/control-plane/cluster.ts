@@ -340,7 +340,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
       ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     });
-    const dashboard = await startDashboard({ port: options.dashboardPort ?? DASHBOARD_PORT, portHint: '--dashboard-port N', prometheusUrl: () => prometheusUrl, logsDir: logDir });
+    const dashboard = await startDashboard({ port: options.dashboardPort ?? DASHBOARD_PORT, portHint: '--dashboard-port N', prometheusUrl: () => prometheusUrl, logsDir: logDir, tracesUrl: () => `${traces?.collector.url}/` });
     servers.push(dashboard.server);
     forwards.push(
       { namespace: 'trustusbank-observability', service: 'evidence-dashboard', port: dashboard.port, url: dashboard.pageUrl },

@@ -98,6 +98,8 @@ export interface Denies {
 
 export interface ActReceipt extends StepEvidence {
   name: string;
+  /** The trace of the act's chat (`trustusbank open traces`, or GET /api/traces/<id> on 18003). */
+  traceId: string;
   reply: string;
   tools: { author: string; name: string; args: Record<string, unknown> }[];
   attackerEventsAdded: number;
@@ -238,6 +240,7 @@ function act(name: string, o: Observation, checks: [string, boolean][], stoppedB
   return {
     ...soc,
     name,
+    traceId: o.answer.traceId,
     reply: o.answer.reply,
     tools: o.answer.tools.map((t) => ({ author: t.author, name: t.name, args: t.args })),
     attackerEventsAdded: o.loot,

@@ -21,7 +21,7 @@ Options:
   --as NS/SA         send as this service account instead of the chatbot's (it must exist)
   --a2a VERSION      A2A protocol: 0.3 (message/send, the chatbot's; default) or 1.0 (SendMessage)
   --context ID       continue a conversation (the contextId a previous reply printed)
-  --json             print {reply, author, model, tools: [{name, author, args, result, isError}], ...}
+  --json             print {reply, author, model, traceId, tools: [{name, author, args, result, isError}], ...}
   --data-dir DIR     state directory (default: ${DATA_DIR_ENV} or .trustusbank)
   -h, --help         show this help
 
@@ -80,7 +80,8 @@ export const chatCommand: Command = {
         ),
       );
     } else console.log('No tools were called.');
-    console.log(`\nAnswered by ${answer.author || 'the agent'} · model ${answer.model}${answer.model === 'scripted' ? ' (the offline scripted stand-in, not an LLM)' : ''} · asked as ${answer.caller} · context ${answer.contextId}`);
+    console.log(`\nTrace ${answer.traceId}: from this question through the agents, the gateway and the mesh (\`trustusbank open traces ${answer.traceId}\`)`);
+    console.log(`Answered by ${answer.author || 'the agent'} · model ${answer.model}${answer.model === 'scripted' ? ' (the offline scripted stand-in, not an LLM)' : ''} · asked as ${answer.caller} · context ${answer.contextId}`);
     return 0;
   },
 };

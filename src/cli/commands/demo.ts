@@ -38,8 +38,9 @@ when none runs. Exit 0 only when every check holds. The agents use the scripted 
 started with another.
 
 Options:
-  --json           print {ok, acts: [{name, reply, tools, attackerEventsAdded, denies, stoppedBy, alertsFiring,
-                   newAlerts, mails}], layers: [{layer, attackStopped, cleanRunOk, newAlerts, mails}], ...}
+  --json           print {ok, acts: [{name, traceId, reply, tools, attackerEventsAdded, denies, stoppedBy,
+                   alertsFiring, newAlerts, mails, incidents}], layers: [{layer, attackStopped, cleanRunOk,
+                   newAlerts, mails, incidents}], ...}
   --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
   -h, --help       show this help`;
 
@@ -118,6 +119,7 @@ function printReport(report: DemoReport): void {
     console.log(`  alerts:    ${act.alertsFiring.length === 0 ? 'none firing' : `firing ${act.alertsFiring.join(', ')}`}${act.newAlerts.length > 0 ? ` (raised here: ${[...new Set(act.newAlerts.map((a) => a.name))].join(', ')})` : ''}`);
     for (const mail of act.mails) console.log(`  SOC mail:  ${mail.subject}`);
     if (act.incidents) console.log(`  incident:  ${act.incidents.join(', ')} (\`trustusbank incidents show ID\`)`);
+    if (act.traceId) console.log(`  trace:     ${act.traceId} (\`trustusbank open traces ${act.traceId}\`)`);
     for (const check of act.checks) console.log(`  ${check}`);
     console.log('');
   }

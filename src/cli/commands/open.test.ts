@@ -26,6 +26,17 @@ describe('trustusbank open', () => {
     expect(result.stderr).toContain('unknown UI "dashbord"; the UIs are: control-room, chatbot, attacker, registry, prometheus, inbox, alertmanager');
   });
 
+  it('takes a trace id after traces, and refuses anything else there (exit 2)', async () => {
+    const bad = await runCli(['open', 'traces', 'nothex', '--data-dir', join(bin, 'none')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('a trace id is 32 lowercase hex digits, got "nothex"');
+    const extra = await runCli(['open', 'chatbot', 'x', '--data-dir', join(bin, 'none')]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('unexpected argument "x"');
+    // A good id goes on to look for the stack.
+    expect((await runCli(['open', 'traces', 'ab'.repeat(16), '--data-dir', join(bin, 'none')])).code).toBe(3);
+  });
+
   it('explains itself with --help, and says so when no stack runs (exit 3)', async () => {
     const help = await runCli(['open', '--help']);
     expect(help.code).toBe(0);

@@ -13,6 +13,7 @@ import { stackClient } from '../stack-client.ts';
 import type { ControlRoomAddress } from '../stack-view.ts';
 
 const usage = `Usage: trustusbank open [UI] [--print] [--data-dir DIR]
+       trustusbank open traces TRACE_ID
 
 Open one of the running stack's UIs in the default browser (xdg-open on Linux, open on macOS, start on
 Windows). Without a browser opener, the URL is printed and you are told so. The control room's URL carries
@@ -20,6 +21,7 @@ this stack's token (after #token=), which its buttons need.
 
 UI (default control-room):
   ${UI_NAMES.join(', ')}
+With a trace id (what \`chat\` and \`demo\` print), \`open traces\` opens that trace's waterfall.
 
 Options:
   --print         print the URL only, open nothing
@@ -35,14 +37,16 @@ export const openCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { print: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`, usage);
     const name = positionals[0] ?? 'control-room';
+    const traceId = name === 'traces' ? positionals[1] : undefined;
+    if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new UsageError(`a trace id is 32 lowercase hex digits, got "${traceId}"`, usage);
+    if (positionals.length > (traceId !== undefined ? 2 : 1)) throw new UsageError(`unexpected argument "${positionals[traceId !== undefined ? 2 : 1]}"`, usage);
     if (!UI_NAMES.includes(name)) throw new UsageError(`unknown UI "${name}"; the UIs are: ${UI_NAMES.join(', ')}`, usage);
     const stack = stackClient(values['data-dir']);
     const status = await stack.call<StackStatus>('GET', '/status');
     const link = uiLinks(status.forwards).find((l) => l.name === name);
     if (!link?.url) throw new UserError(link?.plannedPort ? `${link.label} is not served yet (it will be on port ${link.plannedPort})` : `${name} has no host port in this stack`);
-    const url = name === 'control-room' ? (await stack.call<ControlRoomAddress>('GET', '/control-room')).tokenUrl : link.url;
+    const url = name === 'control-room' ? (await stack.call<ControlRoomAddress>('GET', '/control-room')).tokenUrl : traceId ? new URL(`/trace/${traceId}`, link.url).href : link.url;
     if (values.print) {
       console.log(url);
       return 0;

@@ -45,7 +45,7 @@ export function denyOf(source: string, text: string): DenyLine | undefined {
     if (!error || !/denied|policy rejection|rbac/i.test(error)) return undefined;
     const policy = /explicitly denied by: (\S+)/.exec(error)?.[1];
     const destination = str(fields['dst.service']) !== 'unknown' ? str(fields['dst.service']) : str(fields['dst.workload']);
-    return { ...base, layer: 'mesh', subject: `${str(fields['src.namespace']) ?? '?'}/${str(fields['src.workload']) ?? '?'}`, ...opt('identity', str(fields['src.identity'])), ...opt('destination', destination ? `${destination}${str(fields['dst.namespace']) ? ` (${str(fields['dst.namespace'])})` : ''}` : undefined), ...opt('policy', policy), reason: error };
+    return { ...base, layer: 'mesh', subject: `${str(fields['src.namespace']) ?? '?'}/${str(fields['src.workload']) ?? '?'}`, ...opt('identity', str(fields['src.identity'])), ...opt('destination', destination ? `${destination}${str(fields['dst.namespace']) ? ` (${str(fields['dst.namespace'])})` : ''}` : undefined), ...opt('policy', policy), reason: error, ...opt('traceId', str(fields['trace.id'])) };
   }
   if (source === 'agentgateway' || source === 'waypoint') {
     if (fields['http.status'] !== 403) return undefined;

@@ -49,6 +49,8 @@ export interface DashboardServerOptions {
   /** <data-dir>/logs: where the deny log lines come from. */
   logsDir: string;
   dashboardFile?: string;
+  /** The trace collector's base URL (its pages link each deny to its trace). */
+  tracesUrl?: () => string | undefined;
 }
 
 export function createDashboardHandler(options: DashboardServerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -83,7 +85,8 @@ export function createDashboardHandler(options: DashboardServerOptions): (req: I
       return;
     }
     if (url.pathname === `/api/dashboards/uid/${dashboard.uid}`) {
-      return sendJson(res, 200, { dashboard: raw, meta: { slug: 'trustusbank-dora-evidence', url: pagePath, canSave: false } });
+      const tracesUrl = options.tracesUrl?.();
+      return sendJson(res, 200, { dashboard: raw, meta: { slug: 'trustusbank-dora-evidence', url: pagePath, canSave: false, ...(tracesUrl ? { tracesUrl } : {}) } });
     }
     if (url.pathname === DENY_LOG_PATH) {
       const since = Number(url.searchParams.get('from') ?? '0');

@@ -8,8 +8,8 @@ import { interpolate, labelValuesQuery, legend, queryWindow, relativeRangeMs, ty
 import type { DenyLine } from '../deny-log.ts';
 
 const API = '/api/datasources/proxy/uid/prometheus/api/v1';
-/** Where traces will be served (Tempo's API on 18003); linked only when a trace id is known. */
-const TRACE_URL = 'http://127.0.0.1:18003/api/traces/';
+/** The trace collector's pages (18003 unless the stack moved it; the dashboard's meta says where). */
+let traceBase = 'http://127.0.0.1:18003/';
 const RANGES = ['now-5m', 'now-15m', 'now-30m', 'now-1h'];
 const PALETTE = ['#73bf69', '#f2cc0c', '#8ab8ff', '#ff780a', '#f2495c', '#5794f2', '#b877d9', '#fade2a'];
 
@@ -58,8 +58,10 @@ async function main(): Promise<void> {
   const grid = document.getElementById('grid')!;
   let dashboard: Dashboard;
   try {
-    const body = (await (await fetch(`/api/dashboards/uid/${location.pathname.split('/')[2] ?? ''}`)).json()) as { dashboard: unknown };
+    const body = (await (await fetch(`/api/dashboards/uid/${location.pathname.split('/')[2] ?? ''}`)).json()) as { dashboard: unknown; meta?: { tracesUrl?: unknown } };
     dashboard = parseDashboard(body.dashboard);
+    const traces = body.meta?.tracesUrl;
+    if (typeof traces === 'string' && /^http:\/\/127\.0\.0\.1:\d+\/$/.test(traces)) traceBase = traces;
   } catch (error) {
     grid.replaceChildren(el('p', { className: 'error', text: `The dashboard could not be loaded: ${(error as Error).message}` }));
     return;
@@ -205,8 +207,13 @@ function renderTable(table: Table, panel: Panel): Node {
   const rows = table.rows.map((row) => {
     const tr = el('tr', {}, ...table.columns.map((c) => el('td', { text: formatValue(row[c], unitOf(panel.fieldConfig, c)) })));
     const traceId = traceColumn ? row[traceColumn] : undefined;
-    // A row links to its trace only when the data names one: Istio's metrics carry no trace id.
+    // A row links to its trace when the data names one. Istio's metrics carry no trace id: a row that names a
+    // workload identity links to the search for that identity's refused connections instead.
     if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) tr.append(el('td', {}, traceLink(traceId)));
+    else {
+      const identity = table.columns.map((c) => row[c]).find((v): v is string => typeof v === 'string' && /^spiffe:\/\/[^\s]+$/.test(v));
+      if (identity) tr.append(el('td', {}, traceSearchLink(`trustusbank.decision=deny src.identity=${identity}`)));
+    }
     return tr;
   });
   return el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows));
@@ -214,7 +221,14 @@ function renderTable(table: Table, panel: Panel): Node {
 
 function traceLink(traceId: string): HTMLAnchorElement {
   const a = el('a', { text: 'trace' });
-  a.href = `${TRACE_URL}${traceId}`;
+  a.href = new URL(`trace/${traceId}`, traceBase).href;
+  a.rel = 'noreferrer';
+  return a;
+}
+
+function traceSearchLink(tags: string): HTMLAnchorElement {
+  const a = el('a', { text: 'traces' });
+  a.href = `${traceBase}?${new URLSearchParams({ tags })}`;
   a.rel = 'noreferrer';
   return a;
 }
