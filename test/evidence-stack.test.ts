@@ -130,6 +130,21 @@ describe('the evidence stack in the cluster', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const alerts = JSON.parse(readFileSync(join(bundle, 'alerts.json'), 'utf8')) as { alerts: { name: string }[] };
     expect(alerts.alerts.map((a) => a.name)).toContain('IstioAuthZDeny');
+    // The dashboard's data at export time: every panel's query answered, the AuthZ denies counted.
+    const dashboard = JSON.parse(readFileSync(join(bundle, 'dashboard.json'), 'utf8')) as { panels: { title: string; answer: { status: string; data: { result: { value?: [number, string] }[] } } }[] };
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(20);
+    for (const panel of dashboard.panels) expect(panel.answer.status, panel.title).toBe('success');
+    expect(Number(dashboard.panels.find((p) => p.title === 'AuthZ denies (mesh)')!.answer.data.result[0]!.value![1])).toBeGreaterThan(0);
+    const denyLog = JSON.parse(readFileSync(join(bundle, 'deny-log.json'), 'utf8')) as { lines: { layer: string; policy?: string; traceId?: string }[] };
+    const meshDeny = denyLog.lines.find((l) => l.layer === 'mesh' && l.policy === 'external-attacker/deny-bank-to-attacker')!;
+    expect(meshDeny.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The incidents and the traces they cite: ztunnel's refusal, a trace of its own here (curl sends no trace context).
+    const bundled = JSON.parse(readFileSync(join(bundle, 'incidents.json'), 'utf8')) as { incidents: Incident[] };
+    const cited = bundled.incidents.find((i) => i.cause.key === 'trustusbank-bank-vendors/currency-converter')!.links.traceIds;
+    expect(cited).toContain(meshDeny.traceId);
+    const traces = JSON.parse(readFileSync(join(bundle, 'traces.json'), 'utf8')) as Record<string, { batches: { scopeSpans: { spans: { attributes: { key: string; value: { stringValue?: string } }[] }[] }[] }[] }>;
+    const denySpans = traces[meshDeny.traceId!]!.batches.flatMap((b) => b.scopeSpans.flatMap((s) => s.spans));
+    expect(denySpans.some((s) => s.attributes.some((a) => a.key === 'trustusbank.policy' && a.value.stringValue === 'external-attacker/deny-bank-to-attacker'))).toBe(true);
     const { stdout } = await promisify(execFile)(process.execPath, [join(bundle, 'verify.mjs')]);
     expect(stdout).toMatch(/^ledger OK: \d+ records/);
 

@@ -12,6 +12,11 @@ import type { Cluster } from './cluster.ts';
 import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from './pod.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DASHBOARD_FILE, readDenyLines } from '../evidence/dashboard/index.ts';
+import { dashboardSnapshot } from '../evidence/dashboard/snapshot.ts';
+import { toResourceSpans } from '../evidence/traces/otlp.ts';
 import { inSpan, ROOT_CONTEXT, SpanKind, SpanStatusCode, traceHeaders } from '../core/tracing.ts';
 
 type EphemeralIdentity = Awaited<ReturnType<Cluster['engine']['ephemeralWorkload']>>;
@@ -178,6 +183,9 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     }),
     // `trustusbank incidents`: derived from the ledger, the register and the metric store, newest first.
     'GET /incidents': () => ({ incidents: clusterIncidents(cluster).reverse() }),
+    // `trustusbank evidence export`: what the stack can say now, beside the ledger: the dashboard's data, the deny
+    // log lines, the incidents and the traces they cite.
+    'GET /evidence/snapshot': () => evidenceSnapshot(cluster),
     // `trustusbank mail`: the SOC inbox, newest first.
     'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map((m) => ({ ...inboxLine(m), text: m.decoded.text ?? '' })) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
@@ -306,6 +314,24 @@ async function chatAs(cluster: Cluster, request: ChatRequest, identity: Ephemera
       failed: reply.failed,
     };
   }
+}
+
+async function evidenceSnapshot(cluster: Cluster): Promise<Record<string, unknown>> {
+  const prometheus = cluster.forwards.find((f) => f.service === 'prometheus')!.url;
+  const get = async (path: string, params: Record<string, string>): Promise<unknown> => (await fetch(new URL(`${path.slice(1)}?${new URLSearchParams(params)}`, prometheus))).json();
+  const incidents = clusterIncidents(cluster).reverse();
+  cluster.traces.flush();
+  const traces: Record<string, unknown> = {};
+  for (const id of new Set(incidents.flatMap((i) => i.links.traceIds))) {
+    const spans = cluster.traces.collector.store.trace(id);
+    if (spans) traces[id] = { batches: toResourceSpans(spans) };
+  }
+  return {
+    dashboard: await dashboardSnapshot(JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')), get),
+    'deny-log': { lines: readDenyLines(join(cluster.dataDir, 'logs'), { sinceMs: 0, limit: 1000 }) },
+    incidents: { incidents },
+    traces,
+  };
 }
 
 function documentsOf(body: unknown): { file: string; text: string }[] {

@@ -70,6 +70,10 @@ export const evidenceCommand: Command = {
           const stack = stackClient(values['data-dir']);
           snapshots.alerts = await stack.call('GET', '/alerts').catch((error: unknown) => ({ error: (error as Error).message }));
           snapshots.mail = await stack.call('GET', '/mail').catch((error: unknown) => ({ error: (error as Error).message }));
+          // The dashboard's data, the deny log, the incidents and the traces they cite, as the stack has them now.
+          const now = await stack.call<Record<string, unknown>>('GET', '/evidence/snapshot').catch((error: unknown) => ({ error: (error as Error).message }) as Record<string, unknown>);
+          if ('error' in now) snapshots.snapshot = now;
+          else Object.assign(snapshots, now);
         }
         const result = await exportBundle(ledgerDir, rest[0]!, snapshots);
         console.log(`Wrote ${result.files.join(', ')} to ${result.dir}`);

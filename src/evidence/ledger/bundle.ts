@@ -46,7 +46,10 @@ head.json       the signed head: how many records the ledger held and the last h
 public-key.pem  the stack's ledger key (Ed25519, SPKI PEM).
 verify.mjs      the verifier, Node's built-ins only:  node verify.mjs
                 It names the first record edited, deleted, reordered, forged or cut off.
-*.json          snapshots of the running stack at export time (not signed; the ledger is the evidence).
+*.json          snapshots of the running stack at export time (not signed; the ledger is the evidence):
+                dashboard.json (every DORA dashboard panel's query and answer), deny-log.json (each layer's
+                refusals from the logs, with trace ids), incidents.json (the records derived from the ledger),
+                traces.json (the spans of every trace an incident cites, OTLP JSON), alerts.json, mail.json.
 
 At export the ledger verified: ${verdict.ok ? 'OK' : `NOT OK at record ${verdict.problem!.seq}: ${verdict.problem!.what}`}.
 What it cannot prove: that the holder of the private key did not rewrite the whole ledger and re-sign it;

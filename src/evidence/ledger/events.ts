@@ -26,7 +26,7 @@ export function securityEventOf(raw: string): LedgerEntry | undefined {
     case 'ztunnel': {
       const error = text(line.error);
       if (line.msg !== 'connection complete' || !error) return undefined;
-      const data = { source: text(line['src.identity']), workload: text(line['src.workload']), namespace: text(line['src.namespace']), destination: text(line['dst.service']), destination_identity: text(line['dst.identity']), direction: text(line.direction), reason: error };
+      const data = { source: text(line['src.identity']), workload: text(line['src.workload']), namespace: text(line['src.namespace']), destination: text(line['dst.service']), destination_identity: text(line['dst.identity']), direction: text(line.direction), reason: error, trace_id: text(line['trace.id']) };
       if (/policy rejection|denied/.test(error)) return entry('mesh.deny', data.source, data);
       if (/ refused: /.test(error)) return entry('mesh.egress_refused', data.source, data);
       return undefined;
