@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   memory: () => import('./memory.bench.ts'),
   promql: () => import('./promql.bench.ts'),
   startup: () => import('./startup.bench.ts'),
+  tracing: () => import('./tracing.bench.ts'),
 };
 
 /** Per benchmark in a smoke run, to catch a hang: the slowest (memory: two stacks, one after the other) takes ~30 s on an idle 2-core machine, ~100 s at load average 18. */
