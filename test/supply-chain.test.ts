@@ -257,6 +257,15 @@ describe('the supply chain', () => {
       expect(two!.incidents).toHaveLength(1);
       expect(three!.incidents).toEqual(two!.incidents);
       expect(one!.incidents).toBeUndefined();
+      // Each act's chat is one trace: Act 3's holds ztunnel's refusal of the converter, Act 1's holds no refusal.
+      const ids = report.acts.map((a) => a.traceId);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(one!.checks).toContain(`ok: its trace holds no refusal (trace ${one!.traceId})`);
+      expect(three!.checks).toContain(`ok: ztunnel's refusal of the converter is in the customer's trace (trace ${three!.traceId})`);
+      t.cluster.traces.flush();
+      const denies = t.cluster.traces.collector.store.trace(three!.traceId)!.filter((s) => s.attributes.some((a) => a.key === 'trustusbank.decision' && a.value.stringValue === 'deny'));
+      expect(denies.map((s) => s.attributes.find((a) => a.key === 'trustusbank.policy')?.value.stringValue)).toContain('external-attacker/deny-bank-to-attacker');
       // The DLP layer's refusal is ours to detect: GatewayDLPDeny.
       expect(report.layers.find((l) => l.layer === 'dlp')!.newAlerts.map((a) => a.name)).toContain('GatewayDLPDeny');
     });

@@ -52,21 +52,9 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
   const server = createGuardedServer({ shape: 'json' }, async (req, res) => {
     if (!authorized(req.headers.authorization, token)) return sendJson(res, 401, { error: `not authorized: the admin API answers only requests with the token in ${tokenFile}` });
     const url = requestTarget(req);
-    // Exact routes first; a route ending in `/*` takes the rest of the path (decoded) as the query's `rest`.
-    let handler = routes[`${req.method} ${url.pathname}`];
-    if (!handler) {
-      const prefix = Object.keys(routes).find((key) => key.endsWith('/*') && `${req.method} ${url.pathname}`.startsWith(key.slice(0, -1)));
-      if (prefix) {
-        let rest: string;
-        try {
-          rest = decodeURIComponent(url.pathname.slice(prefix.length - 1 - (req.method ?? '').length - 1));
-        } catch {
-          return sendJson(res, 400, { error: `malformed percent-encoding in ${url.pathname}` });
-        }
-        handler = routes[prefix];
-        url.searchParams.set('rest', rest);
-      }
-    }
+    const found = findRoute(routes, req.method ?? 'GET', url);
+    if (found === 'malformed') return sendJson(res, 400, { error: `malformed percent-encoding in ${url.pathname}` });
+    const handler = found;
     if (!handler) return sendJson(res, 404, { error: `no such admin route: ${req.method} ${url.pathname}` });
     try {
       const body = req.method === 'GET' ? { ok: true as const, value: undefined } : await readJsonBody(req, { maxBytes: ADMIN_MAX_BODY_BYTES });
@@ -96,6 +84,23 @@ export async function serveAdminApi(socketPath: string, routes: AdminRoutes): Pr
     return closing;
   }) as typeof server.close;
   return server;
+}
+
+/**
+ * The handler for a request: exact routes first; a route ending in `/*` takes the rest of the path (decoded),
+ * which it finds as the query's `rest`. The socket server and the control room's in-process client share it.
+ */
+export function findRoute(routes: AdminRoutes, method: string, url: URL): AdminRoutes[string] | undefined | 'malformed' {
+  const exact = routes[`${method} ${url.pathname}`];
+  if (exact) return exact;
+  const prefix = Object.keys(routes).find((key) => key.endsWith('/*') && `${method} ${url.pathname}`.startsWith(key.slice(0, -1)));
+  if (!prefix) return undefined;
+  try {
+    url.searchParams.set('rest', decodeURIComponent(url.pathname.slice(prefix.length - 1 - method.length - 1)));
+  } catch {
+    return 'malformed';
+  }
+  return routes[prefix];
 }
 
 /** Call the admin API of the stack running from a data directory. */

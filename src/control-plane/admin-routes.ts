@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DASHBOARD_FILE, readDenyLines } from '../evidence/dashboard/index.ts';
 import { dashboardSnapshot } from '../evidence/dashboard/snapshot.ts';
-import { toResourceSpans } from '../evidence/traces/otlp.ts';
+import { attribute, toResourceSpans } from '../evidence/traces/otlp.ts';
+
+const optional = (key: string, value: string | undefined): Record<string, string> => (value === undefined ? {} : { [key]: value });
 import { inSpan, ROOT_CONTEXT, SpanKind, SpanStatusCode, traceHeaders } from '../core/tracing.ts';
 
 type EphemeralIdentity = Awaited<ReturnType<Cluster['engine']['ephemeralWorkload']>>;
@@ -186,6 +188,17 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     // `trustusbank evidence export`: what the stack can say now, beside the ledger: the dashboard's data, the deny
     // log lines, the incidents and the traces they cite.
     'GET /evidence/snapshot': () => evidenceSnapshot(cluster),
+    // The refusals a trace records (the demo's receipt that the deny sits in the customer's trace).
+    'GET /traces/*': (_body, query) => {
+      const match = /^([0-9a-f]{32})\/denies$/.exec(query.get('rest') ?? '');
+      if (!match) throw new UserError('expected /traces/<32 hex digits>/denies');
+      cluster.traces.flush();
+      const spans = cluster.traces.collector.store.trace(match[1]!) ?? [];
+      const denies = spans
+        .filter((s) => attribute(s.attributes, 'trustusbank.decision') === 'deny')
+        .map((s) => ({ service: attribute(s.resource, 'service.name') ?? '?', layer: attribute(s.attributes, 'trustusbank.layer') ?? '?', ...optional('source', attribute(s.attributes, 'src.identity')), ...optional('destination', attribute(s.attributes, 'dst.identity')), ...optional('policy', attribute(s.attributes, 'trustusbank.policy')) }));
+      return { traceId: match[1], spans: spans.length, denies };
+    },
     // `trustusbank mail`: the SOC inbox, newest first.
     'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map((m) => ({ ...inboxLine(m), text: m.decoded.text ?? '' })) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.

@@ -1,7 +1,7 @@
 // What the control room's buttons do, each through the admin operations the CLI uses (`reset`, `rugpull`,
 // `apply`/`delete` of the same policy files as `policies` and the demo, `demo` itself), called in-process.
 // One action at a time: a second click while the demo runs is told so instead of interleaving with it.
-import type { AdminRoutes } from '../control-plane/admin-api.ts';
+import { findRoute, type AdminRoutes } from '../control-plane/admin-api.ts';
 import { UserError } from '../core/errors.ts';
 import { runDemo, type DemoApi, type DemoReport } from '../demo/demo.ts';
 import type { StackClient } from '../cli/stack-client.ts';
@@ -13,7 +13,8 @@ export function inProcessStack(routes: AdminRoutes, dataDir: string): StackClien
     dataDir,
     call: async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
       const url = new URL(path, 'http://admin');
-      const handler = routes[`${method} ${url.pathname}`];
+      const handler = findRoute(routes, method, url);
+      if (handler === 'malformed') throw new UserError(`malformed percent-encoding in ${url.pathname}`);
       if (!handler) throw new Error(`no such admin route: ${method} ${url.pathname}`);
       // A copy, as over the socket: the caller never holds the stack's own objects.
       return JSON.parse(JSON.stringify((await handler(body ?? {}, url.searchParams)) ?? {})) as T;

@@ -40,6 +40,16 @@ export interface DemoApi {
   mails(): Promise<Mail[]>;
   /** The incident records (id, the alerts each holds, and the workload each is about). */
   incidents(): Promise<{ id: string; alerts: string[]; cause: { key: string } }[]>;
+  /** The refusals recorded in a trace (its spans with `trustusbank.decision=deny`). */
+  traceDenies(traceId: string): Promise<TraceDeny[]>;
+}
+
+export interface TraceDeny {
+  service: string;
+  layer: string;
+  source?: string;
+  destination?: string;
+  policy?: string;
 }
 
 export interface AlertsNow {
@@ -274,6 +284,7 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['get_balance, list_recent and convert_currency were called, get_profile was not', ['get_balance', 'list_recent', 'convert_currency'].every((n) => one.answer.tools.some((t) => t.name === n)) && !profileCalled(one.answer)],
         ['the attacker received nothing', one.loot === 0],
         ['no alert fired', oneSoc.newAlerts.length === 0],
+        [`its trace holds no refusal (trace ${one.answer.traceId})`, (await api.traceDenies(one.answer.traceId)).length === 0],
       ],
       'nothing to stop',
       oneSoc,
@@ -318,6 +329,7 @@ export async function runDemo(api: DemoApi, options: DemoOptions = {}): Promise<
         ['the reply still shows the same figures', hasFigures(three.answer.reply)],
         ["ztunnel's source reporter counted the refused connection as an attempt", three.denies.attemptsToAttacker >= 1],
         ['IstioAuthZDeny and BankToAttackerAttempt firing', EXPECTED_ALERTS['Act 3: defended'].every((name) => threeSoc.alertsFiring.includes(name))],
+        [`ztunnel's refusal of the converter is in the customer's trace (trace ${three.answer.traceId})`, (await api.traceDenies(three.answer.traceId)).some((d) => d.service === 'ztunnel' && d.source === CONVERTER_IDENTITY && d.policy === 'external-attacker/deny-bank-to-attacker')],
       ],
       three.denies.meshOnConverter >= 1 ? `mesh: deny-bank-to-attacker refused ${CONVERTER_IDENTITY} (${three.denies.meshOnConverter} connection${three.denies.meshOnConverter === 1 ? '' : 's'})` : 'nothing',
       threeSoc,

@@ -6,7 +6,7 @@ import { readManifestDocuments } from '../../control-plane/cluster.ts';
 import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
-import { REQUIRED_ENFORCERS, runDemo, type AlertsNow, type DemoApi, type DemoReport, type LayerName } from '../../demo/demo.ts';
+import { REQUIRED_ENFORCERS, runDemo, type AlertsNow, type DemoApi, type DemoReport, type LayerName, type TraceDeny } from '../../demo/demo.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
@@ -103,6 +103,7 @@ export function demoApi(stack: StackClient): DemoApi {
       return { alerts: answer.alerts, evaluatedThrough: answer.evaluatedThrough === null ? undefined : Date.parse(answer.evaluatedThrough) };
     },
     incidents: async () => (await stack.call<{ incidents: { id: string; alerts: string[]; cause: { key: string } }[] }>('GET', '/incidents')).incidents,
+    traceDenies: async (traceId) => (await stack.call<{ denies: TraceDeny[] }>('GET', `/traces/${traceId}/denies`)).denies,
     mails: async () => (await stack.call<{ messages: { subject: string; text: string; created: number }[] }>('GET', '/mail')).messages.map(({ subject, text, created }) => ({ subject, text, created })),
   };
 }
