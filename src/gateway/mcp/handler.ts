@@ -1,12 +1,11 @@
 // The MCP leg of a route: the gateway terminates the client's MCP session (either revision), refuses what the
 // revision does not allow (inbound.ts: batches, envelope and header rows), judges the JSON-RPC message before
-// anything is forwarded, and speaks to the upstream targets itself. Order for one message: an anonymous caller is refused (403, reason Unauthenticated);
-// resolve the name to (target, upstream name) by exact
-// match; traffic authorization (403 on deny); tool pinning (BlockServer → 403); backend authorization and
-// HideDrifted (-32602 Unknown tool, as agentgateway answers for tools a policy hides); DLP on arguments
-// (Reject → 403, RedactInPlace → forwarded redacted); with pinning HideDrifted or BlockServer, arguments the
-// pinned input schema does not declare (403). Nothing in a request is forwarded unless every
-// element passed the 403 checks. After the call, DLP on the result when the policy's results side selects it.
+// anything is forwarded, and speaks to the upstream targets itself. Order for one message: an anonymous caller
+// is refused (403, reason Unauthenticated); the name is resolved to (target, upstream name) by exact match; then
+// the item goes through the one decision pipeline that lists use too (decide.ts: traffic authorization, tool
+// pinning, backend authorization, DLP on arguments, undeclared arguments), over a snapshot of the pins taken
+// for this request. Nothing in a request is forwarded unless every element passed the 403 checks. After the
+// call, DLP on the result when the policy's results side selects it.
 // Arguments that cannot be inspected (nested or encoded past the limits) are refused, never passed unread.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -20,9 +19,10 @@ export interface Authorizer {
   evaluate(context: Record<string, unknown>): AuthorizationDecision;
 }
 import { toolArgumentAttributes } from '../policy/cel.ts';
-import { isUnscannable, type DlpFinding, type DlpScanner } from '../policy/dlp.ts';
+import { isUnscannable, type DlpScanner } from '../policy/dlp.ts';
 import { DecodeLimitError } from '../policy/decode.ts';
-import { undeclaredArguments, type ToolPinStore } from '../policy/tool-pinning.ts';
+import { decideItem, describeFindings, pinSnapshot } from './decide.ts';
+import type { ToolPinStore } from '../policy/tool-pinning.ts';
 import { classifyClientPost } from './inbound.ts';
 import { DEFAULT_SESSION_LIMITS, SessionTable, type SessionLimits } from '../../core/session-table.ts';
 import { FederationError, mergeCapabilities, type Federation, type ItemKind, type ResolvedItem } from './federation.ts';
@@ -359,50 +359,27 @@ export class McpRouteHandler {
       exchange.record.tool = resolved.name;
     }
     const attributes = { ...exchange.attributes, mcp };
-    const traffic = policies.traffic.evaluate(attributes);
-    if (!traffic.allowed) return forbid('Authorization', traffic);
-
-    if (itemKind && resolved) {
-      if (itemKind === 'tool' && policies.pinning && this.pinningFilter(resolved.target.server, policies)(resolved.name)) {
-        if (policies.pinning.action === 'BlockServer') {
-          return { kind: 'forbid', reason: 'ToolPinning', message: `server ${resolved.target.server} drifted from its pinned tools`, policy: policies.pinning.policy };
-        }
-        return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
-      }
-      const backend = policies.backend.evaluate(attributes);
-      if (!backend.allowed) {
-        exchange.record.reason = 'Authorization';
-        exchange.record.policy = backend.policy;
-        return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
-      }
-      let forwarded = message;
-      if (itemKind !== 'resource' && policies.dlp?.arguments && params.arguments !== undefined) {
-        const dlp = policies.dlp;
-        try {
-          if (dlp.action === 'Reject') {
-            const findings = dlp.scanner.scan(params.arguments);
-            if (findings.length > 0) return { kind: 'forbid', reason: 'DLP', message: `sensitive data in ${itemKind} arguments: ${describeFindings(findings)}`, policy: dlp.policy, data: { findings } };
-          } else {
-            const { value, findings } = dlp.scanner.redact(params.arguments);
-            if (findings.length > 0) {
-              exchange.record.reason = 'DLPRedacted';
-              this.options.log.info('dlp redacted tool arguments', { policy: dlp.policy, tool: resolved.name, target: resolved.target.name, findings });
-              forwarded = { ...message, params: { ...params, arguments: value } };
-            }
-          }
-        } catch (error) {
-          if (!isUnscannable(error)) throw error;
-          return { kind: 'forbid', reason: 'DLP', message: `${itemKind} arguments cannot be inspected: ${error.message}`, policy: dlp.policy };
-        }
-      }
-      // After DLP, so that PII in an extra argument is reported as what it is.
-      if (itemKind === 'tool' && policies.pinning && policies.pinning.action !== 'Alert') {
-        const refusal = this.undeclared(resolved, params.arguments, policies.pinning.policy);
-        if (refusal) return refusal;
-      }
-      if (forwarded !== message) return { kind: 'forward', message: forwarded, resolved, itemKind, attributes };
+    if (!itemKind || !resolved) {
+      const traffic = policies.traffic.evaluate(attributes);
+      if (!traffic.allowed) return forbid('Authorization', traffic);
+      return { kind: 'forward', message, attributes };
     }
-    return { kind: 'forward', message, ...(resolved ? { resolved } : {}), ...(itemKind ? { itemKind } : {}), attributes };
+    const args = itemKind !== 'resource' ? params.arguments : undefined;
+    const decision = decideItem('call', { kind: itemKind, name: resolved.name, target: resolved.target.name, server: resolved.target.server, ...(args !== undefined ? { arguments: args } : {}) }, attributes, policies, pinSnapshot(this.options.pins));
+    if (decision.kind === 'forbid') return { kind: 'forbid', reason: decision.reason, message: decision.message, ...(decision.policy ? { policy: decision.policy } : {}), ...(decision.data ? { data: decision.data } : {}) };
+    if (decision.kind === 'hide') {
+      if (decision.reason === 'Authorization') {
+        exchange.record.reason = 'Authorization';
+        if (decision.policy) exchange.record.policy = decision.policy;
+      }
+      return { kind: 'answer', response: unknownItem(idOf(message), itemKind, String(params[MCP_NAME_SOURCE[method]!])), status: 400 };
+    }
+    if (decision.redacted) {
+      exchange.record.reason = 'DLPRedacted';
+      this.options.log.info('dlp redacted tool arguments', { policy: policies.dlp!.policy, tool: resolved.name, target: resolved.target.name, findings: decision.redacted });
+      return { kind: 'forward', message: { ...message, params: { ...params, arguments: decision.arguments } }, resolved, itemKind, attributes };
+    }
+    return { kind: 'forward', message, resolved, itemKind, attributes };
   }
 
   private async dispatch(
@@ -446,37 +423,6 @@ export class McpRouteHandler {
     }
   }
 
-  /** Which of a server's tools the pinning policy keeps from callers: drifted ones (HideDrifted), or all of a drifted server's (BlockServer). */
-  private pinningFilter(server: string, policies: McpPolicies): (tool: string) => boolean {
-    const action = policies.pinning?.action;
-    if (action === 'HideDrifted') {
-      const drifted = this.options.pins.driftedTools(server);
-      return (tool) => drifted.has(tool);
-    }
-    if (action === 'BlockServer') {
-      const blocked = this.options.pins.status(server).some((report) => report.drifted);
-      return () => blocked;
-    }
-    return () => false;
-  }
-
-  /** A call whose arguments the tool's pinned input schema does not declare: refused, naming them. */
-  private undeclared(resolved: ResolvedItem, args: unknown, policy: string): Verdict | undefined {
-    const pinned = this.options.pins.pinnedDefinition(resolved.target.server, resolved.name);
-    // No pin yet means no list was ever observed; the call is judged by the other layers, as before pinning.
-    if (pinned === undefined || args === undefined) return undefined;
-    const extra = undeclaredArguments(pinned.inputSchema, args);
-    if (extra.length === 0) return undefined;
-    const names = extra.map((name) => JSON.stringify(name)).join(', ');
-    return {
-      kind: 'forbid',
-      reason: 'ToolPinning',
-      message: `argument${extra.length > 1 ? 's' : ''} ${names} ${extra.length > 1 ? 'are' : 'is'} not declared in the pinned input schema of ${resolved.name}`,
-      policy,
-      data: { arguments: extra },
-    };
-  }
-
   /**
    * DLP on a result, when the policy's results side selects this call: its `when` rules (any holds, or any errors:
    * a rule that cannot be evaluated does not let PII through). A result that cannot be inspected is refused.
@@ -512,22 +458,12 @@ export class McpRouteHandler {
     for (const failure of failures) this.options.log.warn('mcp target left out of a list (FailOpen)', { target: failure.target, error: failure.error });
     const method = kind === 'tool' ? 'tools/call' : kind === 'prompt' ? 'prompts/get' : 'resources/read';
     const visible: Record<string, unknown>[] = [];
-    // Which tools pinning hides, read once per target rather than once per listed tool.
-    const hiddenByPinning = new Map<string, (tool: string) => boolean>();
-    const pinnedAway = (server: string, tool: string): boolean => {
-      let hides = hiddenByPinning.get(server);
-      if (!hides) {
-        hides = this.pinningFilter(server, policies);
-        hiddenByPinning.set(server, hides);
-      }
-      return hides(tool);
-    };
+    // One snapshot of the pins for the whole list; each item through the same pipeline as a call to it.
+    const pins = pinSnapshot(this.options.pins);
     for (const { target, name, item } of items) {
-      if (kind === 'tool' && pinnedAway(target.server, name)) continue;
       // A listed item is one a call to would be allowed (its arguments are not known yet).
       const attributes = { ...exchange.attributes, mcp: { method, [kind]: { name, target: target.name, ...(kind === 'resource' ? { uri: name } : NO_ARGUMENTS) } } };
-      if (!policies.backend.evaluate(attributes).allowed) continue;
-      if (!policies.traffic.evaluate(attributes).allowed) continue;
+      if (decideItem('list', { kind, name, target: target.name, server: target.server }, attributes, policies, pins).kind !== 'allow') continue;
       visible.push(this.federation.present(kind, target, item));
     }
     const key = kind === 'tool' ? 'tools' : kind === 'prompt' ? 'prompts' : 'resources';
@@ -573,10 +509,6 @@ function forbid(reason: string, decision: AuthorizationDecision): Verdict {
 function unknownItem(id: ReturnType<typeof idOf>, kind: ItemKind, name: string): JsonRpcResponse {
   const what = kind === 'tool' ? 'Unknown tool' : kind === 'prompt' ? 'Unknown prompt' : 'Unknown resource';
   return errorResponse(id, INVALID_PARAMS, `${what}: ${name}`);
-}
-
-function describeFindings(findings: DlpFinding[]): string {
-  return findings.map((f) => `${f.matcher} at ${f.path}`).join(', ');
 }
 
 function upstreamMessage(error: unknown): string {
