@@ -3,8 +3,8 @@
 // included), authorizes and reports it as that workload. `trustusbank chat` speaks as the chatbot this way.
 import { connect, type Socket } from 'node:net';
 import { CONNECT_ACK, encodePreamble, type SocketAddress } from '../mesh/capture/protocol.ts';
-import { requestOnce } from '../gateway/http-fetch.ts';
-import type { FetchLike } from '../gateway/mcp/upstream.ts';
+import { requestOnce } from '../core/http-fetch.ts';
+import type { FetchLike } from '../core/fetch.ts';
 import { DialAgent } from './mesh-fetch.ts';
 import { activeTraceparent } from '../core/tracing.ts';
 

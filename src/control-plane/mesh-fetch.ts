@@ -9,8 +9,8 @@ import { KeepAlivePool } from '../core/http-pool.ts';
 import { asByteStream } from '../mesh/hbone/index.ts';
 import { EndpointBalancer } from '../mesh/ztunnel/endpoints.ts';
 import type { MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
-import { requestOnce } from '../gateway/http-fetch.ts';
-import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
+import { requestOnce } from '../core/http-fetch.ts';
+import { webFetch, type FetchLike } from '../core/fetch.ts';
 
 export interface MeshFetchOptions {
   view: MeshView;

@@ -19,7 +19,7 @@ import type { ConnectionParties, ZtunnelTelemetry } from '../mesh/ztunnel/teleme
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { inboundSource } from '../mesh/ztunnel/endpoints.ts';
 import { createMeshFetch } from './mesh-fetch.ts';
-import { webFetch, type FetchLike } from '../gateway/mcp/upstream.ts';
+import { webFetch, type FetchLike } from '../core/fetch.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { HboneServer } from '../mesh/hbone/index.ts';

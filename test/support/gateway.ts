@@ -6,7 +6,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { AgentGateway, type AgentGatewayOptions, type CallerIdentity } from '../../src/gateway/gateway.ts';
-import { createHttpFetch } from '../../src/gateway/http-fetch.ts';
+import { createHttpFetch } from '../../src/core/http-fetch.ts';
 import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gateway/config.ts';
 import { closeServer, listen } from '../../src/core/http.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';

@@ -7,6 +7,7 @@
 // Requests use the gateway's own ids, so answers from several targets can never be confused.
 import { parseBoundedJson } from '../../core/json-depth.ts';
 import { INTERNAL_ERROR, parseSseMessages, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.ts';
+import type { FetchLike, UpstreamResponse } from '../../core/fetch.ts';
 
 export const LEGACY_REVISION = '2025-11-25';
 export const MODERN_REVISION = '2026-07-28';
@@ -34,34 +35,8 @@ export interface UpstreamTarget {
   server: string;
 }
 
-/** The members of a fetch Response the gateway reads (a web Response is one). */
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  readonly headers: { get(name: string): string | null; forEach(callback: (value: string, name: string) => void): void };
-  readonly body: ReadableStream<Uint8Array> | null;
-  text(): Promise<string>;
-  json(): Promise<unknown>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}
-
-export type FetchLike = (
-  url: string,
-  init: {
-    method: string;
-    headers: Record<string, string>;
-    body?: string;
-    signal?: AbortSignal;
-    /** the whole exchange, body included */
-    timeoutMs?: number;
-    /** Safe to send again if a reused connection fails before any answer (default: by HTTP method). */
-    replayable?: boolean;
-  },
-) => Promise<UpstreamResponse>;
-
-/** Web fetch as a FetchLike (its timeout becomes an abort signal). */
-export const webFetch: FetchLike = (url, { timeoutMs, signal, replayable: _replayable, ...init }) =>
-  fetch(url, { ...init, ...(signal || timeoutMs ? { signal: signal ?? AbortSignal.timeout(timeoutMs!) } : {}) });
+export type { FetchLike, UpstreamResponse } from '../../core/fetch.ts';
+export { webFetch } from '../../core/fetch.ts';
 
 export interface UpstreamOptions {
   fetch: FetchLike;

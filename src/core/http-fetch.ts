@@ -1,13 +1,13 @@
-// The gateway's upstream HTTP client. Web `fetch` costs about half a millisecond per call on Node 20
-// (Request and Headers objects, web streams, an AbortSignal per request); a proxy pays it on every tool
-// call. This client speaks node:http on a keep-alive agent and answers with the few members of a Response
+// The upstream HTTP client of the gateway and of the control plane's mesh clients. Web `fetch` costs about
+// half a millisecond per call on Node 20 (Request and Headers objects, web streams, an AbortSignal per
+// request); a proxy pays it on every tool call. This client speaks node:http on a keep-alive agent and answers with the few members of a Response
 // the gateway reads, turning the body into a web stream only when a caller asks for one (an SSE stream,
 // a proxied HTTP body).
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { KeepAlivePool, sendPooled } from '../core/http-pool.ts';
-import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
+import { KeepAlivePool, sendPooled } from './http-pool.ts';
+import type { FetchLike, UpstreamResponse } from './fetch.ts';
 
 export interface HttpFetchOptions {
   /** The agent connections come from (default: one keep-alive agent for this client). */
