@@ -244,60 +244,94 @@ export class AgentGateway {
     });
   }
 
-  /** Run the pipeline; returns the status sent. */
+  /**
+   * Run the request's stages in order; the first that answers ends it. Each stage reads and extends the one
+   * exchange; its return is the status it sent, or undefined to go on.
+   */
   private async serve(req: IncomingMessage, res: ServerResponse, context: ConnectionContext, route: CompiledRoute | undefined, record: RequestRecord, traceparent: string, host: string): Promise<number> {
-    const policies: RoutePolicies = route?.policies ?? this.config.gatewayPolicies;
-    // First of all: a page a browser was tricked into sending here (DNS rebinding) gets nothing, not even a route's existence.
-    const rebinding = checkRebinding({ origin: header(req, 'origin'), host: header(req, 'host') }, this.rebinding);
-    if (!rebinding.ok) {
-      record.reason = 'DnsRebinding';
-      record.error = rebinding.message;
-      return send(res, 403, route?.backends[0]?.kind === 'mcp' ? rebindingErrorBody(rebinding) : { error: rebinding.message, reason: 'DnsRebinding' });
+    const exchange: Exchange = { req, res, context, route, record, traceparent, host, policies: route?.policies ?? this.config.gatewayPolicies };
+    for (const stage of this.stages) {
+      const status = await stage(exchange);
+      if (status !== undefined) return status;
     }
-    if (this.sts && context.parent.kind === 'Gateway' && (req.url === STS_TOKEN_PATH || req.url === STS_JWKS_PATH)) return this.serveSts(req, res, context, record);
-    if (!route && context.parent.kind === 'Gateway') {
-      record.reason = 'RouteNotFound';
-      return send(res, 404, { error: 'route not found', path: req.url });
-    }
-    if (policies.rateLimit) {
-      const outcome = policies.rateLimit.limiter.take();
-      const headers = rateLimitHeaders(outcome);
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, String(value));
-      if (!outcome.allowed) {
-        record.reason = 'RateLimit';
-        record.policy = policies.rateLimit.policy;
-        return send(res, 429, { error: 'rate limit exceeded', reason: 'RateLimit', policy: policies.rateLimit.policy });
-      }
-    }
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        record.reason = 'PayloadTooLarge';
-        res.setHeader('connection', 'close');
-        return send(res, 413, { error: error.message, reason: 'PayloadTooLarge' });
-      }
-      throw error;
-    }
-    let claims: Record<string, unknown> | undefined;
-    if (policies.jwt) {
-      const outcome = await policies.jwt.authenticator.authenticate(header(req, 'authorization'));
-      if (!outcome.ok) {
-        record.reason = 'JwtAuth';
-        record.policy = policies.jwt.policy;
-        record.error = outcome.reason;
-        res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${outcome.reason}"`);
-        return send(res, 401, { error: 'authentication failed', reason: 'JwtAuth', message: outcome.reason });
-      }
-      claims = outcome.claims;
-    }
-    const attributes = this.attributes(req, context, host, claims);
-    const anonymous = isAnonymous(context.caller, claims);
-    const forward: Record<string, string> = { traceparent };
-    const authorization = header(req, 'authorization');
-    if (authorization) forward.authorization = authorization;
+    throw new Error('no stage answered the request');
+  }
 
+  private readonly stages: readonly ((x: Exchange) => number | undefined | Promise<number | undefined>)[] = [
+    // First of all: a page a browser was tricked into sending here (DNS rebinding) gets nothing, not even a route's existence.
+    (x) => this.refuseRebinding(x),
+    (x) => (this.sts && x.context.parent.kind === 'Gateway' && (x.req.url === STS_TOKEN_PATH || x.req.url === STS_JWKS_PATH) ? this.serveSts(x.req, x.res, x.context, x.record) : undefined),
+    (x) => {
+      if (x.route || x.context.parent.kind !== 'Gateway') return undefined;
+      x.record.reason = 'RouteNotFound';
+      return send(x.res, 404, { error: 'route not found', path: x.req.url });
+    },
+    (x) => this.rateLimit(x),
+    (x) => this.readBody(x),
+    (x) => this.authenticate(x),
+    (x) => {
+      x.attributes = this.attributes(x.req, x.context, x.host, x.claims);
+      x.anonymous = isAnonymous(x.context.caller, x.claims);
+      x.forward = { traceparent: x.traceparent };
+      const authorization = header(x.req, 'authorization');
+      if (authorization) x.forward.authorization = authorization;
+      return undefined;
+    },
+    (x) => this.dispatch(x),
+  ];
+
+  private refuseRebinding({ req, res, route, record }: Exchange): number | undefined {
+    const rebinding = checkRebinding({ origin: header(req, 'origin'), host: header(req, 'host') }, this.rebinding);
+    if (rebinding.ok) return undefined;
+    record.reason = 'DnsRebinding';
+    record.error = rebinding.message;
+    return send(res, 403, route?.backends[0]?.kind === 'mcp' ? rebindingErrorBody(rebinding) : { error: rebinding.message, reason: 'DnsRebinding' });
+  }
+
+  private rateLimit({ res, policies, record }: Exchange): number | undefined {
+    if (!policies.rateLimit) return undefined;
+    const outcome = policies.rateLimit.limiter.take();
+    for (const [name, value] of Object.entries(rateLimitHeaders(outcome))) res.setHeader(name, String(value));
+    if (outcome.allowed) return undefined;
+    record.reason = 'RateLimit';
+    record.policy = policies.rateLimit.policy;
+    return send(res, 429, { error: 'rate limit exceeded', reason: 'RateLimit', policy: policies.rateLimit.policy });
+  }
+
+  private async readBody(x: Exchange): Promise<number | undefined> {
+    try {
+      x.body = await readBody(x.req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      x.record.reason = 'PayloadTooLarge';
+      x.res.setHeader('connection', 'close');
+      return send(x.res, 413, { error: error.message, reason: 'PayloadTooLarge' });
+    }
+  }
+
+  private async authenticate(x: Exchange): Promise<number | undefined> {
+    const jwt = x.policies.jwt;
+    if (!jwt) return undefined;
+    const outcome = await jwt.authenticator.authenticate(header(x.req, 'authorization'));
+    if (outcome.ok) {
+      x.claims = outcome.claims;
+      return undefined;
+    }
+    x.record.reason = 'JwtAuth';
+    x.record.policy = jwt.policy;
+    x.record.error = outcome.reason;
+    x.res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${outcome.reason}"`);
+    return send(x.res, 401, { error: 'authentication failed', reason: 'JwtAuth', message: outcome.reason });
+  }
+
+  /** To the route's backend: the MCP handler, or authorization and the proxy for plain HTTP and A2A. */
+  private async dispatch(x: Exchange): Promise<number> {
+    const { req, res, context, route, record, policies, host } = x;
+    const body = x.body!;
+    const attributes = x.attributes!;
+    const anonymous = x.anonymous!;
+    const forward = x.forward!;
     const backend = route?.backends[0];
     if (route && !backend) {
       record.reason = 'NoBackend';
@@ -436,6 +470,23 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
   return status;
+}
+
+/** One request as its stages see it: what the connection and the route say, and what earlier stages found. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  context: ConnectionContext;
+  route: CompiledRoute | undefined;
+  record: RequestRecord;
+  traceparent: string;
+  host: string;
+  policies: RoutePolicies;
+  body?: Buffer;
+  claims?: Record<string, unknown>;
+  attributes?: Record<string, unknown>;
+  anonymous?: boolean;
+  forward?: Record<string, string>;
 }
 
 /** Several rule sets that must all allow; the first denial is the answer. */
