@@ -11,7 +11,7 @@ import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import type { ResetOutcome, RolloutOutcome } from '../src/control-plane/image-ops.ts';
 import type { AdmissionEvent } from '../src/control-plane/supply-chain.ts';
 import { ADMISSION_POLICIES } from '../src/cli/commands/policies.ts';
-import type { Pod } from '../src/control-plane/pod.ts';
+import type { Pod } from '../src/runtime/pod.ts';
 import type { DemoReport } from '../src/demo/demo.ts';
 import type { Deployment } from '../src/manifests/types.ts';
 import type { RegistryEntryView } from '../src/registry/drift.ts';

@@ -11,7 +11,7 @@ import { inboxLine } from '../evidence/inbox/index.ts';
 import type { Cluster } from './cluster.ts';
 import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
-import type { PodTermination } from './pod.ts';
+import type { PodTermination } from '../runtime/pod.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DASHBOARD_FILE, readDenyLines } from '../evidence/dashboard/index.ts';

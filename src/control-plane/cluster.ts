@@ -39,7 +39,7 @@ import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
 import { TRACES_PORT } from '../evidence/traces/collector.ts';
 import { startClusterTraces, type ClusterTraces } from './traces.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
-import type { RestartBackoff } from './pod.ts';
+import type { RestartBackoff } from '../runtime/pod.ts';
 import { egressRegistry, meshConfigController } from './mesh-config.ts';
 import { egressDecision } from '../mesh/ztunnel/egress.ts';
 import { SupplyChain } from './supply-chain.ts';

@@ -21,7 +21,7 @@ import type { IsolationMode } from '../runtime/sandbox.ts';
 import { forbiddenEnvNames } from '../runtime/pod-process.ts';
 import { AddressPool } from './addresses.ts';
 import { memoryDesiredState, type DesiredStateStore } from './desired-state.ts';
-import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from './pod.ts';
+import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from '../runtime/pod.ts';
 
 export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
 

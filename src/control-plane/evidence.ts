@@ -23,7 +23,7 @@ import type { ScrapeTarget } from '../evidence/scrape/scrape.ts';
 import type { PrometheusRule, Service } from '../manifests/types.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { Engine } from './engine.ts';
-import { connectAsNode } from './pod.ts';
+import { connectAsNode } from '../runtime/pod.ts';
 
 export const ALERTMANAGER_PORT = 18013;
 export const INBOX_PORT = 18012;

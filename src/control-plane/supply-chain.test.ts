@@ -14,7 +14,7 @@ import type { ClusterPolicy } from '../manifests/types.ts';
 import { ENTRY_FILE, ImageStore } from '../runtime/images.ts';
 import { evaluateImageAdmission } from '../supply-chain/admission.ts';
 import { DEFAULT_MANIFESTS } from './cluster.ts';
-import type { PodTemplate } from './pod.ts';
+import type { PodTemplate } from '../runtime/pod.ts';
 import { AdmissionRefused, SupplyChain } from './supply-chain.ts';
 
 const REF = 'acme-fx/currency-converter:1.0.0';

@@ -17,7 +17,7 @@ import { PROJECT_ROOT, type ImageStore } from '../runtime/images.ts';
 import { evaluateImageAdmission } from '../supply-chain/admission.ts';
 import { KeyStore, SignatureStore, cosignDockerReference, keyIdOf, signImage } from '../supply-chain/signing.ts';
 import type { ImageBuild } from './cluster.ts';
-import type { PodTemplate } from './pod.ts';
+import type { PodTemplate } from '../runtime/pod.ts';
 
 export const BANK_KEY_DIR = join(PROJECT_ROOT, 'deploy', 'keys');
 export const BANK_SIGNER = 'trustusbank-bank';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../core/log.ts';
-import { STDERR_TAIL_BYTES, STDERR_TAIL_LINES, keepTail } from '../runtime/pod-process.ts';
+import { STDERR_TAIL_BYTES, STDERR_TAIL_LINES, keepTail } from './pod-process.ts';
 import { DEFAULT_RESTART_BACKOFF, Pod, PodStartError, nextRestart, type PodTemplate, type RestartBackoff } from './pod.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tub-pod-'));

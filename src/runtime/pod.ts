@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.ts';
 import { connect, type Socket } from 'node:net';
 import { visible } from '../core/terminal.ts';
 import { encodeSourceLine, type SocketAddress } from '../mesh/capture/protocol.ts';
-import { PodProcess, type PodLaunch } from '../runtime/pod-process.ts';
+import { PodProcess, type PodLaunch } from './pod-process.ts';
 import type { MeshWorkload } from '../mesh/ztunnel/state.ts';
 
 /** CreateContainerError: the start hook refused to start the process (kubelet's name for a container it could not create). */
