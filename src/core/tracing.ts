@@ -199,10 +199,6 @@ export function setTracing(enabled: boolean): void {
   rootsSampled = enabled;
 }
 
-export function tracingEnabled(): boolean {
-  return rootsSampled;
-}
-
 /**
  * Run `fn` in a new span, active for everything it awaits; the span ends when `fn` settles, with an error
  * status if it throws.

@@ -2,7 +2,7 @@
 // Unknown fields are refused (Alertmanager unmarshals strictly too), and so is everything we do not
 // implement — other receiver kinds, time intervals, template files — each named by its path in the file.
 import { parse as parseYaml } from 'yaml';
-import { formatDuration, parseDuration } from './duration.ts';
+import { parseDuration } from './duration.ts';
 import { AlertmanagerConfigError, MatcherError, TemplateError } from './errors.ts';
 import type { Matcher } from './matchers.ts';
 import { formatMatcher, makeMatcher, parseMatcher } from './matchers.ts';
@@ -345,10 +345,4 @@ export function parseAlertmanagerConfig(yamlText: string): AlertmanagerConfig {
   }
   const inhibitRules = list(root.inhibit_rules, 'inhibit_rules').map((raw, i) => parseInhibitRule(raw, join('inhibit_rules', i)));
   return { resolveTimeout: globals.resolveTimeout, route, receivers, inhibitRules, original: yamlText };
-}
-
-/** A one-line summary of a route's timing, for logs and the README's examples. */
-export function describeRoute(route: Route): string {
-  const by = route.groupBy === 'all' ? '...' : route.groupBy.join(',');
-  return `receiver=${route.receiver} group_by=[${by}] wait=${formatDuration(route.groupWait)} interval=${formatDuration(route.groupInterval)} repeat=${formatDuration(route.repeatInterval)}`;
 }

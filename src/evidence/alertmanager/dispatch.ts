@@ -11,7 +11,7 @@ import type { Clock, Timer } from './clock.ts';
 import type { AlertmanagerConfig, EmailConfig, Receiver, Route } from './config.ts';
 import { inhibitedBy } from './inhibit.ts';
 import type { Labels } from './labels.ts';
-import { fingerprint, formatLabels } from './labels.ts';
+import { formatLabels } from './labels.ts';
 import { groupLabels, matchRoutes } from './route.ts';
 import type { SilenceStore } from './silences.ts';
 
@@ -222,8 +222,4 @@ function compareLabels(a: Labels, b: Labels): number {
   const x = formatLabels(a);
   const y = formatLabels(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-export function groupFingerprint(labels: Labels): string {
-  return fingerprint(labels);
 }

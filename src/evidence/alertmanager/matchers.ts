@@ -84,36 +84,6 @@ export function parseMatcher(input: string): Matcher {
   return makeMatcher(name, op[0] as MatchType, value, input);
 }
 
-/** `{a="b", c=~"d"}` or `a="b", c=~"d"`: the list form amtool and the API's `filter` use. */
-export function parseMatcherList(input: string): Matcher[] {
-  let body = input.trim();
-  if (body.startsWith('{')) {
-    if (!body.endsWith('}')) throw new MatcherError(input, 'missing closing }');
-    body = body.slice(1, -1);
-  }
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < body.length; i++) {
-    const char = body[i] as string;
-    if (char === '\\' && quoted) {
-      current += char + (body[i + 1] ?? '');
-      i++;
-      continue;
-    }
-    if (char === '"') quoted = !quoted;
-    if (char === ',' && !quoted) {
-      parts.push(current);
-      current = '';
-      continue;
-    }
-    current += char;
-  }
-  if (quoted) throw new MatcherError(input, 'unterminated quoted string');
-  if (current.trim() !== '') parts.push(current);
-  return parts.map((part) => parseMatcher(part));
-}
-
 function readQuoted(text: string, input: string): [string, string] {
   let i = 1;
   while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;

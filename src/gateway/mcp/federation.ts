@@ -4,7 +4,7 @@
 // only by an exact match against what that target lists (no case folding, no Unicode normalisation), so
 // the policy always judges the name the upstream will run.
 import type { ToolDefinition } from '../policy/tool-pinning.ts';
-import { METHOD_NOT_FOUND, type JsonRpcResponse } from './jsonrpc.ts';
+import { METHOD_NOT_FOUND } from './jsonrpc.ts';
 import { UpstreamError, type ForwardHeaders, type UpstreamSession, type UpstreamTarget } from './upstream.ts';
 
 export interface FederationSpec {
@@ -184,8 +184,4 @@ export function mergeCapabilities(results: (Record<string, unknown> | undefined)
     }
   }
   return merged;
-}
-
-export function isErrorAnswer(answer: JsonRpcResponse): boolean {
-  return answer.error !== undefined;
 }

@@ -48,10 +48,6 @@ export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
   return 'method' in message && 'id' in message;
 }
 
-export function isNotification(message: JsonRpcMessage): message is JsonRpcNotification {
-  return 'method' in message && !('id' in message);
-}
-
 /** Parse and shape-check a body. A batch is accepted so that each element can be judged on its own. */
 export function parseJsonRpc(body: string): ParsedBody {
   const parsed = parseBoundedJson(body);
