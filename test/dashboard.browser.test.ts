@@ -41,8 +41,9 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the DORA evidence dashboard in a
   });
 
   const panel = (title: string) => page.locator(`section[aria-label="${title}"]`);
-  const seriousViolations = async (): Promise<string[]> => {
-    const result = await new AxeBuilder({ page }).analyze();
+  const seriousViolations = (): Promise<string[]> => seriousViolationsOf(page);
+  const seriousViolationsOf = async (of: Page): Promise<string[]> => {
+    const result = await new AxeBuilder({ page: of }).analyze();
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   };
 
@@ -93,6 +94,17 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the DORA evidence dashboard in a
     expect(text).toContain('deny');
     await waterfall.close();
     await panel('Remediation').locator('pre', { hasText: 'kubectl -n trustusbank-bank-vendors scale deploy/currency-converter --replicas=0' }).waitFor({ timeout: 30_000 });
+    // The incident the alerts opened, on its panel, linked to its record on this server.
+    const incidentLink = panel('Incidents (DORA Art. 17)').locator('tbody tr', { hasText: 'trustusbank-bank-vendors/currency-converter' }).getByRole('link');
+    await incidentLink.waitFor({ timeout: 60_000 });
+    const incidentId = await incidentLink.innerText();
+    expect(await incidentLink.getAttribute('href')).toBe(`/incidents/${incidentId}`);
+    const record = await page.context().newPage();
+    await record.goto(new URL(`/incidents/${incidentId}`, page.url()).href);
+    expect(await record.locator('h1').innerText()).toContain(incidentId);
+    expect(await record.locator('main').innerText()).toContain('Acme FX Ltd');
+    expect(await seriousViolationsOf(record)).toEqual([]);
+    await record.close();
     expect(await panel('Exfil received by the attacker').locator('.body').innerText()).toBe('0');
     expect(await panel('AuthZ denies (mesh)').locator('.body').innerText()).not.toBe('0');
     expect(await seriousViolations()).toEqual([]);

@@ -82,6 +82,7 @@ describe('the DORA evidence dashboard in the cluster', () => {
     expect(rows(answers, 'OFFENDING POD/A')).toEqual([]);
     expect(rows(answers, 'OFFENDING DEPLOYMENT/A')).toEqual([]);
     expect(rows(answers, 'Firing alerts/A')).toEqual([]);
+    expect(rows(answers, 'Incidents (DORA Art. 17)/A')).toEqual([]);
     expect(Number(rows(answers, '% connections with mTLS/A')[0]!.value[1])).toBe(100);
     expect(Number(rows(answers, 'Agent outbound calls (1 h)/A')[0]!.value[1])).toBeGreaterThan(0);
     // The clean converter: signed by the bank, the digest the registry onboarded.
@@ -127,6 +128,34 @@ describe('the DORA evidence dashboard in the cluster', () => {
     expect(later.lines).toEqual([]);
     expect((await fetch(new URL('/api/deny-logs?limit=0', page))).status).toBe(400);
   });
+
+  it("lists Act 3's incident on its panel, as a page and as JSON, each record citing the ledger and the traces", async () => {
+    const incidents = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const answer = (await get('api/v1/query', { query: 'trustusbank_incident_info' })).data as { result: { metric: Record<string, string> }[] };
+        if (answer.result.length > 0) return answer.result.map((r) => r.metric);
+        await settled();
+      }
+      throw new Error('no incident series');
+    })();
+    const converter = incidents.find((m) => m.cause === 'trustusbank-bank-vendors/currency-converter')!;
+    expect(converter).toMatchObject({ major: 'true', job: 'trustusbank-node' });
+    expect(['open', 'contained']).toContain(converter.status);
+    const list = await fetch(new URL('/incidents', page));
+    expect(list.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+    expect(await list.text()).toContain(`<a href="/incidents/${converter.incident}">${converter.incident}</a>`);
+    const record = await (await fetch(new URL(`/incidents/${converter.incident}`, page))).text();
+    for (const part of ['Acme FX Ltd', 'Delegated Regulation (EU) 2024/1772', 'Initial notification', 'IstioAuthZDeny']) expect(record).toContain(part);
+    const json = (await (await fetch(new URL(`/api/incidents/${converter.incident}`, page))).json()) as { links: { ledgerSeqs: number[]; traceIds: string[] } };
+    expect(json.links.traceIds.length).toBeGreaterThan(0);
+    expect(record).toContain(`/trace/${json.links.traceIds[0]}`);
+    // Each ledger record it cites, as signed.
+    const seq = json.links.ledgerSeqs[0]!;
+    expect(record).toContain(`<a href="/api/ledger/${seq}">#${seq}</a>`);
+    expect(await (await fetch(new URL(`/api/ledger/${seq}`, page))).json()).toMatchObject({ seq, hash: expect.stringMatching(/^[0-9a-f]{64}$/), sig: expect.any(String) });
+    expect((await fetch(new URL('/api/ledger/999999', page))).status).toBe(404);
+    expect((await fetch(new URL('/incidents/INC-nope', page))).status).toBe(404);
+  }, 120_000);
 
   it('is read-only, proxies only the query API, passes Prometheus errors through, and forbids script from anywhere else', async () => {
     const root = await fetch(new URL('/', page), { redirect: 'manual' });

@@ -15,7 +15,8 @@ import { listen } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import { LEDGER_DIR, Ledger } from '../evidence/ledger/ledger.ts';
 import { securityEventOf } from '../evidence/ledger/events.ts';
-import { clusterIncidents, incidentRecorder } from './incidents.ts';
+import { clusterIncidents, incidentRecorder, registerIncidentMetrics } from './incidents.ts';
+import type { Incident } from '../evidence/incidents/derive.ts';
 import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evidence/prometheus-api.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';
@@ -318,6 +319,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       forwards.push(ui.forward);
     }
     const prometheusUrl = forwards.find((f) => f.service === 'prometheus')!.url.replace(/\/$/, '');
+    // Derived from the whole ledger: at most once every 2 s for the pages and the scrape, however many ask.
+    let incidentsCache: { at: number; value: Incident[] } | undefined;
+    const incidentsNow = (): Incident[] => {
+      if (!evidence) return [];
+      if (!incidentsCache || Date.now() - incidentsCache.at > 2_000) incidentsCache = { at: Date.now(), value: clusterIncidents({ ledger, registry, evidence }).reverse() };
+      return incidentsCache.value;
+    };
+    registerIncidentMetrics(metrics, incidentsNow);
     const recordIncidents = incidentRecorder(
       () => (evidence ? clusterIncidents({ ledger, registry, evidence }) : []),
       (kind, subject, data) => ledger.append(kind, subject, data),
@@ -340,7 +349,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
       ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     });
-    const dashboard = await startDashboard({ port: options.dashboardPort ?? DASHBOARD_PORT, portHint: '--dashboard-port N', prometheusUrl: () => prometheusUrl, logsDir: logDir, tracesUrl: () => `${traces?.collector.url}/` });
+    const dashboard = await startDashboard({
+      port: options.dashboardPort ?? DASHBOARD_PORT,
+      portHint: '--dashboard-port N',
+      prometheusUrl: () => prometheusUrl,
+      logsDir: logDir,
+      tracesUrl: () => `${traces?.collector.url}/`,
+      incidents: () => incidentsNow(),
+      ledgerRecord: (seq) => ledger.record(seq),
+      inboxUrl: () => (evidence ? `${evidence.inbox.url}/` : undefined),
+    });
     servers.push(dashboard.server);
     forwards.push(
       { namespace: 'trustusbank-observability', service: 'evidence-dashboard', port: dashboard.port, url: dashboard.pageUrl },

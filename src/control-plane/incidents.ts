@@ -2,6 +2,7 @@
 // counts, handed to the pure derivation (src/evidence/incidents).
 import { deriveIncidents, type Cause, type ExfiltrationCounts, type Incident, type RegisterFacts } from '../evidence/incidents/derive.ts';
 import { Engine } from '../evidence/promql/index.ts';
+import { Gauge, type Registry } from 'prom-client';
 import type { Cluster } from './cluster.ts';
 
 export function clusterIncidents(cluster: Pick<Cluster, 'ledger' | 'registry' | 'evidence'>, now = Date.now()): Incident[] {
@@ -45,4 +46,21 @@ export function incidentRecorder(derive: () => Incident[], append: (kind: string
       append(before === undefined ? 'incident.opened' : 'incident.updated', incident.id, { title: incident.title, alerts: incident.alerts, major: incident.classification.major, cause: incident.cause.key, detected_at: incident.detectedAt });
     }
   };
+}
+
+/**
+ * `trustusbank_incident_info{incident, cause, status, major}` 1 for each incident, computed when scraped: what the
+ * dashboard's incident panel reads, in a real Grafana too (a Prometheus that scrapes or federates the node).
+ */
+export function registerIncidentMetrics(registry: Registry, incidents: () => Incident[]): void {
+  new Gauge({
+    name: 'trustusbank_incident_info',
+    help: 'DORA incident records derived from the ledger (1 per incident), by status and classification.',
+    labelNames: ['incident', 'cause', 'status', 'major'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const incident of incidents()) this.set({ incident: incident.id, cause: incident.cause.key, status: incident.status, major: String(incident.classification.major) }, 1);
+    },
+  });
 }

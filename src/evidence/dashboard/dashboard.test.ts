@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOnlyMetric } from '../scrape/discovery.ts';
 import { denyOf } from './deny-log.ts';
-import { merge, organize, tableOf, transform, formatValue } from './frames.ts';
+import { merge, organize, tableOf, transform, formatValue, linkOf } from './frames.ts';
 import { interpolate, labelValuesQuery, legend, queryWindow } from './time.ts';
 
 const ZTUNNEL_DENY = JSON.stringify({ ts: '2026-12-02T17:04:47.115Z', level: 'warn', component: 'ztunnel', msg: 'connection complete', 'src.workload': 'currency-converter-768fd5d8-zhfvy', 'src.namespace': 'trustusbank-bank-vendors', 'src.identity': 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter', 'dst.service': 'unknown', 'dst.workload': 'mock-attacker-1fd09dda-ob4vi', 'dst.namespace': 'external-attacker', direction: 'inbound', error: 'connection closed due to policy rejection: explicitly denied by: external-attacker/deny-bank-to-attacker' });
@@ -24,6 +24,18 @@ describe('deny log lines', () => {
     expect(denyOf('ztunnel', JSON.stringify({ error: 'explicitly denied by: x' }))).toBeUndefined();
     const hostile = denyOf('pod trustusbank-bank-vendors/currency-converter-1', JSON.stringify({ ts: '2026-12-02T17:04:47Z', msg: 'exfil blocked', url: '<img src=x onerror=alert(1)>' }));
     expect(hostile).toMatchObject({ layer: 'workload', destination: '<img src=x onerror=alert(1)>' });
+  });
+});
+
+describe("Grafana's data links", () => {
+  const config = { overrides: [{ matcher: { id: 'byName', options: 'incident' }, properties: [{ id: 'links', value: [{ title: 'Incident record', url: 'http://127.0.0.1:18001/incidents/${__value.raw}' }] }] }] };
+  it("fills ${__value.raw} from the cell, percent-encoded, and only for http(s)", () => {
+    expect(linkOf(config, 'incident', 'INC-1')).toBe('http://127.0.0.1:18001/incidents/INC-1');
+    expect(linkOf(config, 'incident', '../x?y=<z>')).toBe('http://127.0.0.1:18001/incidents/..%2Fx%3Fy%3D%3Cz%3E');
+    expect(linkOf(config, 'cause', 'x')).toBeUndefined();
+    expect(linkOf(config, 'incident', undefined)).toBeUndefined();
+    const script = { overrides: [{ matcher: { id: 'byName', options: 'a' }, properties: [{ id: 'links', value: [{ url: 'javascript:${__value.raw}' }] }] }] };
+    expect(linkOf(script, 'a', 'alert(1)')).toBeUndefined();
   });
 });
 

@@ -75,6 +75,23 @@ export function unitOf(fieldConfig: FieldConfig | undefined, column: string): st
   return fieldConfig?.defaults?.unit;
 }
 
+/**
+ * A column's data link (Grafana's `links` override by name), with `${__value.raw}` / `${__value.text}` filled
+ * from the cell, percent-encoded; undefined when the column has none or the URL is not http(s).
+ */
+export function linkOf(fieldConfig: FieldConfig | undefined, column: string, value: Cell): string | undefined {
+  if (value === undefined) return undefined;
+  for (const override of fieldConfig?.overrides ?? []) {
+    if (override.matcher.id !== 'byName' || override.matcher.options !== column) continue;
+    const links = override.properties.find((p) => p.id === 'links')?.value;
+    const first = Array.isArray(links) ? (links[0] as { url?: unknown } | undefined) : undefined;
+    if (typeof first?.url !== 'string') continue;
+    const url = first.url.replace(/\$\{__value\.(?:raw|text)\}/g, encodeURIComponent(String(value)));
+    return /^https?:\/\//.test(url) ? url : undefined;
+  }
+  return undefined;
+}
+
 export function formatValue(value: Cell, unit?: string, decimals?: number): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;

@@ -8,7 +8,11 @@
 //   GET /api/dashboards/uid/<uid>                    {dashboard, meta}, as Grafana answers it
 //   GET /api/datasources/proxy/uid/prometheus/api/v1/{query,query_range,series}   proxied to the evidence API
 //   GET /api/deny-logs?from=<ms>&limit=<n>           {lines: DenyLine[]}, newest first
-import { scriptPageHeaders } from '../../core/html.ts';
+//   GET /incidents, /incidents/<id>                  the incident records' pages (server-rendered, no script)
+//   GET /api/incidents[/<id>], /api/ledger/<seq>     the same as JSON, and a ledger record as signed
+import { escapeHtml, scriptPageHeaders, sendHtml } from '../../core/html.ts';
+import type { Incident } from '../incidents/derive.ts';
+import { incidentListPage, incidentPage } from '../incidents/page.ts';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -51,6 +55,11 @@ export interface DashboardServerOptions {
   dashboardFile?: string;
   /** The trace collector's base URL (its pages link each deny to its trace). */
   tracesUrl?: () => string | undefined;
+  /** The incident records (newest first) and the ledger records they cite: the incident pages. */
+  incidents?: () => Incident[];
+  ledgerRecord?: (seq: number) => unknown;
+  /** The SOC inbox's page, linked from an incident. */
+  inboxUrl?: () => string | undefined;
 }
 
 export function createDashboardHandler(options: DashboardServerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -88,6 +97,14 @@ export function createDashboardHandler(options: DashboardServerOptions): (req: I
       const tracesUrl = options.tracesUrl?.();
       return sendJson(res, 200, { dashboard: raw, meta: { slug: 'trustusbank-dora-evidence', url: pagePath, canSave: false, ...(tracesUrl ? { tracesUrl } : {}) } });
     }
+    if (options.incidents && (url.pathname === '/incidents' || url.pathname.startsWith('/incidents/') || url.pathname.startsWith('/api/incidents'))) {
+      return serveIncidents(res, url.pathname, options);
+    }
+    const ledger = /^\/api\/ledger\/(\d{1,12})$/.exec(url.pathname);
+    if (ledger && options.ledgerRecord) {
+      const record = options.ledgerRecord(Number(ledger[1]));
+      return record === undefined ? sendError(res, 'json', 404, `no ledger record #${ledger[1]}`) : sendJson(res, 200, record);
+    }
     if (url.pathname === DENY_LOG_PATH) {
       const since = Number(url.searchParams.get('from') ?? '0');
       const limit = Number(url.searchParams.get('limit') ?? '200');
@@ -101,6 +118,22 @@ export function createDashboardHandler(options: DashboardServerOptions): (req: I
     }
     sendError(res, 'json', 404, `nothing is served at ${url.pathname}; the dashboard is at ${pagePath}`);
   };
+}
+
+/** The incident pages (server-rendered, no script: `sendHtml` sets the stricter page headers) and their JSON. */
+function serveIncidents(res: ServerResponse, path: string, options: DashboardServerOptions): void {
+  const incidents = options.incidents!();
+  const now = Date.now();
+  if (path === '/incidents') return sendHtml(res, 200, incidentListPage(incidents, now));
+  if (path === '/api/incidents') return sendJson(res, 200, { incidents });
+  const id = decodeURIComponent(path.replace(/^\/(api\/)?incidents\//, ''));
+  const incident = incidents.find((i) => i.id === id);
+  if (path.startsWith('/api/')) return incident ? sendJson(res, 200, incident) : sendError(res, 'json', 404, `no incident ${id}`);
+  if (!incident) return sendHtml(res, 404, incidentListPage(incidents, now).replace('<h1>', `<p role="alert">No incident ${escapeHtml(id)}.</p>\n<h1>`));
+  const prometheus = options.prometheusUrl();
+  const traces = options.tracesUrl?.();
+  const inbox = options.inboxUrl?.();
+  sendHtml(res, 200, incidentPage(incident, { prometheus, ...(traces ? { traces } : {}), ...(inbox ? { inbox } : {}) }, now));
 }
 
 /** Forward a GET to the evidence API and pass its status and JSON through (Prometheus' error shapes included). */

@@ -188,6 +188,13 @@ export class Ledger {
     return options.limit !== undefined ? records.slice(-options.limit) : records;
   }
 
+  /** One record by its sequence number, as stored (hash and signature included). */
+  record(seq: number): LedgerRecord | undefined {
+    this.flush();
+    const row = this.db.prepare('SELECT seq, time, kind, subject, data, prev, hash, sig FROM records WHERE seq = ?').get(seq) as RecordRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
   verify(): Verdict {
     this.flush();
     const { records, head, publicKeyPem } = readLedger(this.options.dir);

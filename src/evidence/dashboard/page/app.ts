@@ -2,7 +2,7 @@
 // each panel's queries through the evidence API and draws stat, time series, table and text panels, and the deny
 // log lines. Every value shown comes from labels and logs that a compromised workload may shape: it is only ever
 // set as text (textContent, SVG attributes), never parsed as HTML; the CSP's Trusted Types forbid HTML sinks.
-import { formatValue, tableOf, thresholdColor, transform, unitOf, type InstantSample, type Table } from '../frames.ts';
+import { formatValue, linkOf, tableOf, thresholdColor, transform, unitOf, type InstantSample, type Table } from '../frames.ts';
 import { DENY_LOG_PATH, isDenyLogPanel, parseDashboard, type Dashboard, type Panel } from '../model.ts';
 import { interpolate, labelValuesQuery, legend, queryWindow, relativeRangeMs, type QueryWindow } from '../time.ts';
 import type { DenyLine } from '../deny-log.ts';
@@ -205,7 +205,21 @@ function renderTable(table: Table, panel: Panel): Node {
     return th;
   }));
   const rows = table.rows.map((row) => {
-    const tr = el('tr', {}, ...table.columns.map((c) => el('td', { text: formatValue(row[c], unitOf(panel.fieldConfig, c)) })));
+    const tr = el(
+      'tr',
+      {},
+      ...table.columns.map((c) => {
+        const text = formatValue(row[c], unitOf(panel.fieldConfig, c));
+        const link = linkOf(panel.fieldConfig, c, row[c]);
+        if (!link) return el('td', { text });
+        const a = el('a', { text });
+        // The dashboard's own pages (the incidents) are followed on this server, whatever port it was given.
+        const target = new URL(link);
+        a.href = target.pathname.startsWith('/incidents') ? `${target.pathname}${target.search}` : target.href;
+        a.rel = 'noreferrer';
+        return el('td', {}, a);
+      }),
+    );
     const traceId = traceColumn ? row[traceColumn] : undefined;
     // A row links to its trace when the data names one. Istio's metrics carry no trace id: a row that names a
     // workload identity links to the search for that identity's refused connections instead.

@@ -19,6 +19,7 @@ export function indexHtml(title: string): string {
 <label for="range">Time range</label> <select id="range"></select>
 <label for="refresh">Auto-refresh</label> <select id="refresh"></select>
 <button type="button" id="refresh-now">Refresh</button>
+<a href="/incidents">Incidents</a>
 <span id="updated" aria-live="polite"></span>
 </div>
 </header>
