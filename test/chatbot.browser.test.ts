@@ -20,6 +20,8 @@ import { AGENT_CONFIG_ENV, type AgentRuntimeConfig } from '../src/agents/runtime
 import { agentWorkload } from '../src/agents/runtime/workload.ts';
 import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
 import { startTestWorkload, type TestWorkload } from './support/workloads.ts';
+import { addSpanSink, flushSpans, type OtlpTraceRequest } from '../src/core/tracing.ts';
+import { attribute, flattenRequest } from '../src/evidence/traces/otlp.ts';
 
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 const HOSTILE = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>';
@@ -50,6 +52,9 @@ const pageErrors: string[] = [];
 const posted: { params: { message: { contextId?: string } } }[] = [];
 
 let rugpulledChatbot: TestWorkload;
+/** Every span this process ends (the chatbot, the agent and the MCP servers all run in it here). */
+const spanBatches: OtlpTraceRequest[] = [];
+const removeSink = addSpanSink((request) => spanBatches.push(request));
 
 beforeAll(async () => {
   const account = await startTestWorkload('account-mcp', accountMcp);
@@ -102,6 +107,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  removeSink();
   await browser?.close();
   for (const w of workloads.reverse()) await w.close();
 });
@@ -147,7 +153,15 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the chatbot page in a browser', 
     expect(await exchange.locator('.step-name').allInnerTexts()).toEqual(['get_balance', 'list_recent', 'convert_currency']);
     expect(await exchange.locator('.step-author').allInnerTexts()).toEqual(['support-bot', 'support-bot', 'support-bot']);
     expect(await exchange.locator('.pill').allInnerTexts()).toEqual(['3 calls']);
-    expect(await exchange.locator('.trace-id').innerText()).toMatch(/^[0-9a-f]{32}$/);
+    const traceId = await exchange.locator('.trace-id').innerText();
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The page's trace id is the trace of the whole exchange: the chatbot's span, the agent's task and its tool
+    // calls all continue it.
+    flushSpans();
+    const spans = spanBatches.flatMap((b) => flattenRequest(b, { kind: 'node' }).spans).filter((s) => s.traceId === traceId);
+    const names = spans.map((s) => `${attribute(s.resource, 'service.name')}: ${s.name}`);
+    expect(names).toEqual(expect.arrayContaining(['support-bot: invoke_agent support-bot', 'support-bot: execute_tool convert_currency']));
+    expect(names.some((n) => n.startsWith('chatbot: POST /api/a2a/trustusbank-bank-agents/support-bot')), names.join('; ')).toBe(true);
     // Arguments and results are folded until opened.
     const convertStep = exchange.locator('.step').nth(2);
     expect(await convertStep.locator('pre.args').isVisible()).toBe(false);

@@ -140,11 +140,12 @@ export function parsePort(value: string | undefined, fallback = 8080): number {
 }
 
 /** The entry point of a workload process: start, log, and stop cleanly on SIGTERM or SIGINT. */
-export async function runWorkloadMain(name: string, factory: WorkloadFactory): Promise<void> {
+export async function runWorkloadMain(name: string, factory: WorkloadFactory, options: { serviceName?: (env: NodeJS.ProcessEnv) => string | undefined } = {}): Promise<void> {
   // A workload's files (a bank database, an agent's conversations) are its owner's alone.
   restrictUmask();
   const log = createLogger(name);
-  exportWorkloadSpans(name, process.env);
+  // One process, one service: the name its spans carry (an agent pod's is its agent's, from its config).
+  exportWorkloadSpans(options.serviceName?.(process.env) ?? name, process.env);
   let running: RunningWorkload;
   try {
     running = await startWorkload(name, factory, { log });

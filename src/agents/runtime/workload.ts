@@ -3,13 +3,21 @@
 import { join } from 'node:path';
 import type { Workload, WorkloadContext } from '../../../apps/lib/workload.ts';
 import { UserError } from '../../core/errors.ts';
-import { setServiceName } from '../../core/tracing.ts';
 import { SessionStore } from '../sessions.ts';
 import { createA2aEndpoint } from './a2a-server.ts';
 import { SESSIONS_FILE, readAgentConfig } from './config.ts';
 import { BankAgentExecutor, modelLabel } from './executor.ts';
 import { createModel } from './model.ts';
 import { Toolbox } from './toolbox.ts';
+
+/** The service an agent pod's spans belong to: the agent's name (support-bot, ...), not the shared image's. */
+export function agentServiceName(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return readAgentConfig(env).name;
+  } catch {
+    return undefined;
+  }
+}
 
 export function agentWorkload(context: WorkloadContext): Workload {
   let config, model;
@@ -21,8 +29,6 @@ export function agentWorkload(context: WorkloadContext): Workload {
     throw new UserError(`cannot start: ${(error as Error).message}`);
   }
   const label = modelLabel(model);
-  // Spans of this pod are the agent's (support-bot, fraud-bot, ...), not the shared runtime image's.
-  setServiceName(config.name);
   const log = context.log.child({ agent: config.name });
   const { store: sessions, recovered } = SessionStore.openOrRecover(join(context.dataDir, SESSIONS_FILE));
   if (recovered) log.warn('session store was damaged: moved it aside and started an empty one', { file: join(context.dataDir, SESSIONS_FILE), moved_to: recovered.movedTo, problem: recovered.problem });
