@@ -4,7 +4,7 @@
 // request has no JWT and its namespace has no classification label), and one the first deny rule refuses.
 // Both read the same JSON attributes (RuleSet.evaluate converts them for the CEL library only when a rule needs it).
 // Each sample times a batch of calls, because one decision is far below timer resolution.
-import { RuleSet, type AuthorizationDecision, type RuleEvaluationError, type RuleSource } from '../src/gateway/policy/cel.ts';
+import { RuleSet, type AuthorizationDecision, type RuleEvaluationError, type RuleSource } from '../src/cel/cel.ts';
 import { sized, summarise, type Sample } from './stats.ts';
 
 const BATCH = sized(5_000, 100);

@@ -3,7 +3,7 @@ import { parseManifests } from '../manifests/index.ts';
 import type { AuthorizationPolicy, Deployment, EnterpriseAgentgatewayPolicy, Gateway, KnownResource, Service } from '../manifests/types.ts';
 import { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
 import type { AgentRuntimeConfig } from '../agents/runtime/config.ts';
-import { RuleSet } from '../gateway/policy/cel.ts';
+import { RuleSet } from '../cel/cel.ts';
 import { checkAgentReferences, parseModelChoice, translateAgents, type ModelChoice } from './agents.ts';
 import { hostEnvFor } from './engine.ts';
 

@@ -22,7 +22,7 @@ import type {
   PolicyTargetReference,
   ReferenceGrant,
 } from '../manifests/types.ts';
-import { RuleSet, type RuleSource } from './policy/cel.ts';
+import { RuleSet, type RuleSource } from '../cel/cel.ts';
 import { DlpScanner } from './policy/dlp.ts';
 import { JwtAuthenticator, type JwksFetcher } from './policy/jwt.ts';
 import { LocalRateLimiter } from './policy/rate-limit.ts';

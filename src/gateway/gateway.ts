@@ -24,7 +24,7 @@ import { compileGateway, selectRoute, type CompileState, type CompiledBackend, t
 import { Federation } from './mcp/federation.ts';
 import { McpRouteHandler, type McpPolicies, type RequestRecord } from './mcp/handler.ts';
 import type { FetchLike, UpstreamResponse } from './mcp/upstream.ts';
-import type { AuthorizationDecision, RuleSet } from './policy/cel.ts';
+import type { AuthorizationDecision, RuleSet } from '../cel/cel.ts';
 import { UNAUTHENTICATED, anonymousRefusal, isAnonymous } from './policy/anonymous.ts';
 import { rateLimitHeaders } from './policy/rate-limit.ts';
 import { TokenExchangeService } from './policy/token-exchange.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseManifests } from '../../manifests/index.ts';
 import type { Gateway, HTTPRoute, ReferenceGrant } from '../../manifests/types.ts';
-import { toolArgumentAttributes } from '../policy/cel.ts';
+import { toolArgumentAttributes } from '../../cel/cel.ts';
 import { compileGateway, type CompiledRoute, type GatewayPolicy } from '../config.ts';
 import { allOf } from '../gateway.ts';
 import { decideItem, pinSnapshot, type ItemDecision, type PinSnapshot } from './decide.ts';

@@ -8,7 +8,7 @@
 //   4. DLP on arguments        Reject: 403 (DLP); RedactInPlace: forwarded redacted       (calls only)
 //   5. undeclared arguments    with HideDrifted or BlockServer: 403 (ToolPinning)        (calls only)
 // Resolving names (network), reading the pin store (SQLite), logging and the access record are the handler's.
-import type { AuthorizationDecision } from '../policy/cel.ts';
+import type { AuthorizationDecision } from '../../cel/cel.ts';
 import { isUnscannable, type DlpFinding } from '../policy/dlp.ts';
 import { undeclaredArguments, type ToolDefinition } from '../policy/tool-pinning.ts';
 import type { ItemKind } from './federation.ts';

@@ -11,16 +11,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Logger } from '../../core/log.ts';
-import type { AuthorizationDecision } from '../policy/cel.ts';
+import type { AuthorizationDecision } from '../../cel/cel.ts';
 import { UNAUTHENTICATED, anonymousRefusal } from '../policy/anonymous.ts';
 
 /** Something that decides on an attribute context (one rule set, or several that must all allow). */
 export interface Authorizer {
   evaluate(context: Record<string, unknown>): AuthorizationDecision;
 }
-import { toolArgumentAttributes } from '../policy/cel.ts';
+import { toolArgumentAttributes } from '../../cel/cel.ts';
 import { isUnscannable, type DlpScanner } from '../policy/dlp.ts';
-import { DecodeLimitError } from '../policy/decode.ts';
+import { DecodeLimitError } from '../../cel/decode.ts';
 import { decideItem, describeFindings, pinSnapshot } from './decide.ts';
 import type { ToolPinStore } from '../policy/tool-pinning.ts';
 import { classifyClientPost } from './inbound.ts';

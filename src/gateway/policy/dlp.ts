@@ -22,7 +22,7 @@
 // need a leading `+`, `0044` or `0`, card numbers must pass the Luhn check, postcodes must be upper case unless
 // written with their space, free-text dates count as birth dates only with a year from 1900 to 2012 and outside a
 // timestamp.
-import { DecodeBudget, DecodeLimitError, DECODE_MAX_CHARS, DECODE_MAX_LAYERS, base64Runs, normalizeKey, normalizeText, parseJsonText, step, unescapeText } from './decode.ts';
+import { DecodeBudget, DecodeLimitError, DECODE_MAX_CHARS, DECODE_MAX_LAYERS, base64Runs, normalizeKey, normalizeText, parseJsonText, step, unescapeText } from '../../cel/decode.ts';
 
 export type DlpBuiltin = 'UkNiNumber' | 'Email' | 'UkPostcode' | 'Phone' | 'CreditCard' | 'DateOfBirth' | 'PersonName' | 'StreetAddress';
 

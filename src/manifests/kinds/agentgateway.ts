@@ -4,7 +4,7 @@
 // which adds DLP, tool pinning and token exchange. CEL expressions are compiled with the gateway's own compiler,
 // so an expression the gateway could not run is refused at apply time.
 import { z } from 'zod';
-import { celExpressionProblem } from '../../gateway/policy/cel.ts';
+import { celExpressionProblem } from '../../cel/cel.ts';
 import { checkedString, goDuration, isPlainObject, kubeObject, nonEmptyString, nonNegativeInt, portNumber, positiveInt, supportedValue, type Expect, type SameShape } from '../fields.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem } from '../names.ts';
 import { OBJECT_BOOKKEEPING, objectMeta } from '../object-meta.ts';
