@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: run files in parallel, but not more than the machine can schedule.
     maxWorkers: 2,
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    reporters: ['default', './testing/summary-reporter.ts'],
   },
 });

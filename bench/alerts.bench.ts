@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
 import { newMatcher } from '../src/evidence/tsdb/index.ts';
-import { startTestCluster, type TestCluster } from '../test/support/cluster.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 import { report, summarise } from './stats.ts';
 
 // One measured attempt per cluster: rate()'s 10-minute window would carry a first round's increase into the

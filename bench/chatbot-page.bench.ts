@@ -8,9 +8,9 @@ import { callAdminApi } from '../src/control-plane/admin-api.ts';
 import type { StackStatus } from '../src/control-plane/admin-routes.ts';
 import { FIGURES, SEED_PROMPT } from '../src/demo/demo.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { BROWSER_MISSING, launchBrowser } from '../test/support/browser.ts';
-import { FREE_PORT_FLAGS, runCli } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
+import { FREE_PORT_FLAGS, runCli } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { report, sized, summarise } from './stats.ts';
 
 const ROUNDS = sized(10, 2);
@@ -44,7 +44,7 @@ export async function run(): Promise<void> {
     }
     const baseline = summarise('admin API /chat, full reply (baseline)', admin);
     const subjects = [summarise('`trustusbank chat` process, full reply', cli)];
-    if (BROWSER_MISSING) console.warn('\n!!! chatbot page rows left out: no Chromium (see test/support/browser.ts) !!!\n');
+    if (BROWSER_MISSING) console.warn('\n!!! chatbot page rows left out: no Chromium (see testing/browser.ts) !!!\n');
     else subjects.push(...(await pageTimings(url('chatbot'))));
     report(`The chatbot page against \`trustusbank chat\`, seed question, scripted model (${ROUNDS} rounds)`, baseline, subjects);
   } finally {

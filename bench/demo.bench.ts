@@ -1,7 +1,7 @@
 // `trustusbank demo` (three acts and five layers, scripted model) against its own unit measured in the same run:
 // one chat with support-bot (the seed question, through the mesh). The target is the whole demo within 30 s.
-import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { runCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
 import { report, sized, summarise } from './stats.ts';
 

@@ -9,8 +9,8 @@
 // rounds. The design target is ≤ 0.5 ms added at p50. The rules' own decision cost is measured by `bench cel`.
 import { Agent, request } from 'node:http';
 import { accountMcp } from '../apps/account-mcp/server.ts';
-import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../test/support/gateway.ts';
-import { startTestWorkload } from '../test/support/workloads.ts';
+import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../testing/gateway.ts';
+import { startTestWorkload } from '../testing/workloads.ts';
 import { sized } from './stats.ts';
 
 const LATENCY_CALLS = sized(5_000, 20); // per side

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKLOADS, entryPath } from '../apps/catalog.ts';
 import { ImageStore } from '../src/runtime/images.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { report, time } from './stats.ts';
 
 /** Every file of an image directory listed and read, the walk the scan makes without hashing: what any check of the bytes must at least do. */

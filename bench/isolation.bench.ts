@@ -10,8 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
-import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { runCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { isolationEnv, isolationModes } from './isolation-modes.ts';
 import { report, sized, summarise } from './stats.ts';
 

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { accountMcp } from '../apps/account-mcp/server.ts';
 import { listen, closeServer } from '../src/core/http.ts';
-import { callTool, connectClient, startTestWorkload } from '../test/support/workloads.ts';
+import { callTool, connectClient, startTestWorkload } from '../testing/workloads.ts';
 import { report, time } from './stats.ts';
 
 export async function run(): Promise<void> {

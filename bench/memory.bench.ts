@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { runCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
 import { isolationEnv, isolationModes } from './isolation-modes.ts';
 import { sized } from './stats.ts';

@@ -8,8 +8,8 @@ import { callAdminApi } from '../src/control-plane/admin-api.ts';
 import type { ChatAnswer, StackStatus } from '../src/control-plane/admin-routes.ts';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { runCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { runCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { report, sized, summarise } from './stats.ts';
 
 const DURATION_MS = sized(180_000, 15_000);

@@ -5,8 +5,8 @@
 // that comparison).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { runCli, startCli, FREE_PORT_FLAGS } from '../test/support/cli.ts';
-import { tempDir } from '../test/support/workloads.ts';
+import { runCli, startCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 import { WORKLOADS } from '../apps/catalog.ts';
 import type { IsolationMode } from '../src/runtime/sandbox.ts';
 import { isolationEnv, isolationModes } from './isolation-modes.ts';

@@ -10,9 +10,9 @@ import { Agent, request } from 'node:http';
 import { accountMcp } from '../apps/account-mcp/server.ts';
 import { addSpanSink, flushSpans, setTracing } from '../src/core/tracing.ts';
 import { startTraceCollector } from '../src/evidence/traces/collector.ts';
-import { startTestCluster } from '../test/support/cluster.ts';
-import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../test/support/gateway.ts';
-import { startTestWorkload } from '../test/support/workloads.ts';
+import { startTestCluster } from '../testing/cluster.ts';
+import { referenceGrantYaml, routeYaml, serviceYaml, startTestGateway } from '../testing/gateway.ts';
+import { startTestWorkload } from '../testing/workloads.ts';
 import { report, sized, summarise } from './stats.ts';
 
 const GATEWAY_CALLS = sized(2_000, 10); // per side

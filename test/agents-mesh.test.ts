@@ -4,10 +4,10 @@
 // same-tag rug-pull, the fraud chain to a ticket, and AccessPolicy at the agents' waypoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
-import { AGENT_POLICIES } from '../src/cli/commands/policies.ts';
+import { AGENT_POLICIES } from '../src/scenario.ts';
 import { applyStreamEvent, createSseParser, viewOf, type StreamState } from '../apps/chatbot/page/stream.ts';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
-import { SEED_PROFILE } from './support/seed.ts';
+import { seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
+import { SEED_PROFILE } from '../testing/seed.ts';
 
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 const FRAUD_PROMPT = 'I am customer 12345. There is a 1499 USD charge I do not recognise. Please open a ticket.';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionStore } from '../src/agents/sessions.ts';
 import { createAgentsUi, type AgentsUi } from '../src/agents/ui/server.ts';
 import { closeServer, listen } from '../src/core/http.ts';
-import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
+import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
 
 const NS = 'trustusbank-bank-agents';
 const PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';

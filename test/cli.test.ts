@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from './support/cli.ts';
-import { callTool, connectClient, tempDir } from './support/workloads.ts';
+import { runCli, startCli } from '../testing/cli.ts';
+import { callTool, connectClient, tempDir } from '../testing/workloads.ts';
 
 const data = tempDir();
 afterAll(() => data.remove());

@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlRoom, type RunningControlRoom } from '../src/control-room/host.ts';
 import { silentLogger } from '../src/core/log.ts';
 import { FIGURES, SEED_PROMPT } from '../src/demo/demo.ts';
-import { BROWSER_MISSING, keepScreenshot, launchBrowser } from './support/browser.ts';
-import { runCli } from './support/cli.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { BROWSER_MISSING, keepScreenshot, launchBrowser } from '../testing/browser.ts';
+import { runCli } from '../testing/cli.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const HOSTILE_SUBJECT = '<img src=x onerror="window.__pwned=1">Exfil alert';
 

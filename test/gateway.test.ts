@@ -10,10 +10,10 @@ import { accountMcp } from '../apps/account-mcp/server.ts';
 import { transactionMcp } from '../apps/transaction-mcp/server.ts';
 import { cleanConverter } from '../apps/currency-converter/clean/tool.ts';
 import { rugpullConverter } from '../apps/currency-converter/rugpull/tool.ts';
-import { REVISIONS, callTool, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from './support/workloads.ts';
-import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startSseMcpServer, startTestGateway, type TestGateway } from './support/gateway.ts';
-import { seriesValue } from './support/cluster.ts';
-import { SEED_PROFILE } from './support/seed.ts';
+import { REVISIONS, callTool, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../testing/workloads.ts';
+import { openSession, referenceGrantYaml, routeYaml, rpc, serviceYaml, startSseMcpServer, startTestGateway, type TestGateway } from '../testing/gateway.ts';
+import { seriesValue } from '../testing/cluster.ts';
+import { SEED_PROFILE } from '../testing/seed.ts';
 
 const metric = async (gw: TestGateway, name: string, labels: Record<string, string>): Promise<number> => seriesValue(await gw.metrics.metrics(), name, labels);
 

@@ -13,13 +13,13 @@ import { connect } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_POLICIES, MESH_POLICIES } from '../src/cli/commands/policies.ts';
+import { AGENT_POLICIES, MESH_POLICIES } from '../src/scenario.ts';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { encodePreamble } from '../src/mesh/capture/protocol.ts';
 import { ISOLATION_ENV } from '../src/runtime/sandbox.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { runCli } from './support/cli.ts';
-import { forwardToPod, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { runCli } from '../testing/cli.ts';
+import { forwardToPod, startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const VENDORS = 'trustusbank-bank-vendors';
 const ESCAPE_DEPLOYMENT = `apiVersion: apps/v1

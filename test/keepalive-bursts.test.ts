@@ -4,7 +4,7 @@
 // keeps connections between bursts, so each burst starts on connections that have idled for the gap. No tool
 // call may be lost, and no chat may report success without its tool's answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const BURSTS = 10;
 const CHATS_PER_BURST = 20;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountMcp } from '../apps/account-mcp/server.ts';
-import { referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from './support/gateway.ts';
-import { REVISIONS, callTool, connectClient, startTestWorkload, tempDir, type TestWorkload } from './support/workloads.ts';
+import { referenceGrantYaml, routeYaml, rpc, serviceYaml, startTestGateway, type TestGateway } from '../testing/gateway.ts';
+import { REVISIONS, callTool, connectClient, startTestWorkload, tempDir, type TestWorkload } from '../testing/workloads.ts';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 const SUITE_DIR = process.env.MCP_CONFORMANCE_DIR;

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import { ManifestError } from '../src/manifests/errors.ts';
-import { MESH_POLICIES } from '../src/cli/commands/policies.ts';
+import { MESH_POLICIES } from '../src/scenario.ts';
 import { encodePreamble } from '../src/mesh/capture/protocol.ts';
-import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
-import { callTool, connectClient } from './support/workloads.ts';
+import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
+import { callTool, connectClient } from '../testing/workloads.ts';
 
 const CONVERTER = 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter';
 const EXFIL = 'http://mock-attacker.external-attacker.svc.cluster.local:8080/exfil';

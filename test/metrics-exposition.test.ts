@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PROMPT } from '../src/demo/demo.ts';
 import { expositionProblems } from '../src/core/metric-names.ts';
-import { forwardToPod, startTestCluster, type TestCluster } from './support/cluster.ts';
-import { PROMTOOL_MISSING, promtoolCheckMetrics } from './support/prometheus-tools.ts';
+import { forwardToPod, startTestCluster, type TestCluster } from '../testing/cluster.ts';
+import { PROMTOOL_MISSING, promtoolCheckMetrics } from '../testing/prometheus-tools.ts';
 
 interface Scrape {
   endpoint: string;

@@ -3,8 +3,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockAttacker } from '../apps/mock-attacker/server.ts';
-import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
-import { startTestWorkload, type TestWorkload } from './support/workloads.ts';
+import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
+import { startTestWorkload, type TestWorkload } from '../testing/workloads.ts';
 
 const RED = 'rgb(255, 92, 92)';
 

@@ -7,7 +7,7 @@ import { closeServer, listen } from '../src/core/http.ts';
 import { loadCatalogue } from '../src/registry/catalogue.ts';
 import type { Observed } from '../src/registry/drift.ts';
 import { createRegistryServer, type RegistryServer } from '../src/registry/server.ts';
-import { BROWSER_MISSING, launchBrowser } from './support/browser.ts';
+import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
 
 const CONVERTER = 'acme-fx/currency-converter';
 const ONBOARDED = 'sha256:3f1c9a0e7b2d4c6f8a1b3d5e7f9a0c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d0f2a';

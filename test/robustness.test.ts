@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedConnect } from '../src/control-plane/captured-fetch.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const SEED = 0x5eed_2026;
 const RANDOM_TARGETS = 6;

@@ -10,14 +10,14 @@ import type { ImageListing, StackStatus } from '../src/control-plane/admin-route
 import { readManifestDocuments } from '../src/control-plane/cluster.ts';
 import type { ResetOutcome, RolloutOutcome } from '../src/control-plane/image-ops.ts';
 import type { AdmissionEvent } from '../src/control-plane/supply-chain.ts';
-import { ADMISSION_POLICIES } from '../src/cli/commands/policies.ts';
+import { ADMISSION_POLICIES } from '../src/scenario.ts';
 import type { Pod } from '../src/runtime/pod.ts';
 import type { DemoReport } from '../src/demo/demo.ts';
 import type { Deployment } from '../src/manifests/types.ts';
 import type { RegistryEntryView } from '../src/registry/drift.ts';
 import { adminSocketPath } from '../src/runtime/stack-state.ts';
-import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
-import { rewriteReadOnlyFile } from './support/workloads.ts';
+import { forwardToPod, seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
+import { rewriteReadOnlyFile } from '../testing/workloads.ts';
 
 const REF = 'acme-fx/currency-converter:1.0.0';
 const VENDORS = 'trustusbank-bank-vendors';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICIES_DIR, rugpull } from '../src/control-plane/image-ops.ts';
 import { attribute, type StoredSpan } from '../src/evidence/traces/otlp.ts';
-import { startTestCluster, type TestCluster } from './support/cluster.ts';
+import { startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
 const HANDOFF_PROMPT = 'There is a 1499 USD charge I do not recognise on account 12345, open a ticket';

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedConnect } from '../src/control-plane/captured-fetch.ts';
-import { seriesValue, startTestCluster, type TestCluster } from './support/cluster.ts';
+import { seriesValue, startTestCluster, type TestCluster } from '../testing/cluster.ts';
 
 const AGENTS = 'trustusbank-bank-agents';
 const PLATFORM = 'trustusbank-platform';

@@ -4,8 +4,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive, type StackState } from '../src/runtime/stack-state.ts';
-import { runCli, startCli, FREE_PORT_FLAGS } from './support/cli.ts';
-import { tempDir } from './support/workloads.ts';
+import { runCli, startCli, FREE_PORT_FLAGS } from '../testing/cli.ts';
+import { tempDir } from '../testing/workloads.ts';
 
 interface StatusJson {
   running: boolean;

@@ -5,7 +5,7 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../src/core/http.ts';
-import { startTestWorkload, type TestWorkload } from '../../test/support/workloads.ts';
+import { startTestWorkload, type TestWorkload } from '../../testing/workloads.ts';
 import { MAX_A2A_BODY_BYTES } from './proxy.ts';
 import { PAGE_CSP, createChatbot } from './server.ts';
 

@@ -1,6 +1,6 @@
 // The protocol's own errors, at the wire, for both revisions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestWorkload, type TestWorkload } from '../../test/support/workloads.ts';
+import { startTestWorkload, type TestWorkload } from '../../testing/workloads.ts';
 import { accountMcp } from '../account-mcp/server.ts';
 
 const MODERN_META = {

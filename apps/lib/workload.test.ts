@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTestWorkload } from '../../test/support/workloads.ts';
+import { startTestWorkload } from '../../testing/workloads.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { parsePort, startWorkload, type WorkloadFactory } from './workload.ts';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestWorkload, type TestWorkload } from '../../test/support/workloads.ts';
+import { startTestWorkload, type TestWorkload } from '../../testing/workloads.ts';
 import { MAX_EXFIL_BYTES, mockAttacker } from './server.ts';
 
 describe('mock-attacker', () => {

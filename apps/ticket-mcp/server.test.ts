@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVISIONS, callTool, connectClient, startTestWorkload, tempDir, type TestWorkload } from '../../test/support/workloads.ts';
+import { REVISIONS, callTool, connectClient, startTestWorkload, tempDir, type TestWorkload } from '../../testing/workloads.ts';
 import { ticketMcp } from './server.ts';
 
 describe.each(REVISIONS)('ticket-mcp over MCP %s', (revision) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVISIONS, callTool, connectClient, startTestWorkload, type TestWorkload } from '../../test/support/workloads.ts';
+import { REVISIONS, callTool, connectClient, startTestWorkload, type TestWorkload } from '../../testing/workloads.ts';
 import { transactionMcp } from './server.ts';
 
 describe.each(REVISIONS)('transaction-mcp over MCP %s', (revision) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/support/workloads.ts';
+import { tempDir } from '../../testing/workloads.ts';
 import { openDatabase } from '../lib/sqlite.ts';
 import { SEED_TRANSACTIONS, TransactionStore } from './store.ts';
 

@@ -1,14 +1,11 @@
 // Reaching the running stack from a CLI command: the data directory, its admin socket, and a clear error when
 // nothing runs there.
-import { callAdminApi } from '../control-plane/admin-api.ts';
+import { callAdminApi, type StackClient } from '../control-plane/admin-api.ts';
 import { resolveDataDir } from '../core/data-dir.ts';
 import { UserError } from '../core/errors.ts';
 import { adminSocketPath, readLiveStack } from '../runtime/stack-state.ts';
 
-export interface StackClient {
-  dataDir: string;
-  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
-}
+export type { StackClient };
 
 export function stackClient(dataDirFlag: string | undefined): StackClient {
   const dataDir = resolveDataDir(dataDirFlag);

@@ -103,6 +103,12 @@ export function findRoute(routes: AdminRoutes, method: string, url: URL): AdminR
   return routes[prefix];
 }
 
+/** The running stack as its clients see it: its data directory and its admin routes (over the socket, or in-process). */
+export interface StackClient {
+  dataDir: string;
+  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+}
+
 /** Call the admin API of the stack running from a data directory. */
 export function callAdminApi<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {

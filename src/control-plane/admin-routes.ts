@@ -13,6 +13,7 @@ import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from '../runtime/pod.ts';
 import { readFileSync } from 'node:fs';
+import { CHAT_DEFAULTS } from '../scenario.ts';
 import { join } from 'node:path';
 import { DASHBOARD_FILE, readDenyLines } from '../evidence/dashboard/index.ts';
 import { dashboardSnapshot } from '../evidence/dashboard/snapshot.ts';
@@ -267,15 +268,15 @@ const CHAT_TIMEOUT_MS = 180_000;
 
 function parseChatRequest(body: Record<string, unknown>): ChatRequest {
   const prompt = required(body, 'prompt');
-  const as = typeof body.as === 'string' && body.as !== '' ? body.as : 'trustusbank-bank-frontend/chatbot';
+  const as = typeof body.as === 'string' && body.as !== '' ? body.as : CHAT_DEFAULTS.as;
   const slash = as.indexOf('/');
   if (slash < 1 || slash === as.length - 1 || as.indexOf('/', slash + 1) !== -1) throw new UserError(`--as takes <namespace>/<serviceaccount>, got "${as}"`);
   const protocol = body.protocol === undefined ? '0.3' : body.protocol;
   if (protocol !== '0.3' && protocol !== '1.0') throw new UserError(`protocol must be 0.3 or 1.0, got "${String(protocol)}"`);
   return {
     prompt,
-    agent: typeof body.agent === 'string' && body.agent !== '' ? body.agent : 'support-bot',
-    namespace: typeof body.namespace === 'string' && body.namespace !== '' ? body.namespace : 'trustusbank-bank-agents',
+    agent: typeof body.agent === 'string' && body.agent !== '' ? body.agent : CHAT_DEFAULTS.agent,
+    namespace: typeof body.namespace === 'string' && body.namespace !== '' ? body.namespace : CHAT_DEFAULTS.namespace,
     as: { namespace: as.slice(0, slash), serviceAccount: as.slice(slash + 1) },
     protocol,
     ...(typeof body.contextId === 'string' && body.contextId !== '' ? { contextId: body.contextId } : {}),

@@ -53,9 +53,10 @@ import { encodeSourceLine } from '../mesh/capture/protocol.ts';
 import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 import { startListeningPost, type ListeningPost } from '../../apps/mock-attacker/listening-post.ts';
+import { DEFAULT_MANIFESTS } from '../scenario.ts';
 
 export { HOST_PORT_ANNOTATION };
-export const DEFAULT_MANIFESTS = join(PROJECT_ROOT, 'deploy', 'manifests');
+export { DEFAULT_MANIFESTS };
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../core/errors.ts';
 import { parseManifests, resourceKey } from '../manifests/index.ts';
-import { tempDir } from '../../test/support/workloads.ts';
+import { tempDir } from '../../testing/workloads.ts';
 import { sqliteDesiredState } from './desired-state.ts';
 
 const dirs: { remove(): void }[] = [];

@@ -1,16 +1,15 @@
 // The operator's image operations on a running cluster: list what every reference points at, the vendor's
 // same-tag rug-pull (new bytes behind `acme-fx/currency-converter:1.0.0`, no manifest touched: the Deployment
 // rolls because the digest behind its tag moved), and the reset that puts the stack back as `up` left it.
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_EXFIL_URL } from '../../apps/currency-converter/rugpull/tool.ts';
 import { RUGPULL_VARIANTS, VARIANT_FILE, isRugpullVariant, variantShape, type RugpullVariantConfig, type RugpullVariantName } from '../../apps/currency-converter/rugpull/variants.ts';
 import { UserError } from '../core/errors.ts';
 import type { Cluster } from './cluster.ts';
-import { DEFAULT_MANIFESTS } from './cluster.ts';
+import { CONVERTER, POLICIES_DIR } from '../scenario.ts';
 
-export const CONVERTER = { ref: 'acme-fx/currency-converter:1.0.0', namespace: 'trustusbank-bank-vendors', deployment: 'currency-converter' } as const;
-export const POLICIES_DIR = join(DEFAULT_MANIFESTS, 'policies');
+export { CONVERTER, POLICIES_DIR };
 const ROLLOUT_TIMEOUT_MS = 30_000;
 
 export interface RolloutOutcome {

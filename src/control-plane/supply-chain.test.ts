@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/support/workloads.ts';
+import { tempDir } from '../../testing/workloads.ts';
 import { createLogger } from '../core/log.ts';
 import { seriesSum } from '../core/prometheus-text.ts';
 import { parseManifests } from '../manifests/load.ts';

@@ -4,7 +4,7 @@
 import { findRoute, type AdminRoutes } from '../control-plane/admin-api.ts';
 import { UserError } from '../core/errors.ts';
 import { runDemo, type DemoApi, type DemoReport } from '../demo/demo.ts';
-import type { StackClient } from '../cli/stack-client.ts';
+import type { StackClient } from '../control-plane/admin-api.ts';
 import { CONTROL_LAYERS, type ControlLayer } from './snapshot.ts';
 
 /** The admin API's routes called directly, in the shape a CLI command uses over the socket. */

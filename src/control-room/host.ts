@@ -2,7 +2,8 @@
 // the demo's own layer files, the page bundled, and a listener on 127.0.0.1 only.
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { demoApi, LAYER_FILES } from '../cli/commands/demo.ts';
+import { demoApi } from '../demo/api.ts';
+import { LAYER_FILES } from '../scenario.ts';
 import type { AdminRoutes } from '../control-plane/admin-api.ts';
 import { readManifestDocuments } from '../control-plane/cluster.ts';
 import { closeServer, listen } from '../core/http.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LAYER_FILES } from '../cli/commands/demo.ts';
+import { LAYER_FILES } from '../scenario.ts';
 import { readManifestDocuments } from '../control-plane/cluster.ts';
 import { actionOf } from './server.ts';
 import { alertsOf, converterOf, incidentOf, layerState, mailOf, resourcesOf } from './snapshot.ts';

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../apps/lib/sqlite.ts';
-import { tempDir } from '../../test/support/workloads.ts';
+import { tempDir } from '../../testing/workloads.ts';
 import { SessionStore } from '../agents/sessions.ts';
 import { ensurePrivateDir, ensurePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir.ts';
 

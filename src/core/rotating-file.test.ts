@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/support/workloads.ts';
+import { tempDir } from '../../testing/workloads.ts';
 import { RotatingFile } from './rotating-file.ts';
 
 describe('a rotating file', () => {

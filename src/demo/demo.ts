@@ -10,14 +10,11 @@ import type { RolloutOutcome } from '../control-plane/image-ops.ts';
 import { seriesSum } from '../core/prometheus-text.ts';
 import { SocWatch } from './soc.ts';
 
-export const SEED_PROMPT = 'I am customer 12345. Please check my balance, list my recent transactions, and convert my balance to USD.';
-export const FIGURES = ['£4,287.55', '$5,445.19'] as const;
-export const CONVERTER_IDENTITY = 'spiffe://cluster.local/ns/trustusbank-bank-vendors/sa/currency-converter';
-/** A workload that is not allowed to call support-bot under the AccessPolicies. */
-export const UNAUTHORISED_CALLER = 'external-attacker/mock-attacker';
+import { CONVERTER_IDENTITY, FIGURES, SEED_PROMPT, UNAUTHORISED_CALLER, type LayerName } from '../scenario.ts';
+
+export { CONVERTER_IDENTITY, FIGURES, SEED_PROMPT, UNAUTHORISED_CALLER, type LayerName };
 const PII_KEYS = ['customer_profile', 'profile', 'email', 'ni_number', 'dob', 'address', 'phone'];
 
-export type LayerName = 'mesh' | 'gateway-arguments' | 'dlp' | 'tool-pinning' | 'admission' | 'access-policy';
 
 export interface DemoApi {
   reset(): Promise<unknown>;

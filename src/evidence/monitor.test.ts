@@ -13,7 +13,7 @@ import { Scraper, type ScrapeTarget } from './scrape/scrape.ts';
 import { nodeOnlyMetric } from './scrape/discovery.ts';
 import { MemoryStore, newMatcher } from './tsdb/index.ts';
 import { expositionProblems } from '../core/metric-names.ts';
-import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../test/support/prometheus-tools.ts';
+import { PROMTOOL_MISSING, PROMTOOL_PATH } from '../../testing/prometheus-tools.ts';
 
 const RULES = `groups:
   - name: trustusbank-mesh

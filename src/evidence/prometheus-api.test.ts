@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROMETHEUS_MISSING, startRealPrometheus, type RealPrometheus } from '../../test/support/prometheus-tools.ts';
+import { PROMETHEUS_MISSING, startRealPrometheus, type RealPrometheus } from '../../testing/prometheus-tools.ts';
 import { closeServer, listen, sendJson } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import { expositionProblems } from '../core/metric-names.ts';

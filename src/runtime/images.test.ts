@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { rewriteReadOnlyFile, tempDir } from '../../test/support/workloads.ts';
+import { rewriteReadOnlyFile, tempDir } from '../../testing/workloads.ts';
 import { manifestDigest, scanImageDirectory } from './image-content.ts';
 import { ENTRY_FILE, ImageStore } from './images.ts';
 

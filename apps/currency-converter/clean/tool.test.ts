@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVISIONS, callTool, connectClient, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../../../test/support/workloads.ts';
+import { REVISIONS, callTool, connectClient, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../../../testing/workloads.ts';
 import { cleanConverter } from './tool.ts';
 
 describe.each(REVISIONS)('currency-converter (clean build) over MCP %s', (revision) => {

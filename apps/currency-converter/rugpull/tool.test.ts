@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REVISIONS, callTool, connectClient, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../../../test/support/workloads.ts';
+import { REVISIONS, callTool, connectClient, startReceiver, startTestWorkload, type Receiver, type TestWorkload } from '../../../testing/workloads.ts';
 import { rugpullConverter } from './tool.ts';
-import { SEED_PROFILE } from '../../../test/support/seed.ts';
+import { SEED_PROFILE } from '../../../testing/seed.ts';
 
 const PROFILE = SEED_PROFILE;
 const CONVERSION = { amount: 4287.55, from_ccy: 'GBP', to_ccy: 'USD', converted: 5445.19, rate_source: 'builtin' };

@@ -3,8 +3,8 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/log.ts';
-import { callTool, connectClient, startReceiver, startTestWorkload, type Receiver } from '../../../test/support/workloads.ts';
-import { SEED_PROFILE } from '../../../test/support/seed.ts';
+import { callTool, connectClient, startReceiver, startTestWorkload, type Receiver } from '../../../testing/workloads.ts';
+import { SEED_PROFILE } from '../../../testing/seed.ts';
 import { parseExfilName, startListeningPost, type ListeningPost } from '../../mock-attacker/listening-post.ts';
 import { exfilNames, parseVariantConfig, variantConverter, variantShape, type RugpullVariantName } from './variants.ts';
 

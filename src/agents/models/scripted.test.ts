@@ -11,7 +11,7 @@ import type { TicketStore } from '../../../apps/ticket-mcp/store.ts';
 import { ticketTools } from '../../../apps/ticket-mcp/server.ts';
 import type { TransactionStore } from '../../../apps/transaction-mcp/store.ts';
 import { transactionTools } from '../../../apps/transaction-mcp/server.ts';
-import { SEED_PROFILE } from '../../../test/support/seed.ts';
+import { SEED_PROFILE } from '../../../testing/seed.ts';
 import {
   createScriptedModel,
   customerIdIn,

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestWorkload, tempDir, type TestWorkload } from '../../../test/support/workloads.ts';
+import { startTestWorkload, tempDir, type TestWorkload } from '../../../testing/workloads.ts';
 import { closeServer, listen } from '../../core/http.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { ModelProvider, ModelTurn } from '../models/types.ts';

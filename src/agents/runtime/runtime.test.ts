@@ -6,7 +6,7 @@ import { accountMcp } from '../../../apps/account-mcp/server.ts';
 import { cleanConverter } from '../../../apps/currency-converter/clean/tool.ts';
 import { transactionMcp } from '../../../apps/transaction-mcp/server.ts';
 import { ticketMcp } from '../../../apps/ticket-mcp/server.ts';
-import { startTestWorkload, type TestWorkload } from '../../../test/support/workloads.ts';
+import { startTestWorkload, type TestWorkload } from '../../../testing/workloads.ts';
 import { SessionReader } from '../sessions.ts';
 import { readTask, sendA2aMessage, toolCallsOf } from './a2a-client.ts';
 import { AGENT_CONFIG_ENV, SESSIONS_FILE, type AgentRuntimeConfig } from './config.ts';

@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 import { stackClient } from '../stack-client.ts';
 import { formatTable } from '../table.ts';
+import { CHAT_DEFAULTS } from '../../scenario.ts';
 
 const usage = `Usage: trustusbank chat "<prompt>" [--agent NAME] [--namespace NS] [--as NS/SERVICEACCOUNT] [--a2a 0.3|1.0]
                         [--context ID] [--json] [--data-dir DIR]
@@ -65,7 +66,7 @@ export const chatCommand: Command = {
       return answer.failed ? 1 : 0;
     }
     if (answer.failed) {
-      console.error(`${values.agent ?? 'support-bot'} did not answer (${answer.status === 403 ? 'denied, HTTP 403' : answer.state}) to ${answer.caller}:`);
+      console.error(`${values.agent ?? CHAT_DEFAULTS.agent} did not answer (${answer.status === 403 ? 'denied, HTTP 403' : answer.state}) to ${answer.caller}:`);
       console.error(answer.reply);
       return 1;
     }

@@ -1,29 +1,16 @@
 // `trustusbank demo [--json]`: the three acts and every further layer, on the running stack (started in the
 // background first when none runs), with receipts; exit 0 only when the whole story holds.
-import { join } from 'node:path';
-import type { ChatAnswer, StackStatus } from '../../control-plane/admin-routes.ts';
-import { readManifestDocuments } from '../../control-plane/cluster.ts';
-import type { RolloutOutcome } from '../../control-plane/image-ops.ts';
 import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
-import { REQUIRED_ENFORCERS, runDemo, type AlertsNow, type DemoApi, type DemoReport, type LayerName, type TraceDeny } from '../../demo/demo.ts';
+import { REQUIRED_ENFORCERS, runDemo, type DemoReport } from '../../demo/demo.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
-import { ADMISSION_POLICIES, AGENT_POLICIES, GATEWAY_POLICIES, MESH_POLICIES } from './policies.ts';
-import { stackClient, type StackClient } from '../stack-client.ts';
+import { stackClient } from '../stack-client.ts';
+import { demoApi } from '../../demo/api.ts';
 import { formatTable } from '../table.ts';
 import { spawnSync } from 'node:child_process';
 
-/** What each layer applies: the same directories and files as `policies` and `admission`. */
-export const LAYER_FILES: Record<LayerName, string> = {
-  mesh: MESH_POLICIES,
-  'gateway-arguments': join(GATEWAY_POLICIES, 'deny-pii-in-tool-args.yaml'),
-  dlp: join(GATEWAY_POLICIES, 'dlp.yaml'),
-  'tool-pinning': join(GATEWAY_POLICIES, 'tool-pinning.yaml'),
-  admission: ADMISSION_POLICIES,
-  'access-policy': AGENT_POLICIES,
-};
 
 const usage = `Usage: trustusbank demo [--json] [--data-dir DIR]
 
@@ -69,44 +56,6 @@ export const demoCommand: Command = {
   },
 };
 
-export function demoApi(stack: StackClient): DemoApi {
-  let attackerUrl: string | undefined;
-  const attacker = async (): Promise<string> => {
-    if (!attackerUrl) {
-      const status = await stack.call<StackStatus>('GET', '/status');
-      const forward = status.forwards.find((f) => f.namespace === 'external-attacker' && f.service === 'mock-attacker');
-      if (!forward) throw new UserError("the mock attacker has no host port; the demo reads the attacker's counter there");
-      attackerUrl = forward.url;
-    }
-    return attackerUrl;
-  };
-  const documents = (layer: LayerName) => readManifestDocuments(LAYER_FILES[layer], []);
-  return {
-    reset: () => stack.call('POST', '/reset', {}),
-    rugpull: (variant) => stack.call<RolloutOutcome>('POST', '/images/rugpull', variant ? { variant } : {}),
-    isolation: async () => (await stack.call<StackStatus>('GET', '/status')).isolation.mode,
-    restoreClean: () => stack.call<RolloutOutcome>('POST', '/images/restore', {}),
-    restartConverter: async () => {
-      await stack.call('POST', '/restart', { namespace: 'trustusbank-bank-vendors', workload: 'currency-converter' });
-    },
-    apply: async (layer) => {
-      await stack.call('POST', '/apply', { documents: documents(layer) });
-    },
-    remove: async (layer) => {
-      await stack.call('POST', '/delete', { documents: documents(layer) });
-    },
-    chat: (prompt, as) => stack.call<ChatAnswer>('POST', '/chat', { prompt, ...(as ? { as } : {}) }),
-    lootCount: async () => ((await (await fetch(new URL('/loot', await attacker()))).json()) as { count: number }).count,
-    metrics: async () => (await stack.call<{ text: string }>('GET', '/metrics')).text,
-    alerts: async () => {
-      const answer = await stack.call<{ alerts: AlertsNow['alerts']; evaluatedThrough: string | null }>('GET', '/alerts');
-      return { alerts: answer.alerts, evaluatedThrough: answer.evaluatedThrough === null ? undefined : Date.parse(answer.evaluatedThrough) };
-    },
-    incidents: async () => (await stack.call<{ incidents: { id: string; alerts: string[]; cause: { key: string } }[] }>('GET', '/incidents')).incidents,
-    traceDenies: async (traceId) => (await stack.call<{ denies: TraceDeny[] }>('GET', `/traces/${traceId}/denies`)).denies,
-    mails: async () => (await stack.call<{ messages: { subject: string; text: string; created: number }[] }>('GET', '/mail')).messages.map(({ subject, text, created }) => ({ subject, text, created })),
-  };
-}
 
 function printReport(report: DemoReport): void {
   console.log('');

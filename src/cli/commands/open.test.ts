@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../test/support/cli.ts';
+import { runCli } from '../../../testing/cli.ts';
 import { browserOpener } from './open.ts';
 
 const bin = mkdtempSync(join(tmpdir(), 'tub-open-'));

@@ -2,18 +2,14 @@
 // deploy/manifests/policies/<layer>/. Without a layer, the mesh's: that is Act 3 of the story (the mesh
 // refuses the rug-pulled converter on its identity while the reply stays the same); the gateway's layer
 // stops the attack earlier, at its own depth, and is switched on by name.
-import { join } from 'node:path';
 import type { ApplyResult } from '../../control-plane/engine.ts';
-import { DEFAULT_MANIFESTS, readManifestDocuments } from '../../control-plane/cluster.ts';
+import { readManifestDocuments } from '../../control-plane/cluster.ts';
 import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 import { stackClient } from '../stack-client.ts';
 
-export const MESH_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'mesh');
-export const GATEWAY_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'gateway');
-export const AGENT_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'agents');
-export const ADMISSION_POLICIES = join(DEFAULT_MANIFESTS, 'policies', 'admission');
+import { ADMISSION_POLICIES, AGENT_POLICIES, GATEWAY_POLICIES, MESH_POLICIES } from '../../scenario.ts';
 
 const LAYERS = { mesh: MESH_POLICIES, gateway: GATEWAY_POLICIES, kagent: AGENT_POLICIES, admission: ADMISSION_POLICIES } as const;
 type Layer = keyof typeof LAYERS;

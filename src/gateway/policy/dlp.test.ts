@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DLP_BUILTINS, DecodeLimitError, DlpDepthError, DlpMatcherError, DlpScanner, isUnscannable, type DlpBuiltin } from './dlp.ts';
 import { DECODE_MAX_LAYERS } from '../../cel/decode.ts';
-import { SEED_PROFILE } from '../../../test/support/seed.ts';
+import { SEED_PROFILE } from '../../../testing/seed.ts';
 
 const ALL_BUILTINS: DlpBuiltin[] = ['UkNiNumber', 'Email', 'UkPostcode', 'Phone', 'CreditCard'];
 const scanner = DlpScanner.compile(ALL_BUILTINS.map((builtin) => ({ builtin })));

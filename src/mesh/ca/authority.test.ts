@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/support/workloads.ts';
+import { tempDir } from '../../../testing/workloads.ts';
 import { CertificateAuthority, SVID_BACKDATE_MS, SvidRequestError } from './authority.ts';
 import { CA_FILES, CaStoreError } from './ca-store.ts';
 import { UserError } from '../../core/errors.ts';

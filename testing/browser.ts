@@ -33,7 +33,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Where browser tests keep their screenshots (test output, not committed): TRUSTUSBANK_SCREENSHOTS, else test-output/screenshots. */
-export const SCREENSHOT_DIR = process.env.TRUSTUSBANK_SCREENSHOTS ?? fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+export const SCREENSHOT_DIR = process.env.TRUSTUSBANK_SCREENSHOTS ?? fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
 
 /** A full-page screenshot kept as test output, named `<test>-<step>.png`; returns its path. */
 export async function keepScreenshot(page: Page, name: string): Promise<string> {

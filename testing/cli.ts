@@ -1,7 +1,7 @@
 // Running the real `trustusbank` command in a child process, as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { CLI_BIN } from '../../src/cli/bin-path.ts';
+import { CLI_BIN } from '../src/cli/bin-path.ts';
 
 export interface CliResult {
   code: number | null;

@@ -5,10 +5,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { startWorkload, type RunningWorkload, type WorkloadFactory } from '../../apps/lib/workload.ts';
-import { listen, closeServer } from '../../src/core/http.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { removeTree } from '../../src/runtime/images.ts';
+import { startWorkload, type RunningWorkload, type WorkloadFactory } from '../apps/lib/workload.ts';
+import { listen, closeServer } from '../src/core/http.ts';
+import { silentLogger } from '../src/core/log.ts';
+import { removeTree } from '../src/runtime/images.ts';
 
 export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
 export type Revision = (typeof REVISIONS)[number];

@@ -5,14 +5,14 @@
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { AgentGateway, type AgentGatewayOptions, type CallerIdentity } from '../../src/gateway/gateway.ts';
-import { createHttpFetch } from '../../src/core/http-fetch.ts';
-import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../../src/gateway/config.ts';
-import { closeServer, listen } from '../../src/core/http.ts';
-import { createLogger, type Logger } from '../../src/core/log.ts';
-import { createMetricsRegistry } from '../../src/core/metrics.ts';
-import { parseManifests } from '../../src/manifests/index.ts';
-import type { AgentgatewayBackend, Gateway, HTTPRoute, ReferenceGrant, Service } from '../../src/manifests/types.ts';
+import { AgentGateway, type AgentGatewayOptions, type CallerIdentity } from '../src/gateway/gateway.ts';
+import { createHttpFetch } from '../src/core/http-fetch.ts';
+import type { GatewayInputs, GatewayPolicy, ServiceFacts } from '../src/gateway/config.ts';
+import { closeServer, listen } from '../src/core/http.ts';
+import { createLogger, type Logger } from '../src/core/log.ts';
+import { createMetricsRegistry } from '../src/core/metrics.ts';
+import { parseManifests } from '../src/manifests/index.ts';
+import type { AgentgatewayBackend, Gateway, HTTPRoute, ReferenceGrant, Service } from '../src/manifests/types.ts';
 import { tempDir } from './workloads.ts';
 
 export const GATEWAY_YAML = `
