@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AGENT_CONFIG_ENV } from '../src/agents/runtime/config.ts';
 import { DEFAULT_TASK_STORE_LIMITS } from '../src/agents/runtime/task-store.ts';
-import { agentWorkload } from '../src/agents/runtime/workload.ts';
+import { agentWorkload } from '../apps/agent/workload.ts';
 import { startTestWorkload } from '../testing/workloads.ts';
 import { sized } from './stats.ts';
 

@@ -17,7 +17,7 @@ import { defineTool, type ToolSpec } from '../apps/lib/mcp-tools.ts';
 import type { WorkloadFactory } from '../apps/lib/workload.ts';
 import { transactionMcp } from '../apps/transaction-mcp/server.ts';
 import { AGENT_CONFIG_ENV, type AgentRuntimeConfig } from '../src/agents/runtime/config.ts';
-import { agentWorkload } from '../src/agents/runtime/workload.ts';
+import { agentWorkload } from '../apps/agent/workload.ts';
 import { BROWSER_MISSING, launchBrowser } from '../testing/browser.ts';
 import { startTestWorkload, type TestWorkload } from '../testing/workloads.ts';
 import { addSpanSink, flushSpans, type OtlpTraceRequest } from '../src/core/tracing.ts';

@@ -13,7 +13,7 @@ import { startTestWorkload, type TestWorkload } from '../../../testing/workloads
 import { rewriteAgentCard } from '../../gateway/a2a.ts';
 import { MODEL_EXTENSION_URI, cardModel } from './a2a-server.ts';
 import { AGENT_CONFIG_ENV, type AgentRuntimeConfig } from './config.ts';
-import { agentWorkload } from './workload.ts';
+import { agentWorkload } from '../../../apps/agent/workload.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/a2a');
 const PROTO_1_0 = parseProto(readFileSync(join(FIXTURES, 'a2a-v1.0.0.proto'), 'utf8'));

@@ -17,7 +17,7 @@ import { DEFAULT_CONVERSATION_LIMITS } from './conversations.ts';
 import { BankAgentExecutor } from './executor.ts';
 import { DEFAULT_TASK_STORE_LIMITS, type TaskStoreUsage } from './task-store.ts';
 import { Toolbox } from './toolbox.ts';
-import { agentWorkload } from './workload.ts';
+import { agentWorkload } from '../../../apps/agent/workload.ts';
 
 const TASKS = 1000;
 /** Large (a quarter of the message bound): the byte bound, not the count, is what evicts. 400 KB messages

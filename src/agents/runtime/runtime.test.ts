@@ -10,7 +10,7 @@ import { startTestWorkload, type TestWorkload } from '../../../testing/workloads
 import { SessionReader } from '../sessions.ts';
 import { readTask, sendA2aMessage, toolCallsOf } from './a2a-client.ts';
 import { AGENT_CONFIG_ENV, SESSIONS_FILE, type AgentRuntimeConfig } from './config.ts';
-import { agentWorkload } from './workload.ts';
+import { agentWorkload } from '../../../apps/agent/workload.ts';
 import { closeFakes, ok, startFake } from '../models/fake-server.test-support.ts';
 import { join } from 'node:path';
 

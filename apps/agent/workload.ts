@@ -1,14 +1,14 @@
 // An agent pod: its A2A endpoint, its tool loop and its session store, as a workload of the shared runtime
 // (which adds /healthz, /metrics, logs and a clean shutdown).
 import { join } from 'node:path';
-import type { Workload, WorkloadContext } from '../../../apps/lib/workload.ts';
-import { UserError } from '../../core/errors.ts';
-import { SessionStore } from '../sessions.ts';
-import { createA2aEndpoint } from './a2a-server.ts';
-import { SESSIONS_FILE, readAgentConfig } from './config.ts';
-import { BankAgentExecutor, modelLabel } from './executor.ts';
-import { createModel } from './model.ts';
-import { Toolbox } from './toolbox.ts';
+import type { Workload, WorkloadContext } from '../lib/workload.ts';
+import { UserError } from '../../src/core/errors.ts';
+import { SessionStore } from '../../src/agents/sessions.ts';
+import { createA2aEndpoint } from '../../src/agents/runtime/a2a-server.ts';
+import { SESSIONS_FILE, readAgentConfig } from '../../src/agents/runtime/config.ts';
+import { BankAgentExecutor, modelLabel } from '../../src/agents/runtime/executor.ts';
+import { createModel } from '../../src/agents/runtime/model.ts';
+import { Toolbox } from '../../src/agents/runtime/toolbox.ts';
 
 /** The service an agent pod's spans belong to: the agent's name (support-bot, ...), not the shared image's. */
 export function agentServiceName(env: NodeJS.ProcessEnv): string | undefined {
