@@ -1,6 +1,7 @@
 // Lint rules: the recommended sets, plus the few that catch real bugs in async server code.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layering from './lint/layering.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.trustusbank/', 'coverage/'] },
@@ -16,5 +17,10 @@ export default tseslint.config(
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
     },
+  },
+  {
+    files: ['**/*.ts'],
+    plugins: { layering },
+    rules: { 'layering/allowed-imports': 'error' },
   },
 );
