@@ -22,8 +22,8 @@ export const LAYERS = {
   'src/scenario': ['src/runtime'],
   // The composition root and the operator's operations: everything below it, and the workloads it runs in-process.
   'src/control-plane': ['src/core', 'src/cel', 'src/manifests', 'src/mesh', 'src/runtime', 'src/gateway', 'src/agents', 'src/evidence', 'src/registry', 'src/supply-chain', 'src/scenario', 'apps/catalog', 'apps/currency-converter', 'apps/mock-attacker'],
-  'src/demo': ['src/core', 'src/control-plane', 'src/scenario', 'apps/currency-converter'],
-  'src/control-room': ['src/core', 'src/control-plane', 'src/demo', 'src/registry', 'src/scenario', 'apps/chatbot'],
+  'src/demo': ['src/core', 'src/manifests', 'src/control-plane', 'src/scenario', 'apps/currency-converter'],
+  'src/control-room': ['src/core', 'src/manifests', 'src/control-plane', 'src/demo', 'src/registry', 'src/scenario', 'apps/chatbot'],
   'src/cli': ['src/core', 'src/cel', 'src/manifests', 'src/mesh', 'src/runtime', 'src/gateway', 'src/agents', 'src/evidence', 'src/registry', 'src/supply-chain', 'src/scenario', 'src/control-plane', 'src/demo', 'src/control-room', 'apps/catalog', 'apps/currency-converter'],
   // A workload knows its own folder, the shared workload runtime and src/core; nothing of the mesh or the gateway.
   'apps/lib': ['src/core'],

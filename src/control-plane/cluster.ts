@@ -1,11 +1,11 @@
 // One embedded cluster on this machine: images built and tagged, a CA, the node's ztunnel with its HBONE
 // listener, the control plane, the base manifests applied and every pod ready, the host port forwards.
 // `trustusbank up` runs this in its own process; tests start it in-process.
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import type { Registry } from 'prom-client';
 import { WORKLOADS, entryPath } from '../../apps/catalog.ts';
@@ -54,6 +54,7 @@ import { HOST_PORT_ANNOTATION } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 import { startListeningPost, type ListeningPost } from '../../apps/mock-attacker/listening-post.ts';
 import { DEFAULT_MANIFESTS } from '../scenario.ts';
+import { readManifestDocuments } from '../manifests/load.ts';
 
 export { HOST_PORT_ANNOTATION };
 export { DEFAULT_MANIFESTS };
@@ -450,37 +451,7 @@ function initialDocuments(manifestsDir = DEFAULT_MANIFESTS): { file: string; tex
   return readManifestDocuments(manifestsDir, [ON_DEMAND_DIR]);
 }
 
-// Alertmanager's own configuration (the file the Alertmanager CRD's secret holds) lives beside the manifests
-// in deploy/manifests/evidence/ but is not a Kubernetes manifest: the evidence stack reads it, the engine not.
-const NOT_MANIFESTS = new Set(['alertmanager.yaml', 'alertmanager.yml']);
-
-/** Every .yaml/.yml file under `path` (or `path` itself), sorted, skipping the named subdirectories and Alertmanager's config. */
-export function readManifestDocuments(path: string, skipDirs: string[]): { file: string; text: string }[] {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    throw new UserError(`no such file or directory: ${path}`);
-  }
-  if (stat.isFile()) return [{ file: displayPath(path), text: readFileSync(path, 'utf8') }];
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (dir === path && skipDirs.includes(entry.name)) continue;
-        walk(full);
-      } else if (/\.ya?ml$/.test(entry.name) && !NOT_MANIFESTS.has(entry.name)) files.push(full);
-    }
-  };
-  walk(path);
-  return files.map((file) => ({ file: displayPath(file), text: readFileSync(file, 'utf8') }));
-}
-
-function displayPath(file: string): string {
-  const fromCwd = relative(process.cwd(), file);
-  return fromCwd.startsWith('..') ? file : fromCwd;
-}
+export { readManifestDocuments };
 
 export const AGENTS_UI_PORT = 18007;
 export const REGISTRY_PORT = 18006;

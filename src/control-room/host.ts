@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { demoApi } from '../demo/api.ts';
 import { LAYER_FILES } from '../scenario.ts';
 import type { AdminRoutes } from '../control-plane/admin-api.ts';
-import { readManifestDocuments } from '../control-plane/cluster.ts';
+import { readManifestDocuments } from '../manifests/load.ts';
 import { closeServer, listen } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { createGuardedServer } from '../core/request-guard.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LAYER_FILES } from '../scenario.ts';
-import { readManifestDocuments } from '../control-plane/cluster.ts';
+import { readManifestDocuments } from '../manifests/load.ts';
 import { actionOf } from './server.ts';
 import { alertsOf, converterOf, incidentOf, layerState, mailOf, resourcesOf } from './snapshot.ts';
 import { uiLinks } from './uis.ts';

@@ -3,7 +3,7 @@
 // counter over HTTP, the metrics text, the chat answers.
 import type { StackClient } from '../control-plane/admin-api.ts';
 import type { ChatAnswer, StackStatus } from '../control-plane/admin-routes.ts';
-import { readManifestDocuments } from '../control-plane/cluster.ts';
+import { readManifestDocuments } from '../manifests/load.ts';
 import type { RolloutOutcome } from '../control-plane/image-ops.ts';
 import { UserError } from '../core/errors.ts';
 import { LAYER_FILES, type LayerName } from '../scenario.ts';

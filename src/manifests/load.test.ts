@@ -223,6 +223,10 @@ describe('loading files', () => {
       'kustomization.json': '{}',
     });
     expect(manifestFiles(root).map((file) => file.slice(root.length + 1))).toEqual(['namespaces.yaml', 'policies/mesh/default-deny.yaml', 'workloads/a.yml', 'workloads/b.yaml']);
+    // The initial manifests leave the on-demand layers out (a top-level directory only), and Alertmanager's own
+    // configuration is never a manifest.
+    expect(manifestFiles(root, ['policies']).map((file) => file.slice(root.length + 1))).toEqual(['namespaces.yaml', 'workloads/a.yml', 'workloads/b.yaml']);
+    expect(manifestFiles(join(root, 'workloads'), ['policies']).map((file) => file.slice(root.length + 1))).toEqual(['workloads/a.yml', 'workloads/b.yaml']);
     expect(loadManifestPath(root).map((l) => [l.resource.metadata.name, l.origin.file.slice(root.length + 1)])).toEqual([
       ['from-namespaces', 'namespaces.yaml'],
       ['from-policies', 'policies/mesh/default-deny.yaml'],

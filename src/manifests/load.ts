@@ -1,7 +1,7 @@
 // Loading manifests: YAML text or files → validated resources, or one ManifestError listing every problem
 // in every document. Nothing is returned unless everything is valid, so callers cannot half-apply a set.
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { ManifestError, type ManifestIssue } from './errors.ts';
 import { formatPath, type PathSegment } from './paths.ts';
@@ -27,7 +27,7 @@ export function loadManifestPath(path: string): LoadedResource[] {
 export function loadManifestPaths(paths: readonly string[]): LoadedResource[] {
   const entries: LoadedEntry[] = [];
   const issues: ManifestIssue[] = [];
-  for (const file of paths.flatMap(manifestFiles)) {
+  for (const file of paths.flatMap((path) => manifestFiles(path))) {
     const collected = collect(readText(file), file);
     entries.push(...collected.entries);
     issues.push(...collected.issues);
@@ -37,8 +37,15 @@ export function loadManifestPaths(paths: readonly string[]): LoadedResource[] {
   return entries.map((entry) => entry.loaded);
 }
 
-/** The manifest files a path stands for: itself if it is a file; else its YAML files, sorted by path. */
-export function manifestFiles(path: string): string[] {
+// Alertmanager's own configuration (the file the Alertmanager CRD's secret holds) lives beside the manifests
+// in deploy/manifests/evidence/ but is not a Kubernetes manifest: the evidence stack reads it, the engine not.
+const NOT_MANIFESTS = new Set(['alertmanager.yaml', 'alertmanager.yml']);
+
+/**
+ * The manifest files a path stands for: itself if it is a file; else its YAML files (not Alertmanager's
+ * configuration), sorted by path, leaving out the named subdirectories of `path` itself.
+ */
+export function manifestFiles(path: string, skipDirs: readonly string[] = []): string[] {
   const stat = statOrThrow(path);
   if (!stat.isDirectory()) return [path];
   const files: string[] = [];
@@ -50,13 +57,28 @@ export function manifestFiles(path: string): string[] {
     visited.add(real);
     for (const entry of readdirSync(dir)) {
       const full = join(dir, entry);
-      if (statOrThrow(full).isDirectory()) walk(full);
-      else if (/\.ya?ml$/.test(entry)) files.push(full);
+      if (statOrThrow(full).isDirectory()) {
+        if (!(dir === path && skipDirs.includes(entry))) walk(full);
+      } else if (/\.ya?ml$/.test(entry) && !NOT_MANIFESTS.has(entry)) files.push(full);
     }
   };
   walk(path);
   // Code-unit order, not locale order: the same tree loads in the same order on every machine.
   return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The documents under a path as text, for a batch the engine validates and applies as one (`apply`, the
+ * policy layers, the initial manifests). Files are named as the user would type them (relative to the working
+ * directory when inside it).
+ */
+export function readManifestDocuments(path: string, skipDirs: readonly string[] = []): { file: string; text: string }[] {
+  return manifestFiles(path, skipDirs).map((file) => ({ file: displayPath(file), text: readText(file) }));
+}
+
+function displayPath(file: string): string {
+  const fromCwd = relative(process.cwd(), file);
+  return fromCwd.startsWith('..') ? file : fromCwd;
 }
 
 interface LoadedEntry {

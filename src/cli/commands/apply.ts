@@ -1,7 +1,7 @@
 // `trustusbank apply -f` and `trustusbank delete -f`: send manifests to the running engine, which validates
 // every document before changing anything.
 import type { ApplyResult } from '../../control-plane/engine.ts';
-import { readManifestDocuments } from '../../control-plane/cluster.ts';
+import { readManifestDocuments } from '../../manifests/load.ts';
 import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';

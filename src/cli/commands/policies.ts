@@ -3,7 +3,7 @@
 // refuses the rug-pulled converter on its identity while the reply stays the same); the gateway's layer
 // stops the attack earlier, at its own depth, and is switched on by name.
 import type { ApplyResult } from '../../control-plane/engine.ts';
-import { readManifestDocuments } from '../../control-plane/cluster.ts';
+import { readManifestDocuments } from '../../manifests/load.ts';
 import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
