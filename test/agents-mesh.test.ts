@@ -163,7 +163,8 @@ describe('the agents in the cluster', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(response.headers.get('traceparent')).toBe(traceparent);
+    // The page's trace continues through the chatbot's own span (same trace, the chatbot's span as the parent).
+    expect(response.headers.get('traceparent')).toMatch(new RegExp(`^00-${'5eed'.repeat(8)}-(?!${'c0ffee00'.repeat(2)})[0-9a-f]{16}-01$`));
     // Read as the page reads it: events folded into the task as they arrive.
     const parser = createSseParser();
     let state: StreamState = {};

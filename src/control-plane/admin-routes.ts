@@ -13,7 +13,9 @@ import { clusterIncidents } from './incidents.ts';
 import type { PodLaunch } from '../runtime/pod-process.ts';
 import type { PodTermination } from '../runtime/pod.ts';
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { CHAT_DEFAULTS } from '../scenario.ts';
+import { ApproveBody, ChatBody, DocumentsBody, parseBody, RugpullBody, TokenBody, WorkloadBody } from './admin-schemas.ts';
 import { join } from 'node:path';
 import { DASHBOARD_FILE, readDenyLines } from '../evidence/dashboard/index.ts';
 import { dashboardSnapshot } from '../evidence/dashboard/snapshot.ts';
@@ -70,12 +72,6 @@ export interface StackStatus {
   restoredState?: Cluster['restoredState'];
 }
 
-function required(body: Record<string, unknown>, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value === '') throw new UserError(`missing "${field}"`);
-  return value;
-}
-
 export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
   const { engine } = cluster;
   let lastWarnings: string[] = [];
@@ -116,11 +112,11 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
   return {
     'GET /status': () => status(),
     'POST /apply': async (body) => {
-      const result = await cluster.engine.apply(documentsOf(body));
+      const result = await cluster.engine.apply(parseBody(DocumentsBody, body).documents);
       lastWarnings = result.warnings;
       return result;
     },
-    'POST /delete': async (body) => cluster.engine.delete(documentsOf(body)),
+    'POST /delete': async (body) => cluster.engine.delete(parseBody(DocumentsBody, body).documents),
     'GET /resources': (_body, query) => {
       const kindName = query.get('kind') ?? '';
       const kind = kindByName(kindName);
@@ -132,8 +128,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { kind, items: items.map(({ resource }) => resource) };
     },
     'POST /exec': (body) => {
-      const namespace = required(body as Record<string, unknown>, 'namespace');
-      const workload = required(body as Record<string, unknown>, 'workload');
+      const { namespace, workload } = parseBody(WorkloadBody, body);
       const grant = engine.execToken(namespace, workload);
       if (!grant) throw new UserError(`no pod of ${workload} in namespace ${namespace}`);
       // The command joins the pod as kubectl exec does: the pod's capture socket, file view and sandbox.
@@ -143,12 +138,11 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       return { init, sandbox, pod: grant.pod.name, identity: grant.pod.spiffeId };
     },
     'POST /exec/release': (body) => {
-      engine.releaseExecToken(required(body as Record<string, unknown>, 'token'));
+      engine.releaseExecToken(parseBody(TokenBody, body).token);
       return {};
     },
     'POST /restart': async (body) => {
-      const namespace = required(body as Record<string, unknown>, 'namespace');
-      const workload = required(body as Record<string, unknown>, 'workload');
+      const { namespace, workload } = parseBody(WorkloadBody, body);
       if (engine.podsOf(namespace, workload).length === 0) throw new UserError(`no pod of ${workload} in namespace ${namespace}`);
       const deleted = await engine.deletePods(namespace, workload);
       return { deleted, pods: engine.podsOf(namespace, workload).map((pod) => pod.name) };
@@ -161,9 +155,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       }),
     }),
     'POST /images/rugpull': (body) => {
-      const variant = (body as { variant?: unknown } | undefined)?.variant;
-      if (variant !== undefined && typeof variant !== 'string') throw new UserError('"variant" must be a string');
-      return rugpull(cluster, variant);
+      return rugpull(cluster, parseBody(RugpullBody, body).variant);
     },
     'POST /images/restore': () => restoreClean(cluster),
     'POST /reset': () => reset(cluster),
@@ -203,7 +195,7 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
     // `trustusbank mail`: the SOC inbox, newest first.
     'GET /mail': () => ({ inbox: cluster.evidence.inbox.url, messages: cluster.evidence.inbox.messages().map((m) => ({ ...inboxLine(m), text: m.decoded.text ?? '' })) }),
     // `trustusbank chat`: one A2A message to an agent, sent through the mesh as a service account's workload.
-    'POST /chat': async (body) => chat(cluster, parseChatRequest(body as Record<string, unknown>)),
+    'POST /chat': async (body) => chat(cluster, parseChatRequest(parseBody(ChatBody, body))),
     // Tool pinning: what each agent gateway pinned, what drifted since, and the operator's re-approval.
     'GET /gateway/tools': (_body, query) => {
       const server = query.get('server') ?? undefined;
@@ -217,10 +209,8 @@ export function adminRoutes(cluster: Cluster, startedAt: Date): AdminRoutes {
       };
     },
     'POST /gateway/approve': (body) => {
-      const server = required(body as Record<string, unknown>, 'server');
-      const tools = (body as { tools?: unknown }).tools;
-      if (tools !== undefined && (!Array.isArray(tools) || tools.some((t) => typeof t !== 'string'))) throw new UserError('"tools" must be a list of tool names');
-      const by = typeof (body as { by?: unknown }).by === 'string' ? String((body as { by: string }).by) : 'operator';
+      const { server, tools, by: approver } = parseBody(ApproveBody, body);
+      const by = approver ?? 'operator';
       const gateways = cluster.waypoints.agentGateways().filter((g) => g.pins.status().some((r) => r.server === server));
       if (gateways.length === 0) throw new UserError(`no agent gateway has seen the MCP server "${server}" (see \`trustusbank gateway tools\`)`);
       const approved = gateways.map((gateway) => {
@@ -266,20 +256,16 @@ export interface ChatAnswer {
 
 const CHAT_TIMEOUT_MS = 180_000;
 
-function parseChatRequest(body: Record<string, unknown>): ChatRequest {
-  const prompt = required(body, 'prompt');
-  const as = typeof body.as === 'string' && body.as !== '' ? body.as : CHAT_DEFAULTS.as;
+function parseChatRequest(body: z.output<typeof ChatBody>): ChatRequest {
+  const as = body.as || CHAT_DEFAULTS.as;
   const slash = as.indexOf('/');
-  if (slash < 1 || slash === as.length - 1 || as.indexOf('/', slash + 1) !== -1) throw new UserError(`--as takes <namespace>/<serviceaccount>, got "${as}"`);
-  const protocol = body.protocol === undefined ? '0.3' : body.protocol;
-  if (protocol !== '0.3' && protocol !== '1.0') throw new UserError(`protocol must be 0.3 or 1.0, got "${String(protocol)}"`);
   return {
-    prompt,
-    agent: typeof body.agent === 'string' && body.agent !== '' ? body.agent : CHAT_DEFAULTS.agent,
-    namespace: typeof body.namespace === 'string' && body.namespace !== '' ? body.namespace : CHAT_DEFAULTS.namespace,
+    prompt: body.prompt,
+    agent: body.agent || CHAT_DEFAULTS.agent,
+    namespace: body.namespace || CHAT_DEFAULTS.namespace,
     as: { namespace: as.slice(0, slash), serviceAccount: as.slice(slash + 1) },
-    protocol,
-    ...(typeof body.contextId === 'string' && body.contextId !== '' ? { contextId: body.contextId } : {}),
+    protocol: body.protocol ?? '0.3',
+    ...(body.contextId ? { contextId: body.contextId } : {}),
   };
 }
 
@@ -348,10 +334,3 @@ async function evidenceSnapshot(cluster: Cluster): Promise<Record<string, unknow
   };
 }
 
-function documentsOf(body: unknown): { file: string; text: string }[] {
-  const documents = (body as { documents?: unknown }).documents;
-  if (!Array.isArray(documents) || documents.some((d) => typeof d?.file !== 'string' || typeof d?.text !== 'string')) {
-    throw new UserError('expected {documents: [{file, text}]}');
-  }
-  return documents as { file: string; text: string }[];
-}

@@ -8,6 +8,7 @@ import type { RolloutOutcome } from '../control-plane/image-ops.ts';
 import { UserError } from '../core/errors.ts';
 import { LAYER_FILES, type LayerName } from '../scenario.ts';
 import type { AlertsNow, DemoApi, TraceDeny } from './demo.ts';
+import type { ChatBodyInput, DocumentsBodyInput } from '../control-plane/admin-schemas.ts';
 
 export function demoApi(stack: StackClient): DemoApi {
   let attackerUrl: string | undefined;
@@ -30,12 +31,12 @@ export function demoApi(stack: StackClient): DemoApi {
       await stack.call('POST', '/restart', { namespace: 'trustusbank-bank-vendors', workload: 'currency-converter' });
     },
     apply: async (layer) => {
-      await stack.call('POST', '/apply', { documents: documents(layer) });
+      await stack.call('POST', '/apply', { documents: documents(layer) } satisfies DocumentsBodyInput);
     },
     remove: async (layer) => {
-      await stack.call('POST', '/delete', { documents: documents(layer) });
+      await stack.call('POST', '/delete', { documents: documents(layer) } satisfies DocumentsBodyInput);
     },
-    chat: (prompt, as) => stack.call<ChatAnswer>('POST', '/chat', { prompt, ...(as ? { as } : {}) }),
+    chat: (prompt, as) => stack.call<ChatAnswer>('POST', '/chat', { prompt, ...(as ? { as } : {}) } satisfies ChatBodyInput),
     lootCount: async () => ((await (await fetch(new URL('/loot', await attacker()))).json()) as { count: number }).count,
     metrics: async () => (await stack.call<{ text: string }>('GET', '/metrics')).text,
     alerts: async () => {

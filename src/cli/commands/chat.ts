@@ -7,6 +7,7 @@ import { parseCommandArgs, type Command } from '../command.ts';
 import { stackClient } from '../stack-client.ts';
 import { formatTable } from '../table.ts';
 import { CHAT_DEFAULTS } from '../../scenario.ts';
+import type { ChatBodyInput } from '../../control-plane/admin-schemas.ts';
 
 const usage = `Usage: trustusbank chat "<prompt>" [--agent NAME] [--namespace NS] [--as NS/SERVICEACCOUNT] [--a2a 0.3|1.0]
                         [--context ID] [--json] [--data-dir DIR]
@@ -53,14 +54,15 @@ export const chatCommand: Command = {
     if (prompt === '') throw new UsageError('what should the agent be asked?', usage);
     if (values.a2a !== undefined && values.a2a !== '0.3' && values.a2a !== '1.0') throw new UsageError(`--a2a takes 0.3 or 1.0, got "${values.a2a}"`, usage);
     const stack = stackClient(values['data-dir']);
-    const answer = await stack.call<ChatAnswer>('POST', '/chat', {
+    const body: ChatBodyInput = {
       prompt,
       ...(values.agent ? { agent: values.agent } : {}),
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values.as ? { as: values.as } : {}),
       ...(values.a2a ? { protocol: values.a2a } : {}),
       ...(values.context ? { contextId: values.context } : {}),
-    });
+    };
+    const answer = await stack.call<ChatAnswer>('POST', '/chat', body);
     if (values.json) {
       console.log(JSON.stringify(answer, null, 2));
       return answer.failed ? 1 : 0;

@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.ts';
 import { parseCommandArgs, type Command } from '../command.ts';
 import { stackClient } from '../stack-client.ts';
 import { formatTable } from '../table.ts';
+import type { ApproveBodyInput } from '../../control-plane/admin-schemas.ts';
 
 const usage = `Usage: trustusbank gateway tools [--server SERVER] [--json] [--data-dir DIR]
        trustusbank gateway approve SERVER [--tool NAME]... [--data-dir DIR]
@@ -72,7 +73,7 @@ export const gatewayCommand: Command = {
       if (server === undefined) throw new UsageError('which server? (see `trustusbank gateway tools`)', usage);
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
       const tools = values.tool as string[] | undefined;
-      const answer = await stack.call<{ approved: { gateway: string; pinned: { tool: string; fingerprint: string }[] }[] }>('POST', '/gateway/approve', { server, ...(tools ? { tools } : {}), by: process.env.USER ?? 'operator' });
+      const answer = await stack.call<{ approved: { gateway: string; pinned: { tool: string; fingerprint: string }[] }[] }>('POST', '/gateway/approve', { server, ...(tools ? { tools } : {}), by: process.env.USER ?? 'operator' } satisfies ApproveBodyInput);
       for (const { gateway, pinned } of answer.approved) console.log(`${gateway}: pinned ${pinned.map((p) => `${p.tool} (${p.fingerprint.slice(0, 16)})`).join(', ') || 'nothing'}`);
       return 0;
     }
