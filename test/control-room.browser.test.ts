@@ -78,13 +78,14 @@ describe('trustusbank open, against a running stack', () => {
     expect(room.tokenUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
   }, 60_000);
 
-  it('prints the URL and says so where there is no opener; a planned UI is not there yet', async () => {
+  it('prints the URL and says so where there is no opener; opens one trace by its id', async () => {
     const none = await runOpen(['attacker'], join(bin, 'empty'));
     expect(none.code).toBe(0);
     expect(none.stdout).toContain(`No browser opener here (looked for xdg-open on PATH); open this URL yourself:\n  ${stack.cluster.forwards.find((f) => f.service === 'mock-attacker')!.url}`);
-    const planned = await runOpen(['traces'], bin);
-    expect(planned.code).toBe(1);
-    expect(planned.stderr).toContain('Trace API (Tempo-compatible) is not served yet (it will be on port 18003)');
+    const traceId = 'ab'.repeat(16);
+    const trace = await runOpen(['traces', traceId], bin);
+    expect(trace.code).toBe(0);
+    expect(readFileSync(opened, 'utf8')).toBe(`${stack.cluster.forwards.find((f) => f.service === 'traces')!.url}trace/${traceId}`);
   }, 60_000);
 });
 
