@@ -2,20 +2,11 @@
 // the store keeps. Everything here comes from a pod or a local client, so nothing is trusted: ids must be hex
 // of the right length, sizes are capped, and who exported the spans is stamped on their resource by the
 // collector (not taken from the request). Pure.
-import type { OtlpAnyValue, OtlpKeyValue, OtlpTraceRequest } from '../../core/tracing.ts';
+import type { OtlpAnyValue, OtlpKeyValue, OtlpSpan, OtlpTraceRequest } from '../../core/tracing.ts';
 
-export interface StoredSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  /** Unix nanoseconds, as decimal strings (they do not fit a double). */
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: OtlpKeyValue[];
-  events?: { timeUnixNano: string; name: string; attributes: OtlpKeyValue[] }[];
-  status: { code: number; message?: string };
+/** A span as the store keeps it: the exported span (times are Unix nanoseconds as decimal strings, since they do not
+ * fit a double) with the resource attributes and scope name of its batch. */
+export interface StoredSpan extends OtlpSpan {
   resource: OtlpKeyValue[];
   scope: string;
 }
