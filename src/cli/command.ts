@@ -12,7 +12,7 @@ export interface Command {
   run(argv: string[]): Promise<number | undefined>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed<O extends Options> {
   values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };

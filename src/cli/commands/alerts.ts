@@ -1,9 +1,6 @@
 // `trustusbank alerts` and `trustusbank mail`: what the evidence stack says, from the running stack.
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
-import { UsageError } from '../../core/errors.ts';
 import { formatInbox, printable, type InboxLine } from '../../evidence/inbox/index.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 
 interface AlertsAnswer {
@@ -20,19 +17,18 @@ Prometheus API (host port 18002: /api/v1/rules, /api/v1/alerts) and, as mail, in
 
 Options:
   --json           print JSON
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const alertsCommand: Command = {
+export const alertsCommand = stackCommand({
   name: 'alerts',
   summary: 'alert rules and the alerts pending or firing now',
   usage: alertsUsage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, alertsUsage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, alertsUsage);
-    const answer = await stackClient(values['data-dir']).call<AlertsAnswer>('GET', '/alerts');
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
+    const answer = await stack().call<AlertsAnswer>('GET', '/alerts');
     if (values.json) {
-      console.log(JSON.stringify(answer, null, 2));
+      printJson(answer);
       return 0;
     }
     console.log(formatTable(['GROUP', 'RULE', 'FOR', 'SEVERITY'], answer.rules.map((r) => [r.group, r.name, `${r.for}s`, r.labels.severity ?? '-'])));
@@ -45,7 +41,7 @@ export const alertsCommand: Command = {
     console.log(formatTable(['STATE', 'ALERT', 'SINCE', 'SUBJECT', 'SUMMARY'], answer.alerts.map((a) => [a.state, a.name, a.activeAt, printable(subject(a.labels)), printable(a.annotations.summary ?? '')])));
     return 0;
   },
-};
+});
 
 const mailUsage = `Usage: trustusbank mail [--json] [--data-dir DIR]
 
@@ -53,19 +49,18 @@ The SOC inbox: every mail the Alertmanager sent (its page and MailHog API are on
 
 Options:
   --json           print JSON
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const mailCommand: Command = {
+export const mailCommand = stackCommand({
   name: 'mail',
   summary: "the SOC inbox: the Alertmanager's mail",
   usage: mailUsage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, mailUsage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, mailUsage);
-    const answer = await stackClient(values['data-dir']).call<{ inbox: string; messages: InboxLine[] }>('GET', '/mail');
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
+    const answer = await stack().call<{ inbox: string; messages: InboxLine[] }>('GET', '/mail');
     if (values.json) {
-      console.log(JSON.stringify(answer, null, 2));
+      printJson(answer);
       return 0;
     }
     // A terminal's width when there is one; piped, nothing is cut.
@@ -73,4 +68,4 @@ export const mailCommand: Command = {
     console.log(`\nRead them at ${answer.inbox}/`);
     return 0;
   },
-};
+});

@@ -2,10 +2,9 @@
 // every document before changing anything.
 import type { ApplyResult } from '../../control-plane/engine.ts';
 import { readManifestDocuments } from '../../manifests/load.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import type { Command } from '../command.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 
 function manifestCommand(verb: 'apply' | 'delete', summary: string, explanation: string): Command {
   const usage = `Usage: trustusbank ${verb} -f FILE|DIR [-f …] [--data-dir DIR]
@@ -16,25 +15,23 @@ if any is wrong, the error names the file, the document, the resource and the fi
 
 Options:
   -f, --filename PATH   a manifest file or directory (repeatable)
-  --data-dir DIR        state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(22)}
   -h, --help            show this help`;
-  return {
+  return stackCommand({
     name: verb,
     summary,
     usage,
-    async run(argv) {
-      const { values, positionals } = parseCommandArgs(argv, { filename: { type: 'string', short: 'f', multiple: true }, 'data-dir': { type: 'string' } }, usage);
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
+    options: { filename: { type: 'string', short: 'f', multiple: true } },
+    async run({ values, stack }) {
       const paths = (values.filename as string[] | undefined) ?? [];
       if (paths.length === 0) throw new UsageError('which manifests? give -f FILE|DIR', usage);
       const documents = paths.flatMap((path) => readManifestDocuments(path, []));
-      const stack = stackClient(values['data-dir']);
-      const result = await stack.call<ApplyResult>('POST', `/${verb}`, { documents });
+      const result = await stack().call<ApplyResult>('POST', `/${verb}`, { documents });
       for (const change of result.changes) console.log(`${change.description} ${change.action}`);
       for (const warning of result.warnings) console.error(`Warning: ${warning}`);
       return 0;
     },
-  };
+  });
 }
 
 export const applyCommand = manifestCommand('apply', 'create or update resources from manifests', 'Create or update the resources the manifests describe in the running stack.');

@@ -1,10 +1,8 @@
 // `trustusbank chat`: send one message to an agent as the bank's chatbot does (A2A `message/send`, through the
 // mesh, with the chatbot's service account as the caller), and print the reply and the tool chain behind it.
 import type { ChatAnswer } from '../../control-plane/admin-routes.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 import { CHAT_DEFAULTS } from '../../scenario.ts';
 import type { ChatBodyInput } from '../../control-plane/admin-schemas.ts';
@@ -24,7 +22,7 @@ Options:
   --a2a VERSION      A2A protocol: 0.3 (message/send, the chatbot's; default) or 1.0 (SendMessage)
   --context ID       continue a conversation (the contextId a previous reply printed)
   --json             print {reply, author, model, traceId, tools: [{name, author, args, result, isError}], ...}
-  --data-dir DIR     state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(19)}
   -h, --help         show this help
 
 Examples:
@@ -32,28 +30,16 @@ Examples:
   trustusbank chat "There is a 1499 USD charge I do not recognise on account 12345, open a ticket"
   trustusbank chat "Balance of 12345?" --as external-attacker/mock-attacker`;
 
-export const chatCommand: Command = {
+export const chatCommand = stackCommand({
   name: 'chat',
   summary: 'send a message to an agent as the chatbot and show the reply and its tool chain',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      {
-        agent: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        as: { type: 'string' },
-        a2a: { type: 'string' },
-        context: { type: 'string' },
-        json: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-      },
-      usage,
-    );
+  options: { agent: { type: 'string' }, namespace: { type: 'string', short: 'n' }, as: { type: 'string' }, a2a: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const prompt = positionals.join(' ').trim();
     if (prompt === '') throw new UsageError('what should the agent be asked?', usage);
     if (values.a2a !== undefined && values.a2a !== '0.3' && values.a2a !== '1.0') throw new UsageError(`--a2a takes 0.3 or 1.0, got "${values.a2a}"`, usage);
-    const stack = stackClient(values['data-dir']);
     const body: ChatBodyInput = {
       prompt,
       ...(values.agent ? { agent: values.agent } : {}),
@@ -62,9 +48,9 @@ export const chatCommand: Command = {
       ...(values.a2a ? { protocol: values.a2a } : {}),
       ...(values.context ? { contextId: values.context } : {}),
     };
-    const answer = await stack.call<ChatAnswer>('POST', '/chat', body);
+    const answer = await stack().call<ChatAnswer>('POST', '/chat', body);
     if (values.json) {
-      console.log(JSON.stringify(answer, null, 2));
+      printJson(answer);
       return answer.failed ? 1 : 0;
     }
     if (answer.failed) {
@@ -87,7 +73,7 @@ export const chatCommand: Command = {
     console.log(`Answered by ${answer.author || 'the agent'} · model ${answer.model}${answer.model === 'scripted' ? ' (the offline scripted stand-in, not an LLM)' : ''} · asked as ${answer.caller} · context ${answer.contextId}`);
     return 0;
   },
-};
+});
 
 function clip(text: string | undefined, width: number): string {
   const flat = (text ?? '').replace(/\s+/g, ' ');

@@ -1,12 +1,11 @@
 // `trustusbank demo [--json]`: the three acts and every further layer, on the running stack (started in the
 // background first when none runs), with receipts; exit 0 only when the whole story holds.
-import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
-import { UsageError, UserError } from '../../core/errors.ts';
+import { resolveDataDir } from '../../core/data-dir.ts';
+import { UserError } from '../../core/errors.ts';
 import { REQUIRED_ENFORCERS, runDemo, type DemoReport } from '../../demo/demo.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
 import { CLI_BIN } from '../bin-path.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { demoApi } from '../../demo/api.ts';
 import { formatTable } from '../table.ts';
 import { spawnSync } from 'node:child_process';
@@ -28,16 +27,15 @@ Options:
   --json           print {ok, acts: [{name, traceId, reply, tools, attackerEventsAdded, denies, stoppedBy,
                    alertsFiring, newAlerts, mails, incidents}], layers: [{layer, attackStopped, cleanRunOk,
                    newAlerts, mails, incidents}], ...}
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const demoCommand: Command = {
+export const demoCommand = stackCommand({
   name: 'demo',
   summary: 'run the three acts and every layer, with receipts (exit 0 when the story holds)',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
     const dataDir = resolveDataDir(values['data-dir']);
     const progress = (line: string): void => {
       // Progress goes to stderr so that --json output stays one document.
@@ -48,13 +46,12 @@ export const demoCommand: Command = {
       const up = spawnSync(process.execPath, [CLI_BIN, 'up', '--detach', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
       if (up.status !== 0) throw new UserError('could not start TrustUsBank (see the output above)');
     }
-    const stack = stackClient(values['data-dir']);
-    const report = await runDemo(demoApi(stack), { progress });
-    if (values.json) console.log(JSON.stringify(report, null, 2));
+    const report = await runDemo(demoApi(stack()), { progress });
+    if (values.json) printJson(report);
     else printReport(report);
     return report.ok ? 0 : 1;
   },
-};
+});
 
 
 function printReport(report: DemoReport): void {

@@ -1,9 +1,6 @@
 // `trustusbank events`: what admission refused (or audited), as Kubernetes shows policy violations.
 import type { AdmissionEvent } from '../../control-plane/supply-chain.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
-import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 
 const usage = `Usage: trustusbank events [--json] [--data-dir DIR]
@@ -16,19 +13,18 @@ one event.
 
 Options:
   --json           print JSON
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const eventsCommand: Command = {
+export const eventsCommand = stackCommand({
   name: 'events',
   summary: 'admission events: refused images, with digest and reason',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
-    const { events } = await stackClient(values['data-dir']).call<{ events: AdmissionEvent[] }>('GET', '/events');
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
+    const { events } = await stack().call<{ events: AdmissionEvent[] }>('GET', '/events');
     if (values.json) {
-      console.log(JSON.stringify({ events }, null, 2));
+      printJson({ events });
       return 0;
     }
     if (events.length === 0) {
@@ -39,4 +35,4 @@ export const eventsCommand: Command = {
     for (const e of events) console.log(`\n${e.time} ${e.object}: ${e.message}`);
     return 0;
   },
-};
+});

@@ -2,15 +2,14 @@
 // directory directly, so it works whether the stack runs or not (what is still queued in a running stack is
 // written within one turn of its event loop).
 import { join } from 'node:path';
-import { DATA_DIR_ENV, resolveDataDir } from '../../core/data-dir.ts';
+import { resolveDataDir } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import { verifyLedger } from '../../evidence/ledger/chain.ts';
 import { exportBundle } from '../../evidence/ledger/bundle.ts';
 import { LEDGER_DIR, readLedger } from '../../evidence/ledger/ledger.ts';
 import { printable } from '../../evidence/inbox/index.ts';
 import { readLiveStack } from '../../runtime/stack-state.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 
 const usage = `Usage: trustusbank evidence list [--kind KIND] [--limit N] [--json] [--data-dir DIR]
@@ -29,15 +28,16 @@ signed with an Ed25519 key made at the first \`up\` (<data dir>/state/${LEDGER_D
 
 Options:
   --json           print JSON
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const evidenceCommand: Command = {
+export const evidenceCommand = stackCommand({
   name: 'evidence',
   summary: 'the signed ledger of security events: list, verify, export',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, kind: { type: 'string' }, limit: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
+  options: { json: { type: 'boolean' }, kind: { type: 'string' }, limit: { type: 'string' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const [action, ...rest] = positionals;
     const dataDir = resolveDataDir(values['data-dir']);
     const ledgerDir = join(dataDir, 'state', LEDGER_DIR);
@@ -49,7 +49,7 @@ export const evidenceCommand: Command = {
         let records = readLedger(ledgerDir).records;
         if (values.kind) records = records.filter((r) => r.kind === values.kind);
         if (limit !== undefined) records = records.slice(-limit);
-        if (values.json) console.log(JSON.stringify(records, null, 2));
+        if (values.json) printJson(records);
         else if (records.length === 0) console.log('No record.');
         else console.log(formatTable(['SEQ', 'TIME', 'KIND', 'SUBJECT', 'HASH'], records.map((r) => [String(r.seq), r.time, r.kind, printable(r.subject), `${r.hash.slice(0, 12)}…`])));
         return 0;
@@ -58,7 +58,7 @@ export const evidenceCommand: Command = {
         if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, usage);
         const { records, head, publicKeyPem } = readLedger(ledgerDir);
         const verdict = verifyLedger(records, publicKeyPem, head);
-        if (values.json) console.log(JSON.stringify(verdict, null, 2));
+        if (values.json) printJson(verdict);
         else if (verdict.ok) console.log(`Ledger OK: ${verdict.count} records, every hash, signature and link intact, ending where the signed head says.`);
         else console.log(`Ledger NOT OK at record ${verdict.problem!.seq}: ${verdict.problem!.what}`);
         return verdict.ok ? 0 : 1;
@@ -67,11 +67,10 @@ export const evidenceCommand: Command = {
         if (rest.length !== 1) throw new UsageError('evidence export needs one directory', usage);
         const snapshots: Record<string, unknown> = {};
         if (readLiveStack(dataDir)) {
-          const stack = stackClient(values['data-dir']);
-          snapshots.alerts = await stack.call('GET', '/alerts').catch((error: unknown) => ({ error: (error as Error).message }));
-          snapshots.mail = await stack.call('GET', '/mail').catch((error: unknown) => ({ error: (error as Error).message }));
+          snapshots.alerts = await stack().call('GET', '/alerts').catch((error: unknown) => ({ error: (error as Error).message }));
+          snapshots.mail = await stack().call('GET', '/mail').catch((error: unknown) => ({ error: (error as Error).message }));
           // The dashboard's data, the deny log, the incidents and the traces they cite, as the stack has them now.
-          const now = await stack.call<Record<string, unknown>>('GET', '/evidence/snapshot').catch((error: unknown) => ({ error: (error as Error).message }) as Record<string, unknown>);
+          const now = await stack().call<Record<string, unknown>>('GET', '/evidence/snapshot').catch((error: unknown) => ({ error: (error as Error).message }) as Record<string, unknown>);
           if ('error' in now) snapshots.snapshot = now;
           else Object.assign(snapshots, now);
         }
@@ -86,4 +85,4 @@ export const evidenceCommand: Command = {
         throw new UsageError(`unknown action "${action}" (list, verify, export)`, usage);
     }
   },
-};
+});

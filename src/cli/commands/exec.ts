@@ -6,14 +6,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
 import type { CaptureInit } from '../../mesh/capture/protocol.ts';
 import type { ExecSandbox } from '../../control-plane/admin-routes.ts';
 import { POD_CURL_FILE } from '../../runtime/stack-state.ts';
 import { podCommand, withoutForbiddenEnv } from '../../runtime/pod-process.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 
 const usage = `Usage: trustusbank exec -n NAMESPACE <workload> [--data-dir DIR] -- <command> [args…]
 
@@ -29,18 +27,17 @@ Example:
 
 Options:
   -n, --namespace NS   the workload's namespace
-  --data-dir DIR       state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(21)}
   -h, --help           show this help`;
 
-export const execCommand: Command = {
+export const execCommand = stackCommand({
   name: 'exec',
   summary: "run a command with a pod's identity and capture (like kubectl exec)",
   usage,
-  async run(argv) {
-    const split = argv.indexOf('--');
-    const own = split === -1 ? argv : argv.slice(0, split);
-    const command = split === -1 ? [] : argv.slice(split + 1);
-    const { values, positionals } = parseCommandArgs(own, { namespace: { type: 'string', short: 'n' }, 'data-dir': { type: 'string' } }, usage);
+  options: { namespace: { type: 'string', short: 'n' } },
+  maxPositionals: Infinity,
+  passThrough: true,
+  async run({ values, positionals, passed: command, stack }) {
     const [workload, ...extra] = positionals;
     if (workload === undefined) throw new UsageError('which workload?', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (put the command after --)`, usage);
@@ -55,8 +52,7 @@ export const execCommand: Command = {
     if (program === 'trustusbank' && args[0] !== 'curl') {
       throw new UsageError(`inside a pod, \`trustusbank curl\` is the one trustusbank command there is (got "trustusbank ${args[0] ?? ''}"); other Node programs run as \`node script.js\``, usage);
     }
-    const stack = stackClient(values['data-dir']);
-    const grant = await stack.call<{ init: CaptureInit; sandbox: ExecSandbox; pod: string; identity: string }>('POST', '/exec', { namespace: values.namespace, workload });
+    const grant = await stack().call<{ init: CaptureInit; sandbox: ExecSandbox; pod: string; identity: string }>('POST', '/exec', { namespace: values.namespace, workload });
     let nodeArgs: string[];
     // What the command itself must read, on top of the pod's own view.
     let programPaths: string[];
@@ -79,7 +75,7 @@ export const execCommand: Command = {
       const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1))));
       return code;
     } finally {
-      await stack.call('POST', '/exec/release', { token: grant.init.token }).catch(() => undefined);
+      await stack().call('POST', '/exec/release', { token: grant.init.token }).catch(() => undefined);
     }
   },
-};
+});

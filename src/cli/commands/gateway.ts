@@ -1,9 +1,7 @@
 // `trustusbank gateway tools|approve`: the agent gateway's tool pinning as an operator sees it — the
 // fingerprints it pinned per MCP server, the drift since, and re-approval of a server's current tools.
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 import type { ApproveBodyInput } from '../../control-plane/admin-schemas.ts';
 
@@ -20,7 +18,7 @@ Options:
   --server SERVER  only this server
   --tool NAME      approve only this tool (repeatable)
   --json           print JSON
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
 interface ToolsAnswer {
@@ -32,23 +30,19 @@ interface ToolsAnswer {
   }[];
 }
 
-export const gatewayCommand: Command = {
+export const gatewayCommand = stackCommand({
   name: 'gateway',
   summary: 'tool pinning: pinned MCP tools, drift, re-approval',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      { 'data-dir': { type: 'string' }, server: { type: 'string' }, tool: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-      usage,
-    );
+  options: { server: { type: 'string' }, tool: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const [action, ...rest] = positionals;
-    const stack = stackClient(values['data-dir']);
     if (action === 'tools') {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, usage);
-      const answer = await stack.call<ToolsAnswer>('GET', `/gateway/tools${values.server ? `?server=${encodeURIComponent(values.server)}` : ''}`);
+      const answer = await stack().call<ToolsAnswer>('GET', `/gateway/tools${values.server ? `?server=${encodeURIComponent(values.server)}` : ''}`);
       if (values.json) {
-        console.log(JSON.stringify(answer, null, 2));
+        printJson(answer);
         return 0;
       }
       // Waypoints that carry no MCP (the agents' own) would only add empty sections.
@@ -73,10 +67,10 @@ export const gatewayCommand: Command = {
       if (server === undefined) throw new UsageError('which server? (see `trustusbank gateway tools`)', usage);
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
       const tools = values.tool as string[] | undefined;
-      const answer = await stack.call<{ approved: { gateway: string; pinned: { tool: string; fingerprint: string }[] }[] }>('POST', '/gateway/approve', { server, ...(tools ? { tools } : {}), by: process.env.USER ?? 'operator' } satisfies ApproveBodyInput);
+      const answer = await stack().call<{ approved: { gateway: string; pinned: { tool: string; fingerprint: string }[] }[] }>('POST', '/gateway/approve', { server, ...(tools ? { tools } : {}), by: process.env.USER ?? 'operator' } satisfies ApproveBodyInput);
       for (const { gateway, pinned } of answer.approved) console.log(`${gateway}: pinned ${pinned.map((p) => `${p.tool} (${p.fingerprint.slice(0, 16)})`).join(', ') || 'nothing'}`);
       return 0;
     }
     throw new UsageError(action === undefined ? 'tools or approve?' : `expected tools or approve, got "${action}"`, usage);
   },
-};
+});

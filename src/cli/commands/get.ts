@@ -1,11 +1,9 @@
 // `trustusbank get <kind> [name]`: list resources of the running stack, as a table or as YAML/JSON.
 import type { StackStatus } from '../../control-plane/admin-routes.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import { formatResources } from '../../manifests/index.ts';
 import type { KnownResource } from '../../manifests/types.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 import { formatPodTable } from '../stack-view.ts';
 import { formatTable } from '../table.ts';
 
@@ -19,28 +17,24 @@ Options:
   -n, --namespace NS    only this namespace
   -A, --all-namespaces  every namespace (the default)
   -o, --output FORMAT   yaml or json instead of a table
-  --data-dir DIR        state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(22)}
   -h, --help            show this help`;
 
-export const getCommand: Command = {
+export const getCommand = stackCommand({
   name: 'get',
   summary: 'list resources (namespaces, deployments, services, policies, pods)',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      { namespace: { type: 'string', short: 'n' }, 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' }, 'data-dir': { type: 'string' } },
-      usage,
-    );
+  options: { namespace: { type: 'string', short: 'n' }, 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const [kindName, name, ...extra] = positionals;
     if (kindName === undefined) throw new UsageError('which kind? e.g. `trustusbank get pods`', usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
     if (values.output !== undefined && values.output !== 'yaml' && values.output !== 'json') throw new UsageError(`-o takes yaml or json, got "${values.output}"`, usage);
-    const stack = stackClient(values['data-dir']);
     const namespace = values['all-namespaces'] ? undefined : values.namespace;
 
     if (['po', 'pod', 'pods'].includes(kindName)) {
-      const status = await stack.call<StackStatus>('GET', '/status');
+      const status = await stack().call<StackStatus>('GET', '/status');
       const pods = status.pods.filter((p) => (namespace === undefined || p.namespace === namespace) && (name === undefined || p.name === name || p.workload === name));
       if (values.output) console.log(values.output === 'json' ? JSON.stringify(pods, null, 2) : pods.map((p) => JSON.stringify(p)).join('\n'));
       else console.log(formatPodTable({ ...status, pods }));
@@ -48,7 +42,7 @@ export const getCommand: Command = {
     }
 
     const query = new URLSearchParams({ kind: kindName, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) });
-    const { kind, items } = await stack.call<{ kind: string; items: KnownResource[] }>('GET', `/resources?${query}`);
+    const { kind, items } = await stack().call<{ kind: string; items: KnownResource[] }>('GET', `/resources?${query}`);
     if (values.output) {
       console.log(formatResources(items, values.output as 'yaml' | 'json'));
       return 0;
@@ -71,4 +65,4 @@ export const getCommand: Command = {
     );
     return 0;
   },
-};
+});

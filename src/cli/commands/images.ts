@@ -3,13 +3,9 @@
 import { RUGPULL_VARIANTS, isRugpullVariant } from '../../../apps/currency-converter/rugpull/variants.ts';
 import type { ImageListing } from '../../control-plane/admin-routes.ts';
 import type { ResetOutcome, RolloutOutcome } from '../../control-plane/image-ops.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
-
-const dataDirOption = `  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)`;
 
 const imagesUsage = `Usage: trustusbank images [--json] [--data-dir DIR]
 
@@ -19,19 +15,18 @@ acme-fx/currency-converter:1.0.0 to other bytes with the same name and tag: the 
 
 Options:
   --json           print JSON
-${dataDirOption}
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const imagesCommand: Command = {
+export const imagesCommand = stackCommand({
   name: 'images',
   summary: 'image references: digest, build, signer',
   usage: imagesUsage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, imagesUsage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, imagesUsage);
-    const answer = await stackClient(values['data-dir']).call<ImageListing>('GET', '/images');
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
+    const answer = await stack().call<ImageListing>('GET', '/images');
     if (values.json) {
-      console.log(JSON.stringify(answer, null, 2));
+      printJson(answer);
       return 0;
     }
     console.log(
@@ -42,7 +37,7 @@ export const imagesCommand: Command = {
     );
     return 0;
   },
-};
+});
 
 const rugpullUsage = `Usage: trustusbank rugpull [--variant NAME] [--json] [--data-dir DIR]
        (also: trustusbank upgrade-banking-app)
@@ -63,24 +58,22 @@ service in the mesh):
 Options:
   --variant NAME   one of ${RUGPULL_VARIANTS.join(', ')}
   --json           print JSON
-${dataDirOption}
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const rugpullCommand: Command = {
+export const rugpullCommand = stackCommand({
   name: 'rugpull',
   aliases: ['upgrade-banking-app'],
   summary: "swap the vendor converter's bytes behind the same tag (Act 2)",
   usage: rugpullUsage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, variant: { type: 'string' }, 'data-dir': { type: 'string' } }, rugpullUsage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, rugpullUsage);
+  options: { json: { type: 'boolean' }, variant: { type: 'string' } },
+  async run({ values, stack }) {
     const variant = values.variant;
     if (variant !== undefined && !isRugpullVariant(variant)) throw new UsageError(`unknown variant "${variant}" (variants: ${RUGPULL_VARIANTS.join(', ')})`, rugpullUsage);
-    const stack = stackClient(values['data-dir']);
     if (!values.json) console.log(`Retagging acme-fx/currency-converter:1.0.0${variant ? ` to the ${variant} variant` : ''} and rolling the converter…`);
-    const outcome = await stack.call<RolloutOutcome>('POST', '/images/rugpull', variant ? { variant } : {});
+    const outcome = await stack().call<RolloutOutcome>('POST', '/images/rugpull', variant ? { variant } : {});
     if (values.json) {
-      console.log(JSON.stringify(outcome, null, 2));
+      printJson(outcome);
       return outcome.refused ? 1 : 0;
     }
     console.log(`${outcome.ref}: ${shortDigest(outcome.previousDigest)} → ${shortDigest(outcome.digest)} (same tag)`);
@@ -92,7 +85,7 @@ export const rugpullCommand: Command = {
     console.log(`Rolled out: ${outcome.pods.map((p) => `${p.name} ${shortDigest(p.digest)}`).join(', ')}. No manifest changed.`);
     return 0;
   },
-};
+});
 
 const resetUsage = `Usage: trustusbank reset [--json] [--data-dir DIR]
        (also: trustusbank reset-demo)
@@ -105,20 +98,19 @@ Logs, metrics and the agents' sessions are kept: they are the evidence.
 
 Options:
   --json           print JSON
-${dataDirOption}
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const resetCommand: Command = {
+export const resetCommand = stackCommand({
   name: 'reset',
   aliases: ['reset-demo'],
   summary: 'back to the initial state: initial manifests only, clean converter, no loot',
   usage: resetUsage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, resetUsage);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, resetUsage);
-    const outcome = await stackClient(values['data-dir']).call<ResetOutcome>('POST', '/reset', {});
+  options: { json: { type: 'boolean' } },
+  async run({ values, stack }) {
+    const outcome = await stack().call<ResetOutcome>('POST', '/reset', {});
     if (values.json) {
-      console.log(JSON.stringify(outcome, null, 2));
+      printJson(outcome);
       return 0;
     }
     console.log(`Converter: ${outcome.converter.ref} → ${shortDigest(outcome.converter.digest)} (the clean build), ${outcome.converter.rolledOut ? 'rolled out' : 'not rolled out'}.`);
@@ -127,7 +119,7 @@ export const resetCommand: Command = {
     console.log(outcome.lootCleared ? "The attacker's loot is cleared." : "The attacker's loot could not be cleared (is mock-attacker running?).");
     return 0;
   },
-};
+});
 
 function shortDigest(digest: string | undefined): string {
   return digest ? digest.slice(0, 19) : '(none)';

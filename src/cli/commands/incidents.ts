@@ -1,12 +1,10 @@
 // `trustusbank incidents`: the DORA incident records the running stack derives from its ledger.
 import { writeFileSync } from 'node:fs';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
 import type { Incident } from '../../evidence/incidents/derive.ts';
 import { incidentMarkdown } from '../../evidence/incidents/format.ts';
 import { printable } from '../../evidence/inbox/index.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, printJson, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 
 const usage = `Usage: trustusbank incidents list [--json] [--data-dir DIR]
@@ -25,18 +23,19 @@ Options:
   --format md|json   how show and export write an incident (default: md for show)
   --out FILE         export into FILE instead of standard output
   --json             list as JSON
-  --data-dir DIR     state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(19)}
   -h, --help         show this help`;
 
-export const incidentsCommand: Command = {
+export const incidentsCommand = stackCommand({
   name: 'incidents',
   summary: 'DORA incident records derived from the ledger: list, show, export',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
+  options: { json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const [action, ...rest] = positionals;
     if (values.format !== undefined && values.format !== 'md' && values.format !== 'json') throw new UsageError(`--format must be md or json, not "${values.format}"`, usage);
-    const incidents = async (): Promise<Incident[]> => (await stackClient(values['data-dir']).call<{ incidents: Incident[] }>('GET', '/incidents')).incidents;
+    const incidents = async (): Promise<Incident[]> => (await stack().call<{ incidents: Incident[] }>('GET', '/incidents')).incidents;
     const find = (all: Incident[], id: string): Incident => {
       const incident = all.find((i) => i.id === id);
       if (!incident) throw new UserError(`no incident "${id}"${all.length ? ` (there are: ${all.map((i) => i.id).join(', ')})` : ' (there is none)'}`);
@@ -47,7 +46,7 @@ export const incidentsCommand: Command = {
       case 'list': {
         if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, usage);
         const all = await incidents();
-        if (values.json) console.log(JSON.stringify(all, null, 2));
+        if (values.json) printJson(all);
         else if (all.length === 0) console.log('No incident: no critical alert has fired.');
         else console.log(formatTable(['ID', 'STATUS', 'MAJOR', 'DETECTED', 'INITIAL REPORT BY', 'TITLE'], all.map((i) => [i.id, i.status, i.classification.major ? 'yes' : 'no', i.detectedAt, i.deadlines.initialNotification, printable(i.title)])));
         return 0;
@@ -74,4 +73,4 @@ export const incidentsCommand: Command = {
         throw new UsageError(`unknown action "${action}" (list, show, export)`, usage);
     }
   },
-};
+});

@@ -6,10 +6,8 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { StackStatus } from '../../control-plane/admin-routes.ts';
 import { UI_NAMES, uiLinks } from '../../control-room/uis.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError, UserError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 import type { ControlRoomAddress } from '../stack-view.ts';
 
 const usage = `Usage: trustusbank open [UI] [--print] [--data-dir DIR]
@@ -25,28 +23,28 @@ With a trace id (what \`chat\` and \`demo\` print), \`open traces\` opens that t
 
 Options:
   --print         print the URL only, open nothing
-  --data-dir DIR  state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(16)}
   -h, --help      show this help`;
 
 /** How long a browser opener may take to say it failed; one still running after that is taken as success. */
 const OPENER_GRACE_MS = 5_000;
 
-export const openCommand: Command = {
+export const openCommand = stackCommand({
   name: 'open',
   summary: 'open a UI (control room, chatbot, attacker, …) in the default browser',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { print: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
+  options: { print: { type: 'boolean' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const name = positionals[0] ?? 'control-room';
     const traceId = name === 'traces' ? positionals[1] : undefined;
     if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new UsageError(`a trace id is 32 lowercase hex digits, got "${traceId}"`, usage);
     if (positionals.length > (traceId !== undefined ? 2 : 1)) throw new UsageError(`unexpected argument "${positionals[traceId !== undefined ? 2 : 1]}"`, usage);
     if (!UI_NAMES.includes(name)) throw new UsageError(`unknown UI "${name}"; the UIs are: ${UI_NAMES.join(', ')}`, usage);
-    const stack = stackClient(values['data-dir']);
-    const status = await stack.call<StackStatus>('GET', '/status');
+    const status = await stack().call<StackStatus>('GET', '/status');
     const link = uiLinks(status.forwards).find((l) => l.name === name);
     if (!link?.url) throw new UserError(link?.plannedPort ? `${link.label} is not served yet (it will be on port ${link.plannedPort})` : `${name} has no host port in this stack`);
-    const url = name === 'control-room' ? (await stack.call<ControlRoomAddress>('GET', '/control-room')).tokenUrl : traceId ? new URL(`/trace/${traceId}`, link.url).href : link.url;
+    const url = name === 'control-room' ? (await stack().call<ControlRoomAddress>('GET', '/control-room')).tokenUrl : traceId ? new URL(`/trace/${traceId}`, link.url).href : link.url;
     if (values.print) {
       console.log(url);
       return 0;
@@ -64,7 +62,7 @@ export const openCommand: Command = {
     console.log(`Opened ${link.label}: ${url}`);
     return 0;
   },
-};
+});
 
 export interface Opener {
   command: string;

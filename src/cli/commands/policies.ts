@@ -4,10 +4,9 @@
 // stops the attack earlier, at its own depth, and is switched on by name.
 import type { ApplyResult } from '../../control-plane/engine.ts';
 import { readManifestDocuments } from '../../manifests/load.ts';
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import type { Command } from '../command.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 
 import { ADMISSION_POLICIES, AGENT_POLICIES, GATEWAY_POLICIES, MESH_POLICIES } from '../../scenario.ts';
 
@@ -35,15 +34,16 @@ all:      every layer. With no layer: mesh (Act 3 of the demo).
 on:  apply them;  off: delete them again.
 
 Options:
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
-export const policiesCommand: Command = {
+export const policiesCommand = stackCommand({
   name: 'policies',
   summary: 'switch the mesh, gateway, agent access and admission policies on or off',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' } }, usage);
+  options: {},
+  maxPositionals: Infinity,
+  async run({ positionals, stack }) {
     let layers: Layer[] = DEFAULT_LAYERS;
     if (positionals[0] === 'all') {
       positionals.shift();
@@ -54,16 +54,15 @@ export const policiesCommand: Command = {
     const [mode, ...extra] = positionals;
     if (mode !== 'on' && mode !== 'off') throw new UsageError(mode === undefined ? 'on or off?' : `expected a layer (mesh, gateway, kagent, admission, all) or on|off, got "${mode}"`, usage);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
-    const stack = stackClient(values['data-dir']);
     // One request for all layers, so a mistake in one applies none (the engine's apply is atomic).
     const documents = layers.flatMap((layer) => readManifestDocuments(LAYERS[layer], []));
-    const result = await stack.call<ApplyResult>('POST', mode === 'on' ? '/apply' : '/delete', { documents });
+    const result = await stack().call<ApplyResult>('POST', mode === 'on' ? '/apply' : '/delete', { documents });
     for (const change of result.changes) console.log(`${change.description} ${change.action}`);
     for (const warning of result.warnings) console.error(`Warning: ${warning}`);
     for (const layer of layers) console.log(`${LAYER_NAMES[layer]} are ${mode}.`);
     return 0;
   },
-};
+});
 
 const admissionUsage = `Usage: trustusbank admission on|off [--data-dir DIR]
 
@@ -74,7 +73,7 @@ refusal is an event (\`trustusbank events\`), a metric (kyverno_policy_results_t
 log line naming image, digest and reason. The same as \`trustusbank policies admission on|off\`.
 
 Options:
-  --data-dir DIR   state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp()}
   -h, --help       show this help`;
 
 export const admissionCommand: Command = {

@@ -1,10 +1,8 @@
 // `trustusbank registry list|show`: the bank's catalogue of MCP servers and agents (its DORA Art. 28 register)
 // with what each entry runs now against what was onboarded: image digest and tool fingerprints, and drift.
-import { DATA_DIR_ENV } from '../../core/data-dir.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { RegistryEntryView } from '../../registry/drift.ts';
-import { parseCommandArgs, type Command } from '../command.ts';
-import { stackClient } from '../stack-client.ts';
+import { dataDirHelp, stackCommand } from '../stack-command.ts';
 import { formatTable } from '../table.ts';
 
 const usage = `Usage: trustusbank registry list [--json] [--data-dir DIR]
@@ -21,21 +19,22 @@ show:  one entry (NAME as listed, e.g. acme-fx/currency-converter): onboarded ag
 
 Options:
   --json          print JSON (the registry's entry views)
-  --data-dir DIR  state directory (default: ${DATA_DIR_ENV} or .trustusbank)
+${dataDirHelp(16)}
   -h, --help      show this help`;
 
 const STATUS_TEXT: Record<RegistryEntryView['status'], string> = { ok: 'ok', drift: 'DRIFT', 'not running': 'not running', 'not onboarded': 'not onboarded' };
 
-export const registryCommand: Command = {
+export const registryCommand = stackCommand({
   name: 'registry',
   summary: 'the catalogue of MCP servers and agents (DORA register), with drift',
   usage,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, usage);
+  options: { json: { type: 'boolean' } },
+  maxPositionals: Infinity,
+  async run({ values, positionals, stack }) {
     const [action, ...rest] = positionals;
     if (action === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, usage);
-      const answer = await stackClient(values['data-dir']).call<{ entries: RegistryEntryView[] }>('GET', '/registry/entries');
+      const answer = await stack().call<{ entries: RegistryEntryView[] }>('GET', '/registry/entries');
       console.log(values.json ? JSON.stringify(answer, null, 2) : formatRegistryList(answer.entries));
       return 0;
     }
@@ -43,13 +42,13 @@ export const registryCommand: Command = {
       const [name, ...extra] = rest;
       if (name === undefined) throw new UsageError('which entry? (see `trustusbank registry list`)', usage);
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, usage);
-      const view = await stackClient(values['data-dir']).call<RegistryEntryView>('GET', `/registry/entries/${encodeURIComponent(name)}`);
+      const view = await stack().call<RegistryEntryView>('GET', `/registry/entries/${encodeURIComponent(name)}`);
       console.log(values.json ? JSON.stringify(view, null, 2) : formatRegistryEntry(view));
       return 0;
     }
     throw new UsageError(action === undefined ? 'list or show?' : `expected list or show, got "${action}"`, usage);
   },
-};
+});
 
 /** The `list` table, and a line per drifted entry saying why. */
 export function formatRegistryList(entries: RegistryEntryView[]): string {
