@@ -34,7 +34,12 @@ import { createAgentsUi } from '../agents/ui/server.ts';
 import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import type { ClusterPolicy } from '../manifests/types.ts';
-import { Engine } from './engine.ts';
+import { Engine, deploymentReferences } from './engine.ts';
+import { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
+import { PolicyController } from './controllers/policies.ts';
+import { ServiceController } from './controllers/services.ts';
+import { RuleController } from './controllers/rules.ts';
+import { ResourceStore } from './store.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
 import { TRACES_PORT } from '../evidence/traces/collector.ts';
@@ -213,8 +218,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     signersOf: (digest) => supplyChain.signersOf(digest),
     registry: () => registry.view(),
   });
+  // The control plane: the store, and the controllers that watch it, each owning what it derives.
   const desiredState = sqliteDesiredState(join(dataDir, 'state', DESIRED_STATE_FILE));
+  const store = new ResourceStore({
+    log,
+    persist: desiredState,
+    controllers: [createAgentsController(model), meshConfigController],
+    checks: [deploymentReferences(images)],
+  });
+  const authz = new AuthorizationPolicyEngine();
+  const policies = new PolicyController(store, authz);
+  const services = new ServiceController(store);
+  const evidenceLog = fileLogger('evidence', 'evidence.log');
+  const rules = new RuleController(store, evidenceLog);
   const engine: Engine = new Engine({
+    store,
+    services,
+    policies,
+    authz,
     dataDir,
     images,
     rotator,
@@ -227,8 +248,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     runtimeDir,
     isolation: isolation.mode,
-    controllers: [createAgentsController(model), meshConfigController],
-    desiredState,
     admit: (template) => supplyChain.admit(template),
     onSpans: (pod, body) => traces?.fromPod(pod, body),
     verifyStart: (template) => supplyChain.verifyStart(template),
@@ -266,7 +285,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
   });
   hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog, connections });
-  // A policy change applies to connections already open too, as ztunnel's connection manager does it.
+  // A policy change applies to connections already open too, as ztunnel's connection manager does it: at once
+  // when the policies are pushed, and again after each reconciliation (a pod gone changes who holds an identity).
+  policies.onPush(() => connections.revokeDenied());
   engine.onChange(() => {
     connections.revokeDenied();
     void waypoints.sync();
@@ -335,6 +356,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     );
     evidence = await startEvidence({
       engine,
+      rules,
       nodeMetrics: metrics,
       prometheusApi,
       prometheusUrl: () => prometheusUrl,
@@ -342,7 +364,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       alertmanagerPort: options.alertmanagerPort ?? ALERTMANAGER_PORT,
       inboxPort: options.inboxPort ?? INBOX_PORT,
       smtpPort: options.smtpPort ?? SMTP_PORT,
-      log: fileLogger('evidence', 'evidence.log'),
+      log: evidenceLog,
       record: (kind, subject, data) => {
         ledger.append(kind, subject, data);
         // Once the alert is written (the next turn), the incidents it opens or grows are ledgered too.

@@ -1,37 +1,31 @@
-// The embedded control plane: the desired state (validated resources), and the reconciliation that turns
-// it into running pods with identities, service addresses, cluster DNS and the authorization policies that
-// ztunnel enforces. apply is atomic: every document is checked first, and nothing changes unless all pass.
+// The Deployment controller and the node's pod registry: it watches the store and turns Deployments into running
+// pods with identities and addresses, and answers the mesh's questions (which workload has this token or address,
+// which Service is this, its endpoints) with what the Services and AuthorizationPolicy controllers hold. The
+// desired state itself is the store's (store.ts); apply goes through here only to return once the pods follow.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../core/log.ts';
-import { ManifestError, type ManifestIssue } from '../manifests/errors.ts';
-import { describeResource, parseManifests, resourceKey } from '../manifests/index.ts';
-import type { AuthorizationPolicy, Deployment, KnownResource, LoadedResource, Service } from '../manifests/types.ts';
-import { AuthorizationPolicyEngine, type PolicyWarning } from '../mesh/authz/index.ts';
+import type { ManifestIssue } from '../manifests/errors.ts';
+import type { Deployment, LoadedResource } from '../manifests/types.ts';
+import type { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
-import { qualifyServiceName } from '../mesh/capture/protocol.ts';
 import type { MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { ImageStore } from '../runtime/images.ts';
 import type { IsolationMode } from '../runtime/sandbox.ts';
 import { forbiddenEnvNames } from '../runtime/pod-process.ts';
 import { AddressPool } from './addresses.ts';
-import { memoryDesiredState, type DesiredStateStore } from './desired-state.ts';
+import { issueOf, type ResourceChange, type ResourceCheck, type ResourceStore } from './store.ts';
+import type { PolicyController } from './controllers/policies.ts';
+import type { ServiceController } from './controllers/services.ts';
 import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from '../runtime/pod.ts';
 
 export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
 
-export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'not found';
-
-export interface ResourceChange {
-  key: string;
-  description: string;
-  action: ChangeAction;
-}
+export type { ChangeAction, Controller, ResourceChange } from './store.ts';
 
 export interface ApplyResult {
   changes: ResourceChange[];
@@ -56,21 +50,48 @@ export interface EngineOptions {
   /** Hook run before every start of a pod's process, the first and each restart: throw to refuse that start (the
    *  pod waits and retries with backoff). The hook reports its refusals. */
   verifyStart?: (template: PodTemplate) => void;
-  /** Controllers that generate resources from others (the agents controller: Agent → Deployment, ...). */
-  controllers?: Controller[];
-  /** Where applied resources are kept across restarts (default: in memory only). */
-  desiredState?: DesiredStateStore;
+  /** The desired state this engine's Deployment controller watches. */
+  store: ResourceStore;
+  /** Service addresses and DNS. */
+  services: ServiceController;
+  /** Pushes the AuthorizationPolicies to `authz`. */
+  policies: PolicyController;
+  /** The data plane's policy state, which the mesh view answers with. */
+  authz: AuthorizationPolicyEngine;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
   hostEnv?: NodeJS.ProcessEnv;
   /** Pods' restart backoff (default DEFAULT_RESTART_BACKOFF; tests shorten the reset). */
   restartBackoff?: RestartBackoff;
 }
 
-/** Generates resources from the desired state, as a Kubernetes controller would; re-run on every change. */
-export interface Controller {
-  derive(resources: readonly KnownResource[]): { resources: LoadedResource[]; warnings: string[] };
-  /** References the generated resources need, checked at apply so that nothing is half-applied. */
-  check?(batch: readonly LoadedResource[], all: readonly KnownResource[]): ManifestIssue[];
+/**
+ * What Kubernetes would refuse or fail on later for a Deployment, refused at apply so that nothing is
+ * half-applied: its service account must exist, its image must be in the local store, and its env may not set
+ * what changes how the pod's runtime starts.
+ */
+export function deploymentReferences(images: Pick<ImageStore, 'resolve'>): ResourceCheck {
+  return (loaded, visible) => {
+    const accounts = new Set([...visible, ...loaded].filter((l) => l.resource.kind === 'ServiceAccount').map((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}`));
+    const issues: ManifestIssue[] = [];
+    for (const l of loaded) {
+      const { resource } = l;
+      if (resource.kind !== 'Deployment') continue;
+      const pod = resource.spec.template.spec;
+      const account = pod.serviceAccountName ?? 'default';
+      if (account !== 'default' && !accounts.has(`${resource.metadata.namespace}/${account}`)) {
+        issues.push(issueOf(l, 'spec.template.spec.serviceAccountName', `service account "${account}" does not exist in namespace ${resource.metadata.namespace}`));
+      }
+      const container = pod.containers[0];
+      if (images.resolve(container.image) === undefined) {
+        issues.push(issueOf(l, 'spec.template.spec.containers[0].image', `image ${container.image} is not in the local image store (see \`trustusbank images\`)`));
+      }
+      for (const name of forbiddenEnvNames(Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])))) {
+        const index = (container.env ?? []).findIndex((e) => e.name === name);
+        issues.push(issueOf(l, `spec.template.spec.containers[0].env[${index}].name`, `${name} may not be set on a pod: it would change how the pod's runtime starts`));
+      }
+    }
+    return issues;
+  };
 }
 
 /** A pod of a Deployment with this annotation gets these host variables (comma-separated), like secretKeyRef env. */
@@ -83,12 +104,11 @@ export function isHostEnvName(name: string): boolean {
 }
 
 export class Engine implements MeshView {
-  readonly authz = new AuthorizationPolicyEngine();
-  private readonly resources = new Map<string, LoadedResource>();
-  /** What the controllers generated from `resources`; a user's resource of the same key wins. */
-  private derived: LoadedResource[] = [];
-  private derivedByKey = new Map<string, LoadedResource>();
-  private derivedWarnings: string[] = [];
+  /** The data plane's policy state, as the AuthorizationPolicy controller pushed it last. */
+  readonly authz: AuthorizationPolicyEngine;
+  private readonly resources: ResourceStore;
+  private readonly serviceController: ServiceController;
+  private readonly policies: PolicyController;
   /** The last admission refusal per Deployment (`ns/name`), until a pod of it is admitted. */
   private readonly refusals = new Map<string, { digest: string; reason: string; at: string }>();
   private readonly pods = new Map<string, Pod>();
@@ -100,199 +120,69 @@ export class Engine implements MeshView {
   private readonly ephemeralByIp = new Map<string, MeshWorkload>();
   /** Mesh workloads that are not pods (waypoints), by address. */
   private readonly extraWorkloads = new Map<string, MeshWorkload>();
-  /** Services the control plane provisions itself (a Gateway's own Service), by hostname. */
-  private readonly extraServices = new Map<string, { name: string; namespace: string; ports: MeshService['ports']; labels: Record<string, string>; selector: Record<string, string> }>();
   private readonly podIps = new AddressPool('10.244');
   private podSerial = 0;
-  private readonly serviceIps = new AddressPool('10.96');
-  private services = new Map<string, MeshService>();
-  private dns: Record<string, string> = {};
-  private policyWarnings: PolicyWarning[] = [];
   private readonly listeners = new Set<() => void>();
   private reconciling: Promise<void> = Promise.resolve();
+  /** The pass the store's last change started: an apply returns when it is done. */
+  private changePass: Promise<void> = Promise.resolve();
   private shuttingDown = false;
 
-  private readonly store: DesiredStateStore;
-
   constructor(private readonly options: EngineOptions) {
-    this.store = options.desiredState ?? memoryDesiredState();
+    this.resources = options.store;
+    this.serviceController = options.services;
+    this.policies = options.policies;
+    this.authz = options.authz;
+    // The Deployment controller: every change of the desired state is a reconciliation pass.
+    this.resources.watch(() => {
+      const pass = this.reconcile();
+      pass.catch(() => undefined);
+      this.changePass = pass;
+    });
+    // New DNS records reach every running pod's resolver.
+    this.serviceController.onDns((dns) => {
+      for (const pod of this.pods.values()) pod.send({ type: 'tub/dns', dns });
+    });
   }
 
-  // --- desired state ---------------------------------------------------------------------------------------
+  // --- desired state: the store's changes, returned once the pods follow ----------------------------------
 
   /** Validate every document, then apply them all, or throw a ManifestError and change nothing. */
   async apply(documents: { file: string; text: string }[]): Promise<ApplyResult> {
-    const loaded = this.parseAll(documents);
-    this.validate(loaded, [...this.resources.values()], this.list());
-    const changes: ResourceChange[] = loaded.map(({ resource }) => {
-      const key = resourceKey(resource);
-      const previous = this.resources.get(key);
-      const action: ChangeAction = !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured';
-      return { key, description: describeResource(resource), action };
-    });
-    // Stored before it takes effect: what runs is never ahead of what a restart would restore.
-    this.store.commit(loaded, []);
-    for (const l of loaded) this.resources.set(resourceKey(l.resource), l);
-    this.logChanges(changes);
-    this.derive();
-    await this.reconcile();
-    return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
-  }
-
-  /** One line per resource that changed: the audit trail of the desired state (the ledger reads it). */
-  private logChanges(changes: readonly ResourceChange[]): void {
-    for (const change of changes) if (change.action === 'created' || change.action === 'configured' || change.action === 'deleted') this.options.log.info('resource changed', { resource: change.key, action: change.action });
+    const changes = this.resources.apply(documents);
+    await this.changePass;
+    return { changes, warnings: this.warnings() };
   }
 
   /** Delete the resources the documents name (their content is validated too). */
   async delete(documents: { file: string; text: string }[]): Promise<ApplyResult> {
-    const loaded = this.parseAll(documents);
-    const changes: ResourceChange[] = loaded.map(({ resource }) => {
-      const key = resourceKey(resource);
-      return { key, description: describeResource(resource), action: this.resources.has(key) ? 'deleted' : 'not found' };
-    });
-    this.store.commit([], changes.filter((c) => c.action === 'deleted').map((c) => c.key));
-    for (const change of changes) this.resources.delete(change.key);
-    this.logChanges(changes);
-    this.derive();
-    await this.reconcile();
+    const changes = this.resources.delete(documents);
+    await this.changePass;
     return { changes, warnings: [] };
   }
 
-  /**
-   * Make these documents the whole desired state (`reset`): validated as a set on their own, as `up` applies
-   * them to an empty cluster; everything else is deleted. All or nothing.
-   */
+  /** Make these documents the whole desired state (`reset`); all or nothing. */
   async replaceAll(documents: { file: string; text: string }[]): Promise<ApplyResult> {
-    const loaded = this.parseAll(documents);
-    this.validate(loaded, [], []);
-    return this.replaceWith(loaded);
+    const changes = this.resources.replaceAll(documents);
+    await this.changePass;
+    return { changes, warnings: this.warnings() };
   }
 
-  /**
-   * The desired state a previous run stored, validated again and applied; undefined when none was stored.
-   * A stored resource this version refuses stops the start, naming the store and the resource.
-   */
+  /** The desired state a previous run stored, applied; undefined when none was stored. */
   async restore(): Promise<ApplyResult | undefined> {
-    const stored = this.store.load();
-    if (stored === undefined) return undefined;
-    let loaded: LoadedResource[];
-    try {
-      // Each stored document holds one resource; it keeps the place it was first applied from.
-      loaded = this.parseAll(stored.map((d) => ({ file: d.origin.file, text: d.text }))).map((l, i) => ({ resource: l.resource, origin: stored[i]!.origin }));
-      this.validate(loaded, [], []);
-    } catch (error) {
-      if (!(error instanceof ManifestError)) throw error;
-      throw new UserError(`the desired state stored in ${this.store.location} is not valid for this version:\n${error.message}\nmove that file aside to start from the initial manifests`);
-    }
-    return this.replaceWith(loaded);
-  }
-
-  private async replaceWith(loaded: LoadedResource[]): Promise<ApplyResult> {
-    const next = new Map(loaded.map((l) => [resourceKey(l.resource), l]));
-    const changes: ResourceChange[] = loaded.map(({ resource }) => {
-      const key = resourceKey(resource);
-      const previous = this.resources.get(key);
-      return { key, description: describeResource(resource), action: !previous ? 'created' : isDeepStrictEqual(previous.resource, resource) ? 'unchanged' : 'configured' };
-    });
-    for (const [key, { resource }] of this.resources) if (!next.has(key)) changes.push({ key, description: describeResource(resource), action: 'deleted' });
-    this.store.replace(loaded);
-    this.resources.clear();
-    for (const [key, l] of next) this.resources.set(key, l);
-    this.logChanges(changes);
-    this.derive();
-    await this.reconcile();
-    return { changes, warnings: [...this.policyWarnings.map(formatWarning), ...this.derivedWarnings] };
-  }
-
-  /** References and the controllers' checks over a batch, against the resources it joins; throws a ManifestError. */
-  private validate(loaded: LoadedResource[], applied: LoadedResource[], visible: LoadedResource[]): void {
-    const issues = this.checkReferences(loaded, visible);
-    if (issues.length === 0) {
-      const all = [...new Map([...applied, ...loaded].map((l) => [resourceKey(l.resource), l.resource])).values()];
-      for (const controller of this.options.controllers ?? []) issues.push(...(controller.check?.(loaded, all) ?? []));
-    }
-    if (issues.length > 0) throw new ManifestError(issues);
-  }
-
-  /** Re-run the controllers over the applied resources. */
-  private derive(): void {
-    const user = [...this.resources.values()].map((l) => l.resource);
-    const derived: LoadedResource[] = [];
-    const warnings: string[] = [];
-    for (const controller of this.options.controllers ?? []) {
-      const result = controller.derive(user);
-      derived.push(...result.resources.filter((l) => !this.resources.has(resourceKey(l.resource))));
-      warnings.push(...result.warnings);
-    }
-    this.derived = derived;
-    this.derivedByKey = new Map(derived.map((l) => [resourceKey(l.resource), l]));
-    this.derivedWarnings = warnings;
-    for (const warning of warnings) this.options.log.warn('controller warning', { warning });
+    const changes = this.resources.restore();
+    if (changes === undefined) return undefined;
+    await this.changePass;
+    return { changes, warnings: this.warnings() };
   }
 
   /** Every resource: applied ones and those the controllers generated (marked by their origin). */
   list(kind?: string, namespace?: string): LoadedResource[] {
-    return [...this.resources.values(), ...this.derived]
-      .filter(({ resource }) => (kind === undefined || resource.kind === kind) && (namespace === undefined || resource.metadata.namespace === namespace))
-      .sort((a, b) => resourceKey(a.resource).localeCompare(resourceKey(b.resource)));
+    return this.resources.list(kind, namespace);
   }
 
-  private parseAll(documents: { file: string; text: string }[]): LoadedResource[] {
-    const loaded: LoadedResource[] = [];
-    const issues: ManifestIssue[] = [];
-    for (const document of documents) {
-      try {
-        loaded.push(...parseManifests(document.text, document.file));
-      } catch (error) {
-        if (error instanceof ManifestError) issues.push(...error.issues);
-        else throw error;
-      }
-    }
-    // The same resource twice in one batch is ambiguous (which one wins?): refuse it, naming both places.
-    const seen = new Map<string, LoadedResource>();
-    for (const l of loaded) {
-      const key = resourceKey(l.resource);
-      const first = seen.get(key);
-      if (first) {
-        issues.push({ file: l.origin.file, index: l.origin.index, kind: l.resource.kind, name: qualifiedName(l.resource), path: 'metadata.name', message: `${describeResource(l.resource)} is also defined in ${first.origin.file} document ${first.origin.index}` });
-      } else seen.set(key, l);
-    }
-    if (issues.length > 0) throw new ManifestError(issues);
-    return loaded;
-  }
-
-  /** What Kubernetes would refuse or fail on later, refused now so that nothing is half-applied. */
-  private checkReferences(loaded: LoadedResource[], visible: LoadedResource[]): ManifestIssue[] {
-    const issues: ManifestIssue[] = [];
-    const namespaces = new Set([...visible, ...loaded].filter((l) => l.resource.kind === 'Namespace').map((l) => l.resource.metadata.name));
-    const accounts = new Set(
-      [...visible, ...loaded].filter((l) => l.resource.kind === 'ServiceAccount').map((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}`),
-    );
-    const issue = (l: LoadedResource, path: string, message: string): void => {
-      issues.push({ file: l.origin.file, index: l.origin.index, kind: l.resource.kind, name: qualifiedName(l.resource), path, message });
-    };
-    for (const l of loaded) {
-      const { resource } = l;
-      if (resource.kind !== 'Namespace' && resource.metadata.namespace !== undefined && !namespaces.has(resource.metadata.namespace)) {
-        issue(l, 'metadata.namespace', `namespace "${resource.metadata.namespace}" does not exist (apply it first, or in the same batch)`);
-      }
-      if (resource.kind !== 'Deployment') continue;
-      const pod = resource.spec.template.spec;
-      const account = pod.serviceAccountName ?? 'default';
-      if (account !== 'default' && !accounts.has(`${resource.metadata.namespace}/${account}`)) {
-        issue(l, 'spec.template.spec.serviceAccountName', `service account "${account}" does not exist in namespace ${resource.metadata.namespace}`);
-      }
-      const container = pod.containers[0];
-      if (this.options.images.resolve(container.image) === undefined) {
-        issue(l, 'spec.template.spec.containers[0].image', `image ${container.image} is not in the local image store (see \`trustusbank images\`)`);
-      }
-      for (const name of forbiddenEnvNames(Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])))) {
-        const index = (container.env ?? []).findIndex((e) => e.name === name);
-        issue(l, `spec.template.spec.containers[0].env[${index}].name`, `${name} may not be set on a pod: it would change how the pod's runtime starts`);
-      }
-    }
-    return issues;
+  private warnings(): string[] {
+    return [...this.policies.warnings, ...this.resources.warnings];
   }
 
   // --- reconciliation --------------------------------------------------------------------------------------
@@ -307,13 +197,6 @@ export class Engine implements MeshView {
   private async reconcileOnce(): Promise<void> {
     // Once shutdown begins, stopped pods must stay stopped: nothing may recreate them.
     if (this.shuttingDown) return;
-    this.reconcileServices();
-    this.policyWarnings = this.authz.setPolicies(
-      this.list('AuthorizationPolicy').map(({ resource }) => {
-        const policy = resource as AuthorizationPolicy;
-        return { namespace: policy.metadata.namespace!, name: policy.metadata.name, spec: policy.spec };
-      }),
-    );
     const deployments = this.list('Deployment').map((l) => l.resource as Deployment);
     const wanted = new Set(deployments.map((d) => `${d.metadata.namespace}/${d.metadata.name}`));
     const stops: Promise<void>[] = [];
@@ -323,36 +206,6 @@ export class Engine implements MeshView {
     for (const deployment of deployments) await this.reconcileDeployment(deployment, stops);
     await Promise.all(stops);
     this.notify();
-  }
-
-  private reconcileServices(): void {
-    const services = new Map<string, MeshService>();
-    for (const { resource } of this.list('Service')) {
-      const service = resource as Service;
-      const namespace = service.metadata.namespace!;
-      const hostname = `${service.metadata.name}.${namespace}.svc.cluster.local`;
-      services.set(hostname, {
-        name: service.metadata.name,
-        namespace,
-        hostname,
-        clusterIp: this.serviceIps.assign(hostname),
-        ports: service.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, targetPort: p.targetPort ?? p.port })),
-        labels: service.metadata.labels ?? {},
-        selector: service.spec.selector ?? {},
-      } as MeshService & { selector: Record<string, string> });
-    }
-    for (const [hostname, extra] of this.extraServices) {
-      // A Service of the user's with the same name wins, as a controller would not overwrite it.
-      if (services.has(hostname)) continue;
-      services.set(hostname, { ...extra, hostname, clusterIp: this.serviceIps.assign(hostname) } as MeshService & { selector: Record<string, string> });
-    }
-    for (const hostname of this.services.keys()) if (!services.has(hostname)) this.serviceIps.release(hostname);
-    this.services = services;
-    const dns = Object.fromEntries([...services.values()].map((s) => [s.hostname, s.clusterIp]));
-    if (!isDeepStrictEqual(dns, this.dns)) {
-      this.dns = dns;
-      for (const pod of this.pods.values()) pod.send({ type: 'tub/dns', dns });
-    }
   }
 
   private async reconcileDeployment(deployment: Deployment, stops: Promise<void>[]): Promise<void> {
@@ -417,7 +270,7 @@ export class Engine implements MeshView {
         socketDir: join(this.options.runtimeDir, `p${++this.podSerial}`),
         linkDir: join(this.options.runtimeDir, 'links'),
         isolation: this.options.isolation,
-        capture: { ztunnel: { path: '' }, namespace, dns: this.dns },
+        capture: { ztunnel: { path: '' }, namespace, dns: this.serviceController.records() },
       },
     };
     const deploymentKey = `${namespace}/${deployment.metadata.name}`;
@@ -473,7 +326,7 @@ export class Engine implements MeshView {
   }
 
   allServices(): MeshService[] {
-    return [...this.services.values()];
+    return this.serviceController.all();
   }
 
   /** Where a Deployment's rollout stands: every pod on the wanted digest and ready, or refused at admission. */
@@ -593,7 +446,7 @@ export class Engine implements MeshView {
   }
 
   dnsRecords(): Record<string, string> {
-    return { ...this.dns };
+    return this.serviceController.records();
   }
 
   async shutdown(): Promise<void> {
@@ -601,7 +454,7 @@ export class Engine implements MeshView {
     await this.reconciling;
     await Promise.all(this.allPods().map((pod) => pod.stop()));
     this.pods.clear();
-    this.store.close();
+    this.resources.close();
   }
 
   // --- MeshView (what ztunnel reads) -----------------------------------------------------------------------
@@ -662,10 +515,7 @@ export class Engine implements MeshView {
 
   /** Provision (or, with `undefined` ports, remove) a Service the control plane owns, e.g. a Gateway's. */
   setProvisionedService(namespace: string, name: string, spec: { ports: MeshService['ports']; selector: Record<string, string>; labels?: Record<string, string> } | undefined): void {
-    const hostname = `${name}.${namespace}.svc.cluster.local`;
-    if (spec) this.extraServices.set(hostname, { name, namespace, ports: spec.ports, labels: spec.labels ?? {}, selector: spec.selector });
-    else this.extraServices.delete(hostname);
-    this.reconcileServices();
+    this.serviceController.setProvisioned(namespace, name, spec);
   }
 
   addWorkload(workload: MeshWorkload): void {
@@ -678,13 +528,11 @@ export class Engine implements MeshView {
   }
 
   service(host: string, fromNamespace: string): MeshService | undefined {
-    for (const service of this.services.values()) if (service.clusterIp === host) return service;
-    const qualified = qualifyServiceName(host, fromNamespace);
-    return qualified === undefined ? undefined : this.services.get(qualified);
+    return this.serviceController.lookup(host, fromNamespace);
   }
 
   endpoints(service: MeshService): MeshWorkload[] {
-    const selector = (service as MeshService & { selector: Record<string, string> }).selector;
+    const selector = this.serviceController.selectorOf(service);
     if (Object.keys(selector).length === 0) return [];
     const matches = (workload: MeshWorkload): boolean => workload.namespace === service.namespace && Object.entries(selector).every(([k, v]) => workload.labels[k] === v);
     // Built-in proxies (a Gateway's) are endpoints too when selected, as their pods would be.
@@ -694,7 +542,7 @@ export class Engine implements MeshView {
   containerPort(_service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {
     if (typeof port.targetPort === 'number') return port.targetPort;
     const key = `Deployment/${pod.namespace}/${pod.workload}`;
-    const deployment = (this.resources.get(key) ?? this.derivedByKey.get(key))?.resource as Deployment | undefined;
+    const deployment = this.resources.get(key)?.resource as Deployment | undefined;
     return deployment?.spec.template.spec.containers[0].ports?.find((p) => p.name === port.targetPort)?.containerPort;
   }
 }
@@ -712,10 +560,6 @@ function readinessProbeOf(container: Deployment['spec']['template']['spec']['con
   };
 }
 
-function qualifiedName(resource: KnownResource): string {
-  return resource.metadata.namespace ? `${resource.metadata.namespace}/${resource.metadata.name}` : resource.metadata.name;
-}
-
 /** The host variables a pod of this Deployment receives at start (its env-from-host annotation, allowed names only). */
 export function hostEnvFor(deployment: Deployment, hostEnv: NodeJS.ProcessEnv): Record<string, string> {
   const names = deployment.spec.template.metadata.annotations?.[ENV_FROM_HOST_ANNOTATION]?.split(',').map((n) => n.trim()) ?? [];
@@ -725,10 +569,6 @@ export function hostEnvFor(deployment: Deployment, hostEnv: NodeJS.ProcessEnv): 
     if (HOST_ENV_NAME.test(name) && value !== undefined && value !== '') env[name] = value;
   }
   return env;
-}
-
-function formatWarning(warning: PolicyWarning): string {
-  return typeof warning === 'string' ? warning : ((warning as { message?: string }).message ?? JSON.stringify(warning));
 }
 
 function randomSuffix(): string {

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { stringify } from 'yaml';
 import type { Logger } from '../core/log.ts';
 import { resetCumulativeMetrics } from '../core/metrics.ts';
 import { startAlertmanager, type RunningAlertmanager } from '../evidence/alertmanager/index.ts';
@@ -17,10 +16,10 @@ import { prometheusPage } from '../evidence/api/page.ts';
 import { startInbox, type RunningInbox } from '../evidence/inbox/index.ts';
 import { Monitor } from '../evidence/monitor.ts';
 import type { PrometheusApi } from '../evidence/prometheus-api.ts';
-import { loadRuleFile, type RuleGroup } from '../evidence/rules/index.ts';
+import type { RuleGroup } from '../evidence/rules/index.ts';
 import { nodeOnlyMetric, podTargets } from '../evidence/scrape/discovery.ts';
 import type { ScrapeTarget } from '../evidence/scrape/scrape.ts';
-import type { PrometheusRule, Service } from '../manifests/types.ts';
+import type { Service } from '../manifests/types.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { Engine } from './engine.ts';
 import { connectAsNode } from '../runtime/pod.ts';
@@ -31,6 +30,8 @@ export const SMTP_PORT = 1025;
 
 export interface EvidenceOptions {
   engine: Engine;
+  /** The PrometheusRules' groups, kept loaded by their controller. */
+  rules: { groups(): RuleGroup[] };
   /** The node's own exposition (the `up` process: ztunnel, waypoints, gateways, admission). */
   /** The cluster's own registry: scraped as the node, its counters zeroed by `reset`. */
   nodeMetrics: Registry;
@@ -89,7 +90,7 @@ export async function startEvidence(options: EvidenceOptions): Promise<Evidence>
   }
   const monitor: Monitor = new Monitor({
     discover: () => [...discover(engine, options.nodeMetrics, options.prometheusUrl), ...evidenceTargets(options.prometheusUrl(), monitor, alertmanager.url, inbox.url)],
-    ruleGroups: () => ruleGroups(engine, log),
+    ruleGroups: () => options.rules.groups(),
     ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
     ...(options.evaluationIntervalMs !== undefined ? { evaluationIntervalMs: options.evaluationIntervalMs } : {}),
     // A lab must show the mail within seconds; Prometheus' minute-long resend delay would hide a second act.
@@ -179,26 +180,6 @@ function scrapeSocket(address: SocketAddress | undefined, signal: AbortSignal): 
 }
 
 const OBSERVABILITY_NAMESPACE = 'trustusbank-observability';
-
-const loadedRules = new WeakMap<object, RuleGroup[]>();
-
-/** The PrometheusRule resources' groups (checked at apply; one that fails to load now is logged and skipped). */
-function ruleGroups(engine: Engine, log: Logger): RuleGroup[] {
-  return engine.list('PrometheusRule').flatMap(({ resource }) => {
-    const rule = resource as PrometheusRule;
-    // Resources are replaced, never changed in place, on apply: one load per applied version.
-    const cached = loadedRules.get(rule);
-    if (cached) return cached;
-    let groups: RuleGroup[] = [];
-    try {
-      groups = loadRuleFile(stringify(rule), `${rule.metadata.namespace}/${rule.metadata.name}`);
-    } catch (error) {
-      log.warn('rule groups not loaded', { rule: `${rule.metadata.namespace}/${rule.metadata.name}`, error: (error as Error).message });
-    }
-    loadedRules.set(rule, groups);
-    return groups;
-  });
-}
 
 async function postAlerts(url: string, alerts: unknown[]): Promise<void> {
   const response = await fetch(new URL('/api/v2/alerts', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
