@@ -33,12 +33,12 @@ import { detectIsolation, type Isolation } from '../runtime/sandbox.ts';
 import { createAgentsUi } from '../agents/ui/server.ts';
 import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
-import type { ClusterPolicy } from '../manifests/types.ts';
 import { Engine, deploymentReferences } from './engine.ts';
 import { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
 import { PolicyController } from './controllers/policies.ts';
 import { ServiceController } from './controllers/services.ts';
 import { RuleController } from './controllers/rules.ts';
+import { AdmissionController } from './controllers/admission.ts';
 import { ResourceStore } from './store.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
@@ -206,7 +206,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     defaultVariant,
     metrics,
     log,
-    policies: () => engine.list('ClusterPolicy').map(({ resource }) => resource as ClusterPolicy),
+    policies: () => admission.policies(),
   });
   supplyChain.signBuilds();
   const catalogue = loadCatalogue();
@@ -229,6 +229,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const authz = new AuthorizationPolicyEngine();
   const policies = new PolicyController(store, authz);
   const services = new ServiceController(store);
+  const admission = new AdmissionController(store);
   const evidenceLog = fileLogger('evidence', 'evidence.log');
   const rules = new RuleController(store, evidenceLog);
   const engine: Engine = new Engine({

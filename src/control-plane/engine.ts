@@ -2,7 +2,7 @@
 // pods with identities and addresses, and answers the mesh's questions (which workload has this token or address,
 // which Service is this, its endpoints) with what the Services and AuthorizationPolicy controllers hold. The
 // desired state itself is the store's (store.ts); apply goes through here only to return once the pods follow.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { AddressPool } from './addresses.ts';
 import { issueOf, type ResourceChange, type ResourceCheck, type ResourceStore } from './store.ts';
 import type { PolicyController } from './controllers/policies.ts';
 import type { ServiceController } from './controllers/services.ts';
+import { planRollout, templateHashOf } from './controllers/rollout.ts';
 import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from '../runtime/pod.ts';
 
 export const ALLOW_ADDONS_ANNOTATION = 'trustusbank.io/allow-native-addons';
@@ -217,23 +218,12 @@ export class Engine implements MeshView {
       this.options.log.warn('image not found; pods not created', { deployment: `${namespace}/${name}`, image: container.image });
       return;
     }
-    const templateHash = createHash('sha256').update(JSON.stringify({ template: deployment.spec.template, digest })).digest('hex').slice(0, 10);
-    const owned = [...this.pods.values()].filter((p) => p.namespace === namespace && p.workload === name && p.phase !== 'Terminating' && p.phase !== 'Terminated');
-    const current = owned.filter((p) => p.template.templateHash === templateHash);
-    const outdated = owned.filter((p) => p.template.templateHash !== templateHash);
-    const replicas = deployment.spec.replicas ?? 1;
-    for (let i = current.length; i < replicas; i++) {
-      const pod = await this.createPod(deployment, digest, templateHash);
-      if (pod) current.push(pod);
-    }
-    for (const extra of current.slice(replicas)) stops.push(this.removePod(extra));
-    // Rolling update: old pods go once the new ones are ready (checked again whenever readiness changes).
-    if (outdated.length > 0) {
-      const newReady = current.filter((p) => p.ready).length;
-      // Only once every replica of the new template is ready: a pod that could not be created (refused at
-      // admission) must not take the old ones down with it.
-      if (replicas === 0 || newReady >= replicas) for (const old of outdated) stops.push(this.removePod(old));
-    }
+    const templateHash = templateHashOf(deployment, digest);
+    // In creation order: the oldest surplus pods are kept.
+    const owned = [...this.pods.values()].filter((p) => p.namespace === namespace && p.workload === name);
+    const plan = planRollout(owned.map((pod) => ({ pod, templateHash: pod.template.templateHash, ready: pod.ready, phase: pod.phase })), templateHash, deployment.spec.replicas ?? 1);
+    for (let i = 0; i < plan.create; i++) await this.createPod(deployment, digest, templateHash);
+    for (const { pod } of plan.remove) stops.push(this.removePod(pod));
   }
 
   private async createPod(deployment: Deployment, digest: string, templateHash: string): Promise<Pod | undefined> {

@@ -137,6 +137,13 @@ export class ResourceStore {
     return () => this.watchers.delete(watcher);
   }
 
+  /** Hear of every change that touched a resource of this kind, applied or derived; returns the way to stop. */
+  watchKind(kind: string, watcher: () => void): () => void {
+    return this.watch((event) => {
+      if ([...event.changes.map((c) => c.key), ...event.derived].some((key) => key.startsWith(`${kind}/`))) watcher();
+    });
+  }
+
   close(): void {
     this.persist.close();
   }

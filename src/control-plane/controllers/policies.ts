@@ -23,12 +23,10 @@ export class PolicyController {
   private version = 0;
 
   constructor(
-    private readonly store: Pick<ResourceStore, 'list' | 'watch'>,
+    private readonly store: Pick<ResourceStore, 'list' | 'watchKind'>,
     private readonly sink: PolicySink,
   ) {
-    store.watch((event) => {
-      if ([...event.changes.map((c) => c.key), ...event.derived].some((key) => key.startsWith('AuthorizationPolicy/'))) this.push();
-    });
+    store.watchKind('AuthorizationPolicy', () => this.push());
     this.push();
   }
 

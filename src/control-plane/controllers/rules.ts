@@ -12,12 +12,10 @@ export class RuleController {
   private loaded: RuleGroup[] = [];
 
   constructor(
-    private readonly store: Pick<ResourceStore, 'list' | 'watch'>,
+    private readonly store: Pick<ResourceStore, 'list' | 'watchKind'>,
     private readonly log: Logger,
   ) {
-    store.watch((event) => {
-      if ([...event.changes.map((c) => c.key), ...event.derived].some((key) => key.startsWith('PrometheusRule/'))) this.load();
-    });
+    store.watchKind('PrometheusRule', () => this.load());
     this.load();
   }
 

@@ -29,10 +29,8 @@ export class ServiceController {
   private dns: DnsRecords = {};
   private readonly dnsWatchers = new Set<(dns: DnsRecords) => void>();
 
-  constructor(private readonly store: Pick<ResourceStore, 'list' | 'watch'>) {
-    store.watch((event) => {
-      if ([...event.changes.map((c) => c.key), ...event.derived].some((key) => key.startsWith('Service/'))) this.reconcile();
-    });
+  constructor(private readonly store: Pick<ResourceStore, 'list' | 'watchKind'>) {
+    store.watchKind('Service', () => this.reconcile());
     this.reconcile();
   }
 
