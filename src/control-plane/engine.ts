@@ -35,8 +35,8 @@ export interface ApplyResult {
 
 export interface EngineOptions {
   dataDir: string;
-  images: ImageStore;
-  rotator: SvidRotator;
+  images: Pick<ImageStore, 'resolve' | 'entryFile' | 'imageDir' | 'baseLayerDir'>;
+  rotator: Pick<SvidRotator, 'ensure'>;
   shimFile: string;
   log: Logger;
   /** The node's ztunnel: each pod gets its own capture socket; the node's is for identities without a pod. */
@@ -61,6 +61,9 @@ export interface EngineOptions {
   authz: AuthorizationPolicyEngine;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
   hostEnv?: NodeJS.ProcessEnv;
+  /** How a pod comes to life (default: a `Pod` running its process under supervision); tests pass a fake
+   *  runtime whose pods become ready when the test says so, calling `onChange` as a real pod does. */
+  podRuntime?: (template: PodTemplate, onChange: () => void) => Pod;
   /** Pods' restart backoff (default DEFAULT_RESTART_BACKOFF; tests shorten the reset). */
   restartBackoff?: RestartBackoff;
 }
@@ -278,7 +281,9 @@ export class Engine implements MeshView {
     mkdirSync(template.launch.socketDir, { recursive: true, mode: 0o700 });
     template.launch.capture.ztunnel = await this.options.capture.attach(`${namespace}/${name}`, join(template.launch.socketDir, 'ztunnel.sock'));
     const verifyStart = this.options.verifyStart;
-    const pod = new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff, (pod, body) => this.options.onSpans?.(pod, body));
+    const pod =
+      this.options.podRuntime?.(template, () => this.onPodChange()) ??
+      new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff, (pod, body) => this.options.onSpans?.(pod, body));
     this.pods.set(pod.uid, pod);
     this.podsByToken.set(pod.token, pod);
     this.podsByIp.set(pod.ip, pod);
