@@ -289,10 +289,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // A policy change applies to connections already open too, as ztunnel's connection manager does it: at once
   // when the policies are pushed, and again after each reconciliation (a pod gone changes who holds an identity).
   policies.onPush(() => connections.revokeDenied());
-  engine.onChange(() => {
-    connections.revokeDenied();
-    void waypoints.sync();
-  });
+  engine.onChange(() => connections.revokeDenied());
+  // The gateways and waypoints controller follows what it reads, all in the store (Gateways, routes, backends,
+  // policies, Services, Namespaces), not every pod's readiness. A failed pass is logged by the directory; the
+  // next change, or `up`'s own sync, tries again.
+  store.watch(() => void waypoints.sync().catch(() => undefined));
   await ztunnel.start();
 
   const forwards: HostForward[] = [];

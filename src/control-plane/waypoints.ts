@@ -108,7 +108,7 @@ export class WaypointDirectory {
       const gateway = this.options.engine.list('Gateway').find((l) => `${l.resource.metadata.namespace}/${l.resource.metadata.name}` === running.gateway!.key)?.resource as Gateway | undefined;
       if (!gateway) continue;
       const inputs = this.gatewayInputs(gateway);
-      // Engine changes are frequent (every pod readiness); recompile only when what the gateway reads changed.
+      // Recompile only when what the gateway reads changed (most store changes are of other kinds).
       const signature = JSON.stringify([inputs.gateway, inputs.routes, inputs.backends, inputs.policies, inputs.referenceGrants, this.options.engine.list('Service').map((l) => l.resource), this.options.engine.list('Namespace').map((l) => l.resource.metadata.labels)]);
       if (this.signatures.get(running.gateway.key) === signature) continue;
       this.signatures.set(running.gateway.key, signature);
