@@ -35,6 +35,7 @@ import { SESSIONS_FILE } from '../agents/runtime/config.ts';
 import { MANAGED_BY_LABEL, createAgentsController, type ModelChoice } from './agents.ts';
 import { Engine, deploymentReferences } from './engine.ts';
 import { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
+import { DataPlaneState } from '../mesh/ztunnel/data-plane.ts';
 import { PolicyController } from './controllers/policies.ts';
 import { ServiceController } from './controllers/services.ts';
 import { RuleController } from './controllers/rules.ts';
@@ -226,9 +227,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     controllers: [createAgentsController(model), meshConfigController],
     checks: [deploymentReferences(images)],
   });
+  // The data plane's state, pushed by the controllers: policies into `authz`, Services and workloads into
+  // `dataPlane`. ztunnel, the waypoints and the gateways decide with it and nothing else.
   const authz = new AuthorizationPolicyEngine();
+  const dataPlane = new DataPlaneState(authz);
   const policies = new PolicyController(store, authz);
-  const services = new ServiceController(store);
+  const services = new ServiceController(store, dataPlane);
   const admission = new AdmissionController(store);
   const evidenceLog = fileLogger('evidence', 'evidence.log');
   const rules = new RuleController(store, evidenceLog);
@@ -237,6 +241,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     services,
     policies,
     authz,
+    dataPlane,
     dataDir,
     images,
     rotator,
@@ -259,6 +264,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const connections = new ConnectionManager();
   const waypoints = new WaypointDirectory({
     engine,
+    view: dataPlane,
     rotator,
     telemetry,
     connections,
@@ -274,7 +280,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   });
   const ztunnel = new Ztunnel({
     waypoints,
-    view: engine,
+    view: dataPlane,
     telemetry,
     log: ztunnelLog,
     dialer: { open: (request) => hbone.transport!.open(request), close: async () => undefined },
@@ -285,7 +291,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return egressDecision(registry.mode, registry.hosts, { sourceNamespace: source.namespace, host, port });
     },
   });
-  hbone.transport = await createHboneTransport({ ca, rotator, view: engine, ztunnel, log: ztunnelLog, connections });
+  hbone.transport = await createHboneTransport({ ca, rotator, view: dataPlane, ztunnel, log: ztunnelLog, connections });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it: at once
   // when the policies are pushed, and again after each reconciliation (a pod gone changes who holds an identity).
   policies.onPush(() => connections.revokeDenied());

@@ -11,6 +11,7 @@ import { PolicyController } from './controllers/policies.ts';
 import { ServiceController } from './controllers/services.ts';
 import { Engine, deploymentReferences } from './engine.ts';
 import { ResourceStore } from './store.ts';
+import { DataPlaneState } from '../mesh/ztunnel/data-plane.ts';
 
 /** A pod of the fake runtime: no process; ready when the test says so, and it tells the engine as a real pod does. */
 class FakePod extends Pod {
@@ -93,11 +94,13 @@ function fakeCluster() {
   const pods: FakePod[] = [];
   const store = new ResourceStore({ log: silentLogger, checks: [deploymentReferences(images)] });
   const authz = new AuthorizationPolicyEngine();
+  const dataPlane = new DataPlaneState(authz);
   const engine = new Engine({
     store,
-    services: new ServiceController(store),
+    services: new ServiceController(store, dataPlane),
     policies: new PolicyController(store, authz),
     authz,
+    dataPlane,
     dataDir: dir.path,
     runtimeDir: dir.path,
     images,
@@ -119,7 +122,7 @@ function fakeCluster() {
       return pod;
     },
   });
-  return { engine, refs, refused, identities, attached, pods };
+  return { engine, dataPlane, refs, refused, identities, attached, pods };
 }
 
 describe('Engine: the Deployment controller over a fake runtime', () => {
@@ -192,14 +195,19 @@ describe('Engine: the Deployment controller over a fake runtime', () => {
     expect(engine.list()).toEqual([]);
   });
 
-  it('removes the pods, their tokens and addresses when the Deployment is deleted', async () => {
-    const { engine, pods } = fakeCluster();
+  it('pushes each pod, its token and its exec tokens to the data plane, and takes them all back when the Deployment is deleted', async () => {
+    const { engine, dataPlane, pods } = fakeCluster();
     await engine.apply([{ file: 'bank.yaml', text: MANIFESTS }]);
     const [pod] = pods;
+    const exec = engine.execToken('bank', 'web')!;
+    expect(dataPlane.workloadByToken(pod!.token)).toBe(pod);
+    expect(dataPlane.workloadByToken(exec.token)).toBe(pod);
+    expect(dataPlane.service('web', 'bank')).toMatchObject({ selector: { app: 'web' } });
     await engine.delete([{ file: 'bank.yaml', text: MANIFESTS.split('---').at(-1)! }]);
     expect(pod!.phase).toBe('Terminated');
     expect(engine.allPods()).toEqual([]);
     expect(engine.workloadByToken(pod!.token)).toBeUndefined();
     expect(engine.workloadByIp(pod!.ip)).toBeUndefined();
+    expect(dataPlane.workloadByToken(exec.token)).toBeUndefined();
   });
 });

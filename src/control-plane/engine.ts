@@ -12,7 +12,7 @@ import type { Deployment, LoadedResource } from '../manifests/types.ts';
 import type { AuthorizationPolicyEngine } from '../mesh/authz/index.ts';
 import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
-import type { MeshService, MeshServicePort, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
+import type { MeshService, MeshServicePort, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import type { SocketAddress } from '../mesh/capture/protocol.ts';
 import type { ImageStore } from '../runtime/images.ts';
 import type { IsolationMode } from '../runtime/sandbox.ts';
@@ -21,6 +21,7 @@ import { AddressPool } from './addresses.ts';
 import { issueOf, type ResourceChange, type ResourceCheck, type ResourceStore } from './store.ts';
 import type { PolicyController } from './controllers/policies.ts';
 import type { ServiceController } from './controllers/services.ts';
+import type { DataPlaneState } from '../mesh/ztunnel/data-plane.ts';
 import { planRollout, templateHashOf } from './controllers/rollout.ts';
 import { Pod, PodStartError, type PodTemplate, type ReadinessProbe, type RestartBackoff } from '../runtime/pod.ts';
 
@@ -59,6 +60,8 @@ export interface EngineOptions {
   policies: PolicyController;
   /** The data plane's policy state, which the mesh view answers with. */
   authz: AuthorizationPolicyEngine;
+  /** The data plane's workload and Service state, which the engine pushes to. */
+  dataPlane: DataPlaneState;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
   hostEnv?: NodeJS.ProcessEnv;
   /** How a pod comes to life (default: a `Pod` running its process under supervision); tests pass a fake
@@ -107,7 +110,7 @@ export function isHostEnvName(name: string): boolean {
   return HOST_ENV_NAME.test(name);
 }
 
-export class Engine implements MeshView {
+export class Engine {
   /** The data plane's policy state, as the AuthorizationPolicy controller pushed it last. */
   readonly authz: AuthorizationPolicyEngine;
   private readonly resources: ResourceStore;
@@ -116,14 +119,8 @@ export class Engine implements MeshView {
   /** The last admission refusal per Deployment (`ns/name`), until a pod of it is admitted. */
   private readonly refusals = new Map<string, { digest: string; reason: string; at: string }>();
   private readonly pods = new Map<string, Pod>();
-  private readonly podsByToken = new Map<string, Pod>();
-  private readonly podsByIp = new Map<string, Pod>();
-  private readonly execTokens = new Map<string, Pod>();
-  /** Short-lived identities that are not pods (`chat --as`), by token and by address. */
-  private readonly ephemeralByToken = new Map<string, MeshWorkload>();
-  private readonly ephemeralByIp = new Map<string, MeshWorkload>();
-  /** Mesh workloads that are not pods (waypoints), by address. */
-  private readonly extraWorkloads = new Map<string, MeshWorkload>();
+  /** Where workloads, their tokens and addresses are pushed as they come and go: the data plane's own state. */
+  private readonly dataPlane: DataPlaneState;
   private readonly podIps = new AddressPool('10.244');
   private podSerial = 0;
   private readonly listeners = new Set<() => void>();
@@ -137,6 +134,7 @@ export class Engine implements MeshView {
     this.serviceController = options.services;
     this.policies = options.policies;
     this.authz = options.authz;
+    this.dataPlane = options.dataPlane;
     // The Deployment controller: every change of the desired state is a reconciliation pass.
     this.resources.watch(() => {
       const pass = this.reconcile();
@@ -285,8 +283,8 @@ export class Engine implements MeshView {
       this.options.podRuntime?.(template, () => this.onPodChange()) ??
       new Pod(template, this.options.log, () => this.onPodChange(), verifyStart && (() => verifyStart(template)), this.options.restartBackoff, (pod, body) => this.options.onSpans?.(pod, body));
     this.pods.set(pod.uid, pod);
-    this.podsByToken.set(pod.token, pod);
-    this.podsByIp.set(pod.ip, pod);
+    const namedPorts = Object.fromEntries((container.ports ?? []).flatMap((p) => (p.name ? [[p.name, p.containerPort]] : [])));
+    this.dataPlane.putWorkload({ workload: pod, kind: 'pod', serving: () => pod.phase === 'Running', namedPorts }, [pod.token]);
     this.options.log.info('pod created', { pod: pod.uid, image: container.image, digest, identity: pod.spiffeId, ip: pod.ip });
     pod.start();
     return pod;
@@ -297,9 +295,8 @@ export class Engine implements MeshView {
     await pod.stop();
     await this.options.capture.detach(join(pod.template.launch.socketDir, 'ztunnel.sock'));
     this.pods.delete(pod.uid);
-    this.podsByToken.delete(pod.token);
-    this.podsByIp.delete(pod.ip);
-    for (const [token, target] of this.execTokens) if (target === pod) this.execTokens.delete(token);
+    // Its own token and every exec token speaking as it go with it.
+    this.dataPlane.removeWorkload(pod);
     this.podIps.release(pod.uid);
     this.options.log.info('pod deleted', { pod: pod.uid });
     this.notify();
@@ -428,12 +425,12 @@ export class Engine implements MeshView {
     if (!pod) return undefined;
     // As unguessable as a pod's own token, and nothing of the pod's token in it.
     const token = randomBytes(24).toString('base64url');
-    this.execTokens.set(token, pod);
+    this.dataPlane.putToken(token, pod);
     return { token, pod };
   }
 
   releaseExecToken(token: string): void {
-    this.execTokens.delete(token);
+    this.dataPlane.removeToken(token);
   }
 
   captureEndpoint(): SocketAddress {
@@ -452,14 +449,14 @@ export class Engine implements MeshView {
     this.resources.close();
   }
 
-  // --- MeshView (what ztunnel reads) -----------------------------------------------------------------------
+  // --- the mesh as the data plane sees it (what was pushed to it), for the control plane's own questions -----
 
   workloadByToken(token: string): MeshWorkload | undefined {
-    return this.podsByToken.get(token) ?? this.execTokens.get(token) ?? this.ephemeralByToken.get(token);
+    return this.dataPlane.workloadByToken(token);
   }
 
   workloadByIp(ip: string): MeshWorkload | undefined {
-    return this.podsByIp.get(ip) ?? this.extraWorkloads.get(ip) ?? this.ephemeralByIp.get(ip);
+    return this.dataPlane.workloadByIp(ip);
   }
 
   /**
@@ -490,14 +487,12 @@ export class Engine implements MeshView {
       image: '',
     };
     const token = randomBytes(24).toString('base64url');
-    this.ephemeralByToken.set(token, workload);
-    this.ephemeralByIp.set(workload.ip, workload);
+    this.dataPlane.putWorkload({ workload, kind: 'identity' }, [token]);
     return {
       token,
       workload,
       release: () => {
-        this.ephemeralByToken.delete(token);
-        this.ephemeralByIp.delete(workload.ip);
+        this.dataPlane.removeWorkload(workload);
         this.podIps.release(uid);
       },
     };
@@ -513,32 +508,26 @@ export class Engine implements MeshView {
     this.serviceController.setProvisioned(namespace, name, spec);
   }
 
+  /** A built-in proxy (a waypoint or gateway) joins the mesh: selected by Services like a pod. */
   addWorkload(workload: MeshWorkload): void {
-    this.extraWorkloads.set(workload.ip, workload);
+    this.dataPlane.putWorkload({ workload, kind: 'proxy' });
   }
 
   removeWorkload(workload: MeshWorkload): void {
-    this.extraWorkloads.delete(workload.ip);
+    this.dataPlane.removeWorkload(workload);
     this.podIps.release(workload.uid);
   }
 
   service(host: string, fromNamespace: string): MeshService | undefined {
-    return this.serviceController.lookup(host, fromNamespace);
+    return this.dataPlane.service(host, fromNamespace);
   }
 
   endpoints(service: MeshService): MeshWorkload[] {
-    const selector = this.serviceController.selectorOf(service);
-    if (Object.keys(selector).length === 0) return [];
-    const matches = (workload: MeshWorkload): boolean => workload.namespace === service.namespace && Object.entries(selector).every(([k, v]) => workload.labels[k] === v);
-    // Built-in proxies (a Gateway's) are endpoints too when selected, as their pods would be.
-    return [...this.allPods().filter((pod) => pod.ready && pod.phase === 'Running' && matches(pod)), ...[...this.extraWorkloads.values()].filter((w) => w.ready && matches(w))];
+    return this.dataPlane.endpoints(service);
   }
 
-  containerPort(_service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {
-    if (typeof port.targetPort === 'number') return port.targetPort;
-    const key = `Deployment/${pod.namespace}/${pod.workload}`;
-    const deployment = this.resources.get(key)?.resource as Deployment | undefined;
-    return deployment?.spec.template.spec.containers[0].ports?.find((p) => p.name === port.targetPort)?.containerPort;
+  containerPort(service: MeshService, port: MeshServicePort, pod: MeshWorkload): number | undefined {
+    return this.dataPlane.containerPort(service, port, pod);
   }
 }
 

@@ -24,7 +24,7 @@ import type { SvidRotator } from '../mesh/ca/rotator.ts';
 import { spiffeIdFor } from '../mesh/ca/spiffe-id.ts';
 import { HboneServer } from '../mesh/hbone/index.ts';
 import { Waypoint } from '../mesh/waypoint/waypoint.ts';
-import type { MeshService, MeshWorkload } from '../mesh/ztunnel/state.ts';
+import type { MeshService, MeshView, MeshWorkload } from '../mesh/ztunnel/state.ts';
 import type { Endpoint } from '../mesh/ztunnel/ztunnel.ts';
 import type { Engine } from './engine.ts';
 import { rebindingPolicyFromEnv } from '../core/dns-rebinding.ts';
@@ -45,7 +45,10 @@ interface RunningWaypoint {
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
 export interface WaypointDirectoryOptions {
+  /** The control plane: the resources the proxies are configured from, addresses, provisioned Services. */
   engine: Engine;
+  /** The data plane's state (pushed workloads, Services, policies): what the proxies decide with. */
+  view: MeshView;
   rotator: SvidRotator;
   trustBundlePem: string;
   log: Logger;
@@ -144,7 +147,7 @@ export class WaypointDirectory {
             annotations: service.metadata.annotations ?? {},
           };
         }
-        const provisioned = engine.service(`${name}.${namespace}.svc.cluster.local`, namespace);
+        const provisioned = this.options.view.service(`${name}.${namespace}.svc.cluster.local`, namespace);
         return provisioned ? { name, namespace, hostname: provisioned.hostname, ports: provisioned.ports.map((p) => ({ port: p.port })), annotations: {} } : undefined;
       },
       fetchJwks: async (url) => {
@@ -223,8 +226,8 @@ export class WaypointDirectory {
     if (!agent) {
       const waypoint = new Waypoint({
         workload,
-        view: engine,
-        authz: engine.authz,
+        view: this.options.view,
+        authz: this.options.view.authz,
         log: log.child({ waypoint: key }),
         metrics: this.options.metrics,
         open: (destination, authority) => this.options.open(workload, destination, authority),
@@ -237,7 +240,7 @@ export class WaypointDirectory {
         authorize: (request) => {
           const caller = callerOf(request.peerSpiffeId);
           if (!caller) return { allow: false, status: 401, reason: NO_WORKLOAD_IDENTITY };
-          const parties: ConnectionParties = { source: inboundSource(engine, request.headers.forwarded, caller).source, destination: workload };
+          const parties: ConnectionParties = { source: inboundSource(this.options.view, request.headers.forwarded, caller).source, destination: workload };
           return {
             allow: true,
             accept: (stream, tunnelId) => {
@@ -254,7 +257,7 @@ export class WaypointDirectory {
       return;
     }
 
-    const gatewayFetch = createMeshFetch({ view: engine, namespace, open: (destination, authority) => this.options.open(workload, destination, authority) });
+    const gatewayFetch = createMeshFetch({ view: this.options.view, namespace, open: (destination, authority) => this.options.open(workload, destination, authority) });
     const agentGateway = new AgentGateway({
       key,
       log: (this.options.gatewayLog ?? log).child({ gateway: key }),
@@ -276,16 +279,16 @@ export class WaypointDirectory {
         const caller = callerOf(request.peerSpiffeId);
         if (!caller) return { allow: false, status: 401, reason: NO_WORKLOAD_IDENTITY };
         // L4 policy on the gateway itself, as ztunnel would apply it in front of a gateway pod.
-        const { source, vouched } = inboundSource(engine, request.headers.forwarded, caller);
+        const { source, vouched } = inboundSource(this.options.view, request.headers.forwarded, caller);
         const check: InboundRequest = { peerSpiffeId: caller.spiffeId, at: { kind: 'workload', workload }, destination: { ip: workload.ip, port }, ...(vouched ? { sourceIp: source.ip } : {}) };
         const parties: ConnectionParties = { source, destination: workload };
-        const verdict = authorizeInbound(engine.authz, check);
+        const verdict = authorizeInbound(this.options.view.authz, check);
         if (!verdict.allowed) {
           const traceparent = request.headers.traceparent;
           this.options.telemetry.policyRejection(parties, request.authority, verdict.message, typeof traceparent === 'string' ? traceparent : undefined);
           return { allow: false, status: 401, reason: verdict.message };
         }
-        const service = host === workload.ip ? undefined : engine.service(host, namespace);
+        const service = host === workload.ip ? undefined : this.options.view.service(host, namespace);
         const own = !service || (service.namespace === namespace && service.name === name);
         if (own && !listenerPorts.includes(port)) return { allow: false, status: 503, reason: `${key} does not listen on ${port}` };
         const parent: ConnectionParent = own ? { kind: 'Gateway' } : { kind: 'Service', namespace: service.namespace, name: service.name, hostname: service.hostname, port };
@@ -296,7 +299,7 @@ export class WaypointDirectory {
           allow: true,
           accept: (stream, tunnelId) => {
             agentGateway.accept(stream, identity, address, parent);
-            this.track(key, server, tunnelId, stream, { recheck: () => [authorizeInbound(engine.authz, check)], parties, authority: request.authority });
+            this.track(key, server, tunnelId, stream, { recheck: () => [authorizeInbound(this.options.view.authz, check)], parties, authority: request.authority });
           },
         };
       },

@@ -1,7 +1,7 @@
 // The Services controller: owns every Service's cluster address and the cluster DNS. It watches the store's
 // Service resources, and holds the Services the control plane provisions itself (a Gateway's own Service);
 // a change of the records is pushed to whoever serves DNS (the pods' capture layers). It knows no pods: which
-// workloads a Service selects is the mesh view's question, answered with the selector kept here.
+// workloads a Service selects is the data plane's question, answered with the selector pushed with each Service.
 import { isDeepStrictEqual } from 'node:util';
 import type { Service } from '../../manifests/types.ts';
 import { qualifyServiceName } from '../../mesh/capture/protocol.ts';
@@ -29,7 +29,11 @@ export class ServiceController {
   private dns: DnsRecords = {};
   private readonly dnsWatchers = new Set<(dns: DnsRecords) => void>();
 
-  constructor(private readonly store: Pick<ResourceStore, 'list' | 'watchKind'>) {
+  constructor(
+    private readonly store: Pick<ResourceStore, 'list' | 'watchKind'>,
+    /** Where the Service set is pushed on every change (the data plane's state). */
+    private readonly sink?: { setServices(services: readonly ClusterService[]): void },
+  ) {
     store.watchKind('Service', () => this.reconcile());
     this.reconcile();
   }
@@ -91,6 +95,7 @@ export class ServiceController {
     }
     for (const hostname of this.services.keys()) if (!services.has(hostname)) this.addresses.release(hostname);
     this.services = services;
+    this.sink?.setServices(this.all());
     const dns = Object.fromEntries([...services.values()].map((s) => [s.hostname, s.clusterIp]));
     if (isDeepStrictEqual(dns, this.dns)) return;
     this.dns = dns;

@@ -1,6 +1,6 @@
 // What a ztunnel knows about the mesh: the workloads on it, the services and their endpoints, and who may
-// talk to whom. The control plane keeps this current; ztunnel only reads it (the embedded stand-in for the
-// workload and authorization config a real ztunnel receives over xDS).
+// talk to whom. `DataPlaneState` (data-plane.ts) holds it as the control plane pushes it, the embedded
+// stand-in for the workload and authorization config a real ztunnel receives over xDS; ztunnel only reads it.
 import type { PoliciesInForce } from '../authz/inbound.ts';
 import type { SocketAddress } from '../capture/protocol.ts';
 
