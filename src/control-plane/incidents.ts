@@ -22,12 +22,24 @@ export function clusterIncidents(cluster: Pick<Cluster, 'ledger' | 'registry' | 
     const value = engine.instantQuery(query, now);
     return value.type === 'vector' ? value.samples.reduce((sum, s) => sum + s.value, 0) : 0;
   };
-  const exfiltration = (cause: Cause): ExfiltrationCounts | undefined => {
-    if (!cause.workload) return undefined;
-    const who = `reporter="source",source_workload=${JSON.stringify(cause.workload)},source_workload_namespace=${JSON.stringify(cause.namespace)},destination_workload_namespace="external-attacker"`;
-    return { attempts: total(`sum(istio_tcp_connections_opened_total{${who}})`), refused: total(`sum(istio_tcp_connections_failed_total{${who},response_flags="CONNECT"})`) };
-  };
-  return deriveIncidents({ records: cluster.ledger.records(), register, entityCountry: catalogue.financialEntity.country, exfiltration, now });
+  return deriveIncidents({ records: cluster.ledger.records(), register, entityCountry: catalogue.financialEntity.country, exfiltration: (cause) => exfiltrationCounts(total, cause), now });
+}
+
+/**
+ * A workload's connections to the attacker, from ztunnel's counters. Each connection is counted on both sides:
+ * by the source ztunnel (opened, and failed with CONNECT when refused) and, when the destination's policy
+ * refuses it, by the destination side (failed with DENY), which is what the alerts read. The two are scraped
+ * from the same node but not at the same instant, so a scrape can hold the destination's refusal and not yet
+ * the source's counts: the larger of the two is the number, never the sum.
+ */
+export function exfiltrationCounts(total: (query: string) => number, cause: Pick<Cause, 'workload' | 'namespace'>): ExfiltrationCounts | undefined {
+  if (!cause.workload) return undefined;
+  const source = `source_workload=${JSON.stringify(cause.workload)},source_workload_namespace=${JSON.stringify(cause.namespace)},destination_workload_namespace="external-attacker"`;
+  const refused = Math.max(
+    total(`sum(istio_tcp_connections_failed_total{reporter="source",${source},response_flags="CONNECT"})`),
+    total(`sum(istio_tcp_connections_failed_total{reporter="destination",${source},response_flags="DENY"})`),
+  );
+  return { attempts: Math.max(total(`sum(istio_tcp_connections_opened_total{reporter="source",${source}})`), refused), refused };
 }
 
 /**
