@@ -15,7 +15,7 @@ import { listen } from '../core/http.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import { LEDGER_DIR, Ledger } from '../evidence/ledger/ledger.ts';
 import { securityEventOf } from '../evidence/ledger/events.ts';
-import { clusterIncidents, incidentRecorder, registerIncidentMetrics } from './incidents.ts';
+import { cachedFor, clusterIncidents, incidentRecorder, registerIncidentMetrics } from './incidents.ts';
 import type { Incident } from '../evidence/incidents/derive.ts';
 import { PROMETHEUS_PORT, createPrometheusApi, type PrometheusApi } from '../evidence/prometheus-api.ts';
 import { createLogger, type Logger } from '../core/log.ts';
@@ -351,12 +351,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }
     const prometheusUrl = forwards.find((f) => f.service === 'prometheus')!.url.replace(/\/$/, '');
     // Derived from the whole ledger: at most once every 2 s for the pages and the scrape, however many ask.
-    let incidentsCache: { at: number; value: Incident[] } | undefined;
-    const incidentsNow = (): Incident[] => {
-      if (!evidence) return [];
-      if (!incidentsCache || Date.now() - incidentsCache.at > 2_000) incidentsCache = { at: Date.now(), value: clusterIncidents({ ledger, registry, evidence }).reverse() };
-      return incidentsCache.value;
-    };
+    const incidentsCached = cachedFor(2_000, () => clusterIncidents({ ledger, registry, evidence: evidence! }).reverse());
+    const incidentsNow = (): Incident[] => (evidence ? incidentsCached() : []);
     registerIncidentMetrics(metrics, incidentsNow);
     const recordIncidents = incidentRecorder(
       () => (evidence ? clusterIncidents({ ledger, registry, evidence }) : []),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../evidence/promql/index.ts';
 import { MemoryStore, parseExposition } from '../evidence/tsdb/index.ts';
-import { exfiltrationCounts } from './incidents.ts';
+import { cachedFor, exfiltrationCounts } from './incidents.ts';
 
 const CONVERTER = 'source_workload="currency-converter",source_workload_namespace="trustusbank-bank-vendors"';
 const ATTACKER = 'destination_workload="mock-attacker",destination_workload_namespace="external-attacker"';
@@ -49,5 +49,18 @@ describe("exfiltrationCounts: a workload's connections to the attacker from ztun
 
   it('has no counts for a cause without a workload (a gateway)', () => {
     expect(exfiltrationCounts(() => 1, { namespace: 'x' })).toBeUndefined();
+  });
+});
+
+describe('cachedFor', () => {
+  it('computes at most once per period, however often asked, and again after it', () => {
+    let clock = 0;
+    let computed = 0;
+    const value = cachedFor(2_000, () => ++computed, () => clock);
+    expect([value(), value(), value()]).toEqual([1, 1, 1]);
+    clock = 2_000;
+    expect(value()).toBe(1);
+    clock = 2_001;
+    expect(value()).toBe(2);
   });
 });

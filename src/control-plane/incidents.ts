@@ -76,3 +76,12 @@ export function registerIncidentMetrics(registry: Registry, incidents: () => Inc
     },
   });
 }
+
+/** A value computed at most once per `ms`, however often it is asked for. */
+export function cachedFor<T>(ms: number, compute: () => T, now: () => number = Date.now): () => T {
+  let cached: { at: number; value: T } | undefined;
+  return () => {
+    if (!cached || now() - cached.at > ms) cached = { at: now(), value: compute() };
+    return cached.value;
+  };
+}
