@@ -470,15 +470,7 @@ function compileNode(ast: ASTNode, scope: Scope, unit: Compilation): Closure {
           return equals(x, value) !== negate;
         };
       }
-      const left = compileNode(leftAst, scope, unit);
-      const right = compileNode(rightAst, scope, unit);
-      return (context) => {
-        const l = left(context);
-        if (l instanceof Fault) return l;
-        const r = right(context);
-        if (r instanceof Fault) return r;
-        return equals(l, r) !== negate;
-      };
+      return both(compileNode(leftAst, scope, unit), compileNode(rightAst, scope, unit), (l, r) => equals(l, r) !== negate);
     }
     case '<':
     case '<=':
@@ -621,13 +613,17 @@ function compileIn(elementAst: ASTNode, collectionAst: ASTNode, scope: Scope, un
       };
     }
   }
-  const collection = compileNode(collectionAst, scope, unit);
+  return both(element, compileNode(collectionAst, scope, unit), member);
+}
+
+/** Two operands evaluated left to right, the first fault returned as is, else `apply` of the two values. */
+function both(left: Closure, right: Closure, apply: (l: unknown, r: unknown) => unknown): Closure {
   return (context) => {
-    const value = element(context);
-    if (value instanceof Fault) return value;
-    const within = collection(context);
-    if (within instanceof Fault) return within;
-    return member(value, within);
+    const l = left(context);
+    if (l instanceof Fault) return l;
+    const r = right(context);
+    if (r instanceof Fault) return r;
+    return apply(l, r);
   };
 }
 
