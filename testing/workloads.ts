@@ -9,6 +9,7 @@ import { startWorkload, type RunningWorkload, type WorkloadFactory } from '../ap
 import { listen, closeServer } from '../src/core/http.ts';
 import { silentLogger } from '../src/core/log.ts';
 import { removeTree } from '../src/runtime/images.ts';
+import type { PodTemplate } from '../src/runtime/pod.ts';
 
 export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
 export type Revision = (typeof REVISIONS)[number];
@@ -102,4 +103,31 @@ export async function startReceiver(respond?: (req: IncomingMessage, res: Server
   });
   const bound = await listen(server, { host: '127.0.0.1', port: 0, portHint: 'n/a' });
   return { url: bound.url, requests, close: () => closeServer(server) };
+}
+
+/**
+ * A pod's launch in shim mode with no capture behind it, running `script` (an ES module that gets the
+ * capture-init message first) from `<dir>/<name>.mjs`: for the runtime's own tests of pods and pod processes.
+ */
+export function shimModeLaunch(dir: string, name: string, script: string): PodTemplate['launch'] {
+  const entry = join(dir, `${name}.mjs`);
+  const shim = join(dir, 'no-shim.mjs');
+  writeFileSync(shim, '');
+  writeFileSync(entry, script);
+  return {
+    name: `${name}-abc`,
+    namespace: 'test',
+    entryFile: entry,
+    args: [],
+    env: {},
+    readPaths: [entry, shim, '/'],
+    volumeDir: join(dir, name, 'volume'),
+    shimFile: shim,
+    allowAddons: false,
+    logFile: join(dir, name, 'pod.log'),
+    socketDir: join(dir, name, 'sock'),
+    linkDir: join(dir, 'links'),
+    isolation: 'shim',
+    capture: { ztunnel: { path: join(dir, 'none.sock') }, namespace: 'test', dns: {} },
+  };
 }

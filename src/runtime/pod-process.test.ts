@@ -1,11 +1,12 @@
 // A pod tells the engine where it listens; its socket directory is its own to change. A pod that swaps its
 // socket for a symlink to a host socket (the admin API's, say) must not turn ztunnel into its courier: the
 // engine only ever connects through a hard link it took of a real socket.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { shimModeLaunch } from '../../testing/workloads.ts';
 import { PodProcess } from './pod-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tub-podproc-'));
@@ -13,12 +14,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A pod whose program reports a listener at `<socketDir>/8080.sock` after `prepare` made whatever is there. */
 function podReporting(name: string, prepare: string): PodProcess {
-  const entry = join(dir, `${name}.mjs`);
-  const shim = join(dir, 'no-shim.mjs');
-  writeFileSync(shim, '');
   const socketDir = join(dir, name, 'sock');
-  writeFileSync(
-    entry,
+  const launch = shimModeLaunch(
+    dir,
+    name,
     `import net from 'node:net';
 import fs from 'node:fs';
 process.once('message', async () => {
@@ -28,22 +27,7 @@ process.once('message', async () => {
 });
 `,
   );
-  return new PodProcess({
-    name,
-    namespace: 'test',
-    entryFile: entry,
-    args: [],
-    env: {},
-    readPaths: [entry, shim, '/'],
-    volumeDir: join(dir, name, 'volume'),
-    shimFile: shim,
-    allowAddons: false,
-    logFile: join(dir, name, 'pod.log'),
-    socketDir,
-    linkDir: join(dir, 'links'),
-    isolation: 'shim',
-    capture: { token: 'x'.repeat(32), ztunnel: { path: join(dir, 'none.sock') }, namespace: 'test', dns: {} },
-  });
+  return new PodProcess({ ...launch, capture: { ...launch.capture, token: 'x'.repeat(32) } });
 }
 
 function listening(pod: PodProcess, timeoutMs = 10_000): Promise<boolean> {

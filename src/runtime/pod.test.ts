@@ -1,11 +1,12 @@
 // A crash-looping pod used to show only "exit code 1": now its last termination carries the exit code or
 // signal, when, and the end of its stderr (bounded, however much a compromised pod writes), and the restart
 // backoff starts over after a healthy run, as the kubelet's does. Real processes, no sandbox (shim mode).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../core/log.ts';
+import { shimModeLaunch } from '../../testing/workloads.ts';
 import { STDERR_TAIL_BYTES, STDERR_TAIL_LINES, keepTail } from './pod-process.ts';
 import { DEFAULT_RESTART_BACKOFF, Pod, PodStartError, nextRestart, type PodTemplate, type RestartBackoff } from './pod.ts';
 
@@ -45,10 +46,6 @@ describe('keepTail', () => {
 
 /** A pod (shim mode, no capture) running `script`, an ES module that gets the capture-init message first. */
 function podRunning(name: string, script: string, backoff: RestartBackoff, logs: Record<string, unknown>[]): Pod {
-  const entry = join(dir, `${name}.mjs`);
-  const shim = join(dir, 'no-shim.mjs');
-  writeFileSync(shim, '');
-  writeFileSync(entry, script);
   const template: PodTemplate = {
     name: `${name}-abc`,
     namespace: 'test',
@@ -61,22 +58,7 @@ function podRunning(name: string, script: string, backoff: RestartBackoff, logs:
     image: 'test',
     imageDigest: 'sha256:0',
     probe: { path: '/healthz', containerPort: 8080, periodMs: 100, timeoutMs: 1000, failureThreshold: 1 },
-    launch: {
-      name: `${name}-abc`,
-      namespace: 'test',
-      entryFile: entry,
-      args: [],
-      env: {},
-      readPaths: [entry, shim, '/'],
-      volumeDir: join(dir, name, 'volume'),
-      shimFile: shim,
-      allowAddons: false,
-      logFile: join(dir, name, 'pod.log'),
-      socketDir: join(dir, name, 'sock'),
-      linkDir: join(dir, 'links'),
-      isolation: 'shim',
-      capture: { ztunnel: { path: join(dir, 'none.sock') }, namespace: 'test', dns: {} },
-    },
+    launch: shimModeLaunch(dir, name, script),
   };
   const log = createLogger('engine', { write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: 'debug' });
   return new Pod(template, log, () => undefined, undefined, backoff);
