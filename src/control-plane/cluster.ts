@@ -4,7 +4,7 @@
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import type { Registry } from 'prom-client';
@@ -40,6 +40,7 @@ import { PolicyController } from './controllers/policies.ts';
 import { ServiceController } from './controllers/services.ts';
 import { RuleController } from './controllers/rules.ts';
 import { AdmissionController } from './controllers/admission.ts';
+import { EgressController } from './controllers/egress.ts';
 import { ResourceStore } from './store.ts';
 import { ALERTMANAGER_PORT, INBOX_PORT, SMTP_PORT, startEvidence, type Evidence } from './evidence.ts';
 import { DASHBOARD_PORT, startDashboard } from '../evidence/dashboard/index.ts';
@@ -47,22 +48,20 @@ import { TRACES_PORT } from '../evidence/traces/collector.ts';
 import { startClusterTraces, type ClusterTraces } from './traces.ts';
 import { DESIRED_STATE_FILE, sqliteDesiredState } from './desired-state.ts';
 import type { RestartBackoff } from '../runtime/pod.ts';
-import { egressRegistry, meshConfigController } from './mesh-config.ts';
-import { egressDecision } from '../mesh/ztunnel/egress.ts';
+import { meshConfigController } from './mesh-config.ts';
 import { SupplyChain } from './supply-chain.ts';
 import { registerImageMetrics } from './image-metrics.ts';
 import { loadCatalogue, type Catalogue } from '../registry/catalogue.ts';
 import { registryView, type Observed, type RegistryEntryView } from '../registry/drift.ts';
 import { createRegistryServer } from '../registry/server.ts';
 import { observeRegistry, recordOnboarding } from './registry-observer.ts';
-import { encodeSourceLine } from '../mesh/capture/protocol.ts';
-import { HOST_PORT_ANNOTATION } from './host-port.ts';
+import { HOST_PORT_ANNOTATION, forwardHostPort, type HostForward } from './host-port.ts';
 import { WaypointDirectory } from './waypoints.ts';
 import { startListeningPost, type ListeningPost } from '../../apps/mock-attacker/listening-post.ts';
 import { DEFAULT_MANIFESTS } from '../scenario.ts';
 import { readManifestDocuments } from '../manifests/load.ts';
 
-export { HOST_PORT_ANNOTATION };
+export { HOST_PORT_ANNOTATION, type HostForward };
 export { DEFAULT_MANIFESTS };
 /** Applied on demand (`policies on`), not by `up`. */
 const ON_DEMAND_DIR = 'policies';
@@ -105,13 +104,6 @@ export interface ImageBuild {
   image: string;
   variant: string;
   digest: string;
-}
-
-export interface HostForward {
-  namespace: string;
-  service: string;
-  port: number;
-  url: string;
 }
 
 export interface Cluster {
@@ -234,6 +226,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const policies = new PolicyController(store, authz);
   const services = new ServiceController(store, dataPlane);
   const admission = new AdmissionController(store);
+  // Lives as long as the store's watch on it.
+  new EgressController(store, dataPlane);
   const evidenceLog = fileLogger('evidence', 'evidence.log');
   const rules = new RuleController(store, evidenceLog);
   const engine: Engine = new Engine({
@@ -286,10 +280,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     dialer: { open: (request) => hbone.transport!.open(request), close: async () => undefined },
     inbound: () => hbone.transport!.inboundEndpoint(),
     nodeSocket: join(runtimeDir, 'ztunnel.sock'),
-    egress: ({ source, host, port }) => {
-      const registry = egressRegistry(engine.list().map((l) => l.resource));
-      return egressDecision(registry.mode, registry.hosts, { sourceNamespace: source.namespace, host, port });
-    },
+    egress: ({ source, host, port }) => dataPlane.egress({ sourceNamespace: source.namespace, host, port }),
   });
   hbone.transport = await createHboneTransport({ ca, rotator, view: dataPlane, ztunnel, log: ztunnelLog, connections });
   // A policy change applies to connections already open too, as ztunnel's connection manager does it: at once
@@ -399,7 +390,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       if (annotation === undefined) continue;
       const key = `${service.resource.metadata.namespace}/${service.resource.metadata.name}`;
       const port = options.hostPorts?.[key] ?? Number(annotation);
-      const forward = await forwardHostPort(engine, service.resource.metadata.namespace!, service.resource.metadata.name, port, options.hostPortFlags?.[key]);
+      const forward = await forwardHostPort(dataPlane, service.resource.metadata.namespace!, service.resource.metadata.name, port, options.hostPortFlags?.[key]);
       servers.push(forward.server);
       forwards.push(forward.forward);
     }
@@ -498,47 +489,4 @@ function agentSessionFiles(engine: Engine, dataDir: string): { namespace: string
     .list('Deployment')
     .filter(({ resource }) => resource.metadata.labels?.[MANAGED_BY_LABEL] === 'kagent')
     .map(({ resource }) => ({ namespace: resource.metadata.namespace!, agent: resource.metadata.name, file: join(dataDir, 'volumes', resource.metadata.namespace!, resource.metadata.name, SESSIONS_FILE) }));
-}
-
-/** Like `kubectl port-forward`: a host port straight to a ready pod of the service (not through the mesh). */
-async function forwardHostPort(engine: Engine, namespace: string, name: string, port: number, flag?: string): Promise<{ server: Server; forward: HostForward }> {
-  const connections = new Set<Socket>();
-  const server = createServer((client) => {
-    connections.add(client);
-    client.once('close', () => connections.delete(client));
-    const service = engine.service(`${name}.${namespace}`, namespace);
-    const servicePort = service?.ports[0];
-    const pod = service ? engine.endpoints(service)[0] : undefined;
-    const containerPort = service && servicePort && pod ? engine.containerPort(service, servicePort, pod) : undefined;
-    const target = containerPort !== undefined ? pod?.listeners.get(containerPort) : undefined;
-    if (target === undefined) {
-      client.destroy();
-      return;
-    }
-    const upstream = tcpConnect(target);
-    // The pod sees the host client's address, as behind `kubectl port-forward`; a line the client sends
-    // itself comes after this one, as application data.
-    upstream.write(encodeSourceLine(client.remoteAddress ? { address: client.remoteAddress.replace(/^::ffff:/, ''), port: client.remotePort ?? 0 } : undefined));
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new UserError(`port ${port} on 127.0.0.1 (for ${namespace}/${name}) is already in use; choose another with ${flag ?? `--host-port ${namespace}/${name}=N`}`)
-          : error,
-      ),
-    );
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const bound = (server.address() as { port: number }).port;
-  // server.close() waits for open connections: end them, or a kept-alive browser would hold shutdown.
-  const close = server.close.bind(server);
-  server.close = ((callback?: (error?: Error) => void) => {
-    for (const connection of connections) connection.destroy();
-    return close(callback);
-  }) as typeof server.close;
-  return { server, forward: { namespace, service: name, port: bound, url: `http://127.0.0.1:${bound}/` } };
 }

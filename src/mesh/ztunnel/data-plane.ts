@@ -1,10 +1,11 @@
 // The data plane's own state: what ztunnel, the waypoints and the gateways decide with. The control plane pushes
-// it (workloads and their tokens as they come and go, the whole Service set on each change, the policies into
-// `authz`), as istiod pushes WDS/ADS resources to ztunnel; the data plane never reads the control plane's store
+// it (workloads and their tokens as they come and go, the whole Service set on each change, the egress registry,
+// the policies into `authz`), as istiod pushes WDS/ADS resources to ztunnel; the data plane never reads the control plane's store
 // or registry. Pushes are synchronous and incremental for workloads, so there is no moment where a pod holds a
 // token the data plane does not know, or an address it still maps to a pod that is gone.
 import { qualifyServiceName } from '../capture/protocol.ts';
 import type { PoliciesInForce } from '../authz/inbound.ts';
+import { egressDecision, type EgressRequest, type OutboundMode, type RegisteredHost } from './egress.ts';
 import type { MeshService, MeshServicePort, MeshView, MeshWorkload } from './state.ts';
 
 /** A Service as pushed: with the selector that picks its endpoints. */
@@ -28,6 +29,7 @@ export class DataPlaneState implements MeshView {
   private readonly byIp = new Map<string, PushedWorkload>();
   private readonly byToken = new Map<string, MeshWorkload>();
   private services = new Map<string, PushedService>();
+  private outbound: { mode: OutboundMode; hosts: readonly RegisteredHost[] } = { mode: 'ALLOW_ANY', hosts: [] };
 
   constructor(readonly authz: PoliciesInForce) {}
 
@@ -57,6 +59,16 @@ export class DataPlaneState implements MeshView {
   /** The whole Service set, replacing the last one. */
   setServices(services: readonly PushedService[]): void {
     this.services = new Map(services.map((s) => [s.hostname, s]));
+  }
+
+  /** Istio's outboundTrafficPolicy and the ServiceEntries, replacing the last ones (ALLOW_ANY until pushed). */
+  setEgress(mode: OutboundMode, hosts: readonly RegisteredHost[]): void {
+    this.outbound = { mode, hosts };
+  }
+
+  /** May a pod reach this destination outside the mesh? (ztunnel's egress decision, with what was pushed.) */
+  egress(request: EgressRequest): ReturnType<typeof egressDecision> {
+    return egressDecision(this.outbound.mode, this.outbound.hosts, request);
   }
 
   // --- MeshView ----------------------------------------------------------------------------------------
