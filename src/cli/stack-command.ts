@@ -26,7 +26,7 @@ export interface StackCommandSpec<O extends Options> {
   name: string;
   aliases?: readonly string[];
   summary: string;
-  /** The whole help text; it lists `--data-dir` (`DATA_DIR_HELP`) with the command's own flags. */
+  /** The whole help text; it lists `--data-dir` (`dataDirHelp()`) with the command's own flags. */
   usage: string;
   /** The command's own flags; `--data-dir` is added. */
   options: O;
