@@ -1,18 +1,17 @@
 // The Services controller: owns every Service's cluster address and the cluster DNS. It watches the store's
 // Service resources, and holds the Services the control plane provisions itself (a Gateway's own Service);
 // a change of the records is pushed to whoever serves DNS (the pods' capture layers). It knows no pods: which
-// workloads a Service selects is the data plane's question, answered with the selector pushed with each Service.
+// workloads a Service selects, and which Service a name or address means, are the data plane's questions,
+// answered from the Services pushed to it (`DataPlaneState.service`, `endpoints`).
 import { isDeepStrictEqual } from 'node:util';
 import type { Service } from '../../manifests/types.ts';
-import { qualifyServiceName } from '../../mesh/capture/protocol.ts';
+import type { PushedService } from '../../mesh/ztunnel/data-plane.ts';
 import type { MeshService } from '../../mesh/ztunnel/state.ts';
 import { AddressPool } from '../addresses.ts';
 import type { ResourceStore } from '../store.ts';
 
-/** A Service as the mesh sees it, with the selector that picks its endpoints. */
-export interface ClusterService extends MeshService {
-  selector: Record<string, string>;
-}
+/** A Service as the mesh sees it, with the selector that picks its endpoints: what is pushed to the data plane. */
+export type ClusterService = PushedService;
 
 export interface ProvisionedService {
   ports: MeshService['ports'];
@@ -44,18 +43,6 @@ export class ServiceController {
     if (spec) this.provisioned.set(hostname, { name, namespace, ports: spec.ports, labels: spec.labels ?? {}, selector: spec.selector });
     else this.provisioned.delete(hostname);
     this.reconcile();
-  }
-
-  /** A Service by cluster IP, or by name as resolved from `fromNamespace` (`name`, `name.ns`, the full hostname). */
-  lookup(host: string, fromNamespace: string): ClusterService | undefined {
-    for (const service of this.services.values()) if (service.clusterIp === host) return service;
-    const qualified = qualifyServiceName(host, fromNamespace);
-    return qualified === undefined ? undefined : this.services.get(qualified);
-  }
-
-  /** The selector of a Service this controller addresses (by hostname); none for an unknown one. */
-  selectorOf(service: MeshService): Record<string, string> {
-    return this.services.get(service.hostname)?.selector ?? {};
   }
 
   all(): ClusterService[] {
