@@ -234,7 +234,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     store,
     services,
     policies,
-    authz,
     dataPlane,
     dataDir,
     images,

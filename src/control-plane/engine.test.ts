@@ -99,7 +99,6 @@ function fakeCluster() {
     store,
     services: new ServiceController(store, dataPlane),
     policies: new PolicyController(store, authz),
-    authz,
     dataPlane,
     dataDir: dir.path,
     runtimeDir: dir.path,

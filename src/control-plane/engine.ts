@@ -56,10 +56,8 @@ export interface EngineOptions {
   store: ResourceStore;
   /** Service addresses and DNS. */
   services: ServiceController;
-  /** Pushes the AuthorizationPolicies to `authz`. */
+  /** Pushes the AuthorizationPolicies to the data plane's `authz`. */
   policies: PolicyController;
-  /** The data plane's policy state, which the mesh view answers with. */
-  authz: AuthorizationPolicyEngine;
   /** The data plane's workload and Service state, which the engine pushes to. */
   dataPlane: DataPlaneState;
   /** Where `trustusbank.io/env-from-host` variables are read (default process.env). */
@@ -111,8 +109,10 @@ export function isHostEnvName(name: string): boolean {
 }
 
 export class Engine {
-  /** The data plane's policy state, as the AuthorizationPolicy controller pushed it last. */
-  readonly authz: AuthorizationPolicyEngine;
+  /** The data plane's policy state, as the AuthorizationPolicy controller pushed it last (for `status`). */
+  get authz(): AuthorizationPolicyEngine {
+    return this.dataPlane.authz;
+  }
   private readonly resources: ResourceStore;
   private readonly serviceController: ServiceController;
   private readonly policies: PolicyController;
@@ -133,7 +133,6 @@ export class Engine {
     this.resources = options.store;
     this.serviceController = options.services;
     this.policies = options.policies;
-    this.authz = options.authz;
     this.dataPlane = options.dataPlane;
     // The Deployment controller: every change of the desired state is a reconciliation pass.
     this.resources.watch(() => {

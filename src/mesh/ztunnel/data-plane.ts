@@ -4,7 +4,7 @@
 // or registry. Pushes are synchronous and incremental for workloads, so there is no moment where a pod holds a
 // token the data plane does not know, or an address it still maps to a pod that is gone.
 import { qualifyServiceName } from '../capture/protocol.ts';
-import type { PoliciesInForce } from '../authz/inbound.ts';
+import type { AuthorizationPolicyEngine } from '../authz/index.ts';
 import { egressDecision, type EgressRequest, type OutboundMode, type RegisteredHost } from './egress.ts';
 import type { MeshService, MeshServicePort, MeshView, MeshWorkload } from './state.ts';
 
@@ -31,7 +31,8 @@ export class DataPlaneState implements MeshView {
   private services = new Map<string, PushedService>();
   private outbound: { mode: OutboundMode; hosts: readonly RegisteredHost[] } = { mode: 'ALLOW_ANY', hosts: [] };
 
-  constructor(readonly authz: PoliciesInForce) {}
+  /** `authz`: the policies in force, pushed into it by the control plane. */
+  constructor(readonly authz: AuthorizationPolicyEngine) {}
 
   // --- pushes ------------------------------------------------------------------------------------------
 
