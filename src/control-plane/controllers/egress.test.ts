@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { AuthorizationPolicyEngine } from '../../mesh/authz/index.ts';
@@ -7,21 +9,9 @@ import { meshConfigController } from '../mesh-config.ts';
 import { EgressController } from './egress.ts';
 
 const namespaces = ['istio-system', 'trustusbank-bank-agents', 'trustusbank-bank-vendors'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${n}`).join('\n---\n');
-const registryOnly = `apiVersion: v1
-kind: ConfigMap
-metadata: { name: istio, namespace: istio-system }
-data:
-  mesh: |
-    outboundTrafficPolicy: { mode: REGISTRY_ONLY }`;
-const providers = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: model-providers, namespace: trustusbank-bank-agents }
-spec:
-  hosts: [api.anthropic.com]
-  ports: [{ number: 443, name: https, protocol: TLS }]
-  location: MESH_EXTERNAL
-  resolution: DNS
-  exportTo: ["."]`;
+// The shipped egress layer, its two documents applied one at a time: the mesh config, then the ServiceEntry.
+const SHIPPED = join(import.meta.dirname, '..', '..', '..', 'deploy', 'manifests', 'policies', 'mesh', 'outbound-registry-only.yaml');
+const [registryOnly, providers] = readFileSync(SHIPPED, 'utf8').split(/^---$/m) as [string, string];
 
 describe('EgressController: the mesh config and ServiceEntries → the data plane egress decision', () => {
   it('lets everything out until REGISTRY_ONLY is applied, then only what a ServiceEntry visible to the source registers', () => {
