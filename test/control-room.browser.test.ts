@@ -255,6 +255,9 @@ describe.skipIf(BROWSER_MISSING !== undefined)('the story through the control ro
   }, 120_000);
 
   it('"Run the whole demo" from the control room streams its progress and ends with the verdict', async () => {
+    // The reset's log line can arrive before its POST returns; until then the page ignores another action (its
+    // buttons say so with aria-disabled). Wait for the page to take actions again, as a user would see.
+    await expect.poll(() => control.locator('#demo').getAttribute('aria-disabled'), { timeout: 30_000 }).toBe('false');
     await control.locator('#demo').focus();
     await control.keyboard.press('Enter');
     await expect.poll(() => control.locator('#busy').innerText(), { timeout: 10_000 }).toBe('Running: demo…');
